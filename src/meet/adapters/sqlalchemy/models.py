@@ -1,0 +1,42 @@
+"""Tables. advanced-alchemy's audit base gives UUID keys and UTC created/updated columns."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from advanced_alchemy.base import UUIDAuditBase
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class UserModel(UUIDAuditBase):
+    __tablename__ = "meet_user"
+
+    sub: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True, default=None)
+    full_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    short_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class RoomModel(UUIDAuditBase):
+    __tablename__ = "meet_room"
+
+    name: Mapped[str] = mapped_column(String(500))
+    slug: Mapped[str] = mapped_column(String(500), unique=True)
+    access_level: Mapped[str] = mapped_column(String(20), default="public")
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
+
+
+class RoomAccessModel(UUIDAuditBase):
+    __tablename__ = "meet_room_access"
+    __table_args__ = (
+        UniqueConstraint("room_id", "user_id", name="uq_meet_room_access_room_user"),
+        Index("ix_meet_room_access_user", "user_id"),
+    )
+
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meet_room.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meet_user.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, TrackSource
+from meet.domain.shared.text import color_for
+
+ANONYMOUS_NAME = "Anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantGrants:
+    """Provider-neutral permissions of one participant in one SFU room.
+
+    Deliberately has no field for server-wide powers (creating, listing or recording
+    rooms) nor for hidden/recorder/agent participants: a browser never gets them, and
+    a participant never edits its own name or attributes.
+    """
+
+    room: str
+    room_admin: bool
+    publish_sources: tuple[TrackSource, ...]
+    can_subscribe: bool = True
+    can_publish_data: bool = True
+
+    @property
+    def can_publish(self) -> bool:
+        return bool(self.publish_sources)
+
+    @classmethod
+    def for_role(cls, room: Room, role: Role | None) -> ParticipantGrants:
+        """Grant policy: admins get room admin and every default source; others the room's sources."""
+        if role is not None and role.is_admin:
+            return cls(room=room.sfu_room_name, room_admin=True, publish_sources=DEFAULT_SOURCES)
+        return cls(
+            room=room.sfu_room_name,
+            room_admin=False,
+            publish_sources=room.configuration.publishable_sources(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Who appears in the SFU room: identity, display name, and server-owned attributes."""
+
+    identity: str
+    name: str
+    color: str
+    role: Role | None
+    is_authenticated: bool
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        identity: str,
+        requested_name: str | None,
+        full_name: str | None,
+        role: Role | None,
+        is_authenticated: bool,
+        color: str | None = None,
+    ) -> Participant:
+        name = (requested_name or "").strip() or (full_name or "").strip() or ANONYMOUS_NAME
+        return cls(
+            identity=identity,
+            name=name,
+            color=color or color_for(identity),
+            role=role,
+            is_authenticated=is_authenticated,
+        )
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return {
+            "color": self.color,
+            "room_role": self.role.value if self.role else "",
+            "is_authenticated": "true" if self.is_authenticated else "false",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    """Everything a client needs to connect to the SFU room."""
+
+    url: str
+    room: str
+    token: str

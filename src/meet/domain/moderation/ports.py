@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class RemovalRegistry(Protocol):
+    """Remembers who was removed from which SFU room, for a while; entries expire by themselves."""
+
+    async def bar(self, room: str, identity: str, seconds: int) -> None: ...
+
+    async def is_barred(self, room: str, identity: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantCredentials:
+    """What a verified participant token says: who it was issued to, for which SFU room."""
+
+    identity: str
+    room: str
+    expires_at: datetime
+
+
+class ParticipantTokenVerifier(Protocol):
+    """Checks a participant's own SFU token; raises ``InvalidParticipantToken`` when bad or expired."""
+
+    def verify(self, token: str) -> ParticipantCredentials: ...

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from meet.domain.rooms.errors import RoomNotFound
+from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
+from meet.domain.shared.text import slugify
+from meet.domain.users.model import Viewer
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    """Service-wide switches that shape how rooms are found."""
+
+    allow_temporary_rooms: bool = True
+
+
+class RoomLocator:
+    """Finds the room a path value names: a UUID is an id, anything else a slug.
+
+    A slug that names no registered room is a temporary public room when the policy allows
+    it; a UUID that names no room is never one.
+    """
+
+    def __init__(self, rooms: RoomRepository, accesses: RoomAccessRepository, policy: RoomPolicy) -> None:
+        self._rooms = rooms
+        self._accesses = accesses
+        self._policy = policy
+
+    async def locate(self, id_or_slug: str) -> Room:
+        try:
+            room_id = uuid.UUID(id_or_slug)
+        except ValueError:
+            pass
+        else:
+            room = await self._rooms.get(room_id)
+            if room is None:
+                raise RoomNotFound
+            return room
+        slug = slugify(id_or_slug)
+        if not slug:
+            raise RoomNotFound
+        room = await self._rooms.get_by_slug(slug)
+        if room is not None:
+            return room
+        if self._policy.allow_temporary_rooms:
+            return Room.temporary(slug)
+        raise RoomNotFound
+
+    async def locate_registered(self, id_or_slug: str) -> Room:
+        """Like ``locate`` but never answers a temporary room (for anything that needs an admin)."""
+        room = await self.locate(id_or_slug)
+        if room.is_temporary:
+            raise RoomNotFound
+        return room
+
+    async def role_of(self, room: Room, viewer: Viewer) -> Role | None:
+        if room.is_temporary or viewer.user_id is None:
+            return None
+        return await self._accesses.role_of(room.id, viewer.user_id)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from meet.domain.shared.errors import InvalidInput
+from meet.domain.shared.text import is_uuid, slugify
+
+
+class AccessLevel(enum.StrEnum):
+    PUBLIC = "public"
+    TRUSTED = "trusted"
+    RESTRICTED = "restricted"
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMINISTRATOR = "administrator"
+    MEMBER = "member"
+
+    @property
+    def is_admin(self) -> bool:
+        return self in (Role.OWNER, Role.ADMINISTRATOR)
+
+
+class TrackSource(enum.StrEnum):
+    CAMERA = "camera"
+    MICROPHONE = "microphone"
+    SCREEN_SHARE = "screen_share"
+    SCREEN_SHARE_AUDIO = "screen_share_audio"
+
+
+DEFAULT_SOURCES: tuple[TrackSource, ...] = tuple(TrackSource)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomConfiguration:
+    """Per-room settings; ``None`` means "use the service default"."""
+
+    can_publish_sources: tuple[TrackSource, ...] | None = None
+    everyone_can_mute: bool | None = None
+
+    def publishable_sources(self) -> tuple[TrackSource, ...]:
+        """What a participant without an admin role may publish (empty: nothing)."""
+        if self.can_publish_sources is None:
+            return DEFAULT_SOURCES
+        return self.can_publish_sources
+
+    def merged(self, **changes: object) -> RoomConfiguration:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def room_slug(name: str) -> str:
+    """The slug a room name gets; refuse names that give no slug or a UUID-shaped one.
+
+    UUID-shaped slugs are refused so a path value can be read unambiguously as id or slug.
+    """
+    slug = slugify(name)
+    if not slug:
+        raise InvalidInput("The name must contain at least one letter or digit.", field="name")
+    if is_uuid(slug):
+        raise InvalidInput("The name must not look like a UUID.", field="name")
+    return slug
+
+
+@dataclass(slots=True)
+class Room:
+    id: uuid.UUID
+    name: str
+    slug: str
+    access_level: AccessLevel = AccessLevel.PUBLIC
+    configuration: RoomConfiguration = field(default_factory=RoomConfiguration)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    is_temporary: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        access_level: AccessLevel = AccessLevel.PUBLIC,
+        configuration: RoomConfiguration | None = None,
+    ) -> Room:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("The name must not be empty.", field="name")
+        return cls(
+            id=uuid.uuid4(),
+            name=name,
+            slug=room_slug(name),
+            access_level=access_level,
+            configuration=configuration or RoomConfiguration(),
+        )
+
+    @classmethod
+    def temporary(cls, slug: str) -> Room:
+        """An unregistered room: public, administered by nobody, alive only in the SFU."""
+        return cls(id=uuid.UUID(int=0), name=slug, slug=slug, is_temporary=True)
+
+    def rename(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("The name must not be empty.", field="name")
+        self.slug = room_slug(name)
+        self.name = name
+
+    @property
+    def sfu_room_name(self) -> str:
+        """The SFU room's name: the slug for temporary rooms (so everyone with it meets), else the id."""
+        return self.slug if self.is_temporary else str(self.id)
+
+    def lets_in_directly(self, *, authenticated: bool, role: Role | None) -> bool:
+        """Join policy; evaluated on every request so a changed access level applies at once."""
+        if self.access_level is AccessLevel.PUBLIC:
+            return True
+        if self.access_level is AccessLevel.TRUSTED:
+            return authenticated
+        return role is not None
+
+
+@dataclass(slots=True)
+class RoomAccess:
+    id: uuid.UUID
+    room_id: uuid.UUID
+    user_id: uuid.UUID
+    role: Role
+    created_at: datetime | None = None
+
+    @classmethod
+    def grant(cls, room_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> RoomAccess:
+        return cls(id=uuid.uuid4(), room_id=room_id, user_id=user_id, role=role)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from meet.domain.users.model import User, VerifiedIdentity
+
+
+class UserRepository(Protocol):
+    """Stores users; ``sub`` is unique."""
+
+    async def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    async def get_by_sub(self, sub: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def add(self, user: User) -> User: ...
+
+    async def update(self, user: User) -> User: ...
+
+
+class AuthorizationRequest(Protocol):
+    """Where to send the browser, and what to remember until it comes back."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def pending(self) -> dict[str, str]: ...
+
+
+class IdentityProvider(Protocol):
+    """An OpenID Connect provider, driven through the authorization-code flow with PKCE."""
+
+    async def begin(self, redirect_uri: str) -> AuthorizationRequest: ...
+
+    async def complete(self, *, code: str, state: str, pending: dict[str, str], redirect_uri: str) -> VerifiedIdentity:
+        """Exchange the code and verify the ID token; raise ``AuthenticationRequired`` on any mismatch."""
+        ...

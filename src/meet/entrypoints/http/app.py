@@ -1,0 +1,89 @@
+"""The Litestar application factory. Building the container is separate (providers package)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dishka import AsyncContainer, Provider
+from dishka.integrations.litestar import DishkaRouter, setup_dishka
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.types import ControllerRouterHandler
+
+from meet.entrypoints.http.accesses import AccessController
+from meet.entrypoints.http.auth import AuthController, DevAuthController
+from meet.entrypoints.http.errors import exception_handlers
+from meet.entrypoints.http.rooms import RoomController
+from meet.entrypoints.http.sessions import RotatingSessionConfig
+from meet.entrypoints.http.system import ConfigController, HealthController
+from meet.entrypoints.http.users import UserController
+from meet.entrypoints.providers import make_container
+from meet.entrypoints.settings import Settings
+
+API_PREFIX = "/api/v1"
+SESSION_COOKIE = "meet_session"
+
+
+def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    handlers: list[ControllerRouterHandler] = [
+        AuthController,
+        UserController,
+        RoomController,
+        AccessController,
+        ConfigController,
+    ]
+    if settings.dev_login_enabled:
+        handlers.append(DevAuthController)
+    return handlers
+
+
+def session_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        return RedisStore.with_client(url=settings.redis_url, namespace="meet-sessions")
+    return MemoryStore()
+
+
+def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
+    """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
+    settings = settings.check()
+    container = container or make_container(settings, *providers)
+
+    @asynccontextmanager
+    async def close_container(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await container.close()
+
+    sessions = RotatingSessionConfig(
+        key=SESSION_COOKIE,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    app = Litestar(
+        route_handlers=[
+            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+            DishkaRouter("/", route_handlers=[HealthController]),
+        ],
+        stores={"sessions": session_store(settings)},
+        middleware=[sessions.middleware],
+        exception_handlers=exception_handlers(),
+        lifespan=[close_container],
+        openapi_config=OpenAPIConfig(
+            title="meet",
+            version="0.1.0",
+            description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
+            path=f"{API_PREFIX}/docs",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+    setup_dishka(container, app)
+    return app

@@ -1,0 +1,112 @@
+"""Sign-in (OIDC authorization code + PKCE, or the development sign-in) and sign-out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, Parameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from meet.domain.shared.errors import InvalidInput, NotFound
+from meet.domain.users.model import User, VerifiedIdentity
+from meet.domain.users.ports import IdentityProvider
+from meet.domain.users.use_cases import SignIn
+from meet.entrypoints.http.sessions import start_fresh_session
+from meet.entrypoints.http.users import UserOut
+from meet.entrypoints.providers.auth import SESSION_USER_KEY
+from meet.entrypoints.settings import Settings
+
+PENDING_KEY = "oidc_pending"
+
+
+class SignInUnavailable(NotFound):
+    default_message = "Sign-in with an identity provider is not configured on this server."
+    code = "sign_in_not_configured"
+
+
+def _remember(request: Request[Any, Any, Any], user: User) -> None:
+    start_fresh_session(request)
+    request.set_session({SESSION_USER_KEY: {"id": str(user.id), "sub": user.sub, "full_name": user.full_name}})
+
+
+def _callback_uri(request: Request[Any, Any, Any], settings: Settings) -> str:
+    base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
+    return f"{base}/api/v1/auth/callback"
+
+
+def _safe_next(value: str | None, default: str) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @get("/login", summary="Start signing in with the identity provider", status_code=302)
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        settings: FromDishka[Settings],
+        provider: FromDishka[IdentityProvider | None],
+        next_path: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+    ) -> Redirect:
+        if provider is None:
+            raise SignInUnavailable
+        authorization = await provider.begin(_callback_uri(request, settings))
+        pending = {**authorization.pending, "next": _safe_next(next_path, settings.frontend_url)}
+        request.set_session({**(request.session or {}), PENDING_KEY: pending})
+        return Redirect(authorization.url)
+
+    @get("/callback", summary="Where the identity provider sends the browser back", status_code=302)
+    async def callback(
+        self,
+        request: Request[Any, Any, Any],
+        settings: FromDishka[Settings],
+        provider: FromDishka[IdentityProvider | None],
+        sign_in: FromDishka[SignIn],
+        code: Annotated[str, Parameter(max_length=4000)],
+        oidc_state: Annotated[str, Parameter(query="state", max_length=1000)],
+    ) -> Redirect:
+        if provider is None:
+            raise SignInUnavailable
+        pending = (request.session or {}).get(PENDING_KEY)
+        if not isinstance(pending, dict):
+            raise InvalidInput("No sign-in is in progress in this browser; start again.", field="state")
+        identity = await provider.complete(
+            code=code, state=oidc_state, pending=pending, redirect_uri=_callback_uri(request, settings)
+        )
+        user = await sign_in.execute(identity)
+        _remember(request, user)
+        return Redirect(_safe_next(pending.get("next"), settings.frontend_url))
+
+    @post("/logout", summary="End the session", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, request: Request[Any, Any, Any]) -> None:
+        request.clear_session()
+
+
+class DevLogin(msgspec.Struct, forbid_unknown_fields=True):
+    sub: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    email: str | None = None
+    full_name: str | None = None
+
+
+class DevAuthController(Controller):
+    """Development-profile only: sign in as anyone. Never registered in production."""
+
+    path = "/auth"
+    tags = ["auth (development)"]
+
+    @post("/dev-login", summary="Development sign-in (development profile only)", status_code=200)
+    async def dev_login(
+        self, request: Request[Any, Any, Any], data: JSONBody[DevLogin], sign_in: FromDishka[SignIn]
+    ) -> Response[UserOut]:
+        user = await sign_in.execute(VerifiedIdentity(sub=data.sub, email=data.email, full_name=data.full_name))
+        _remember(request, user)
+        return Response(UserOut.of(user))

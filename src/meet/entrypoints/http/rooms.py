@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, delete, get, patch, post
+from litestar.params import JSONBody, Parameter
+
+from meet.domain.rooms.model import AccessLevel
+from meet.domain.rooms.use_cases import (
+    CreateRoom,
+    DeleteRoom,
+    ListMyRooms,
+    OpenRoom,
+    RoomChanges,
+    UpdateRoom,
+)
+from meet.domain.users.model import Viewer
+from meet.entrypoints.http.schemas import (
+    AccessLevelName,
+    ConfigurationBody,
+    DisplayName,
+    RoomName,
+    RoomOut,
+)
+
+
+class RoomCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: RoomName
+    access_level: AccessLevelName = "public"
+    configuration: ConfigurationBody | None = None
+
+
+class RoomUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: RoomName | None = None
+    access_level: AccessLevelName | None = None
+    configuration: ConfigurationBody | None = None
+
+
+class RoomPageOut(msgspec.Struct):
+    count: int
+    limit: int
+    offset: int
+    results: list[RoomOut]
+
+
+class RoomController(Controller):
+    path = "/rooms"
+    tags = ["rooms"]
+
+    @post("/", summary="Create a room; the caller becomes its owner")
+    async def create_room(
+        self, data: JSONBody[RoomCreate], viewer: FromDishka[Viewer], create: FromDishka[CreateRoom]
+    ) -> RoomOut:
+        view = await create.execute(
+            viewer,
+            data.name,
+            AccessLevel(data.access_level),
+            data.configuration.to_domain() if data.configuration else None,
+        )
+        return RoomOut.of(view)
+
+    @get("/", summary="The rooms the caller holds a role in")
+    async def list_rooms(
+        self,
+        viewer: FromDishka[Viewer],
+        list_mine: FromDishka[ListMyRooms],
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> RoomPageOut:
+        page = await list_mine.execute(viewer, limit=limit, offset=offset)
+        return RoomPageOut(count=page.total, limit=limit, offset=offset, results=[RoomOut.of(v) for v in page.items])
+
+    @get("/{id_or_slug:str}", summary="Open a room: with a LiveKit connection when the caller may enter")
+    async def open_room(
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        open_room: FromDishka[OpenRoom],
+        username: Annotated[DisplayName | None, Parameter(max_length=255)] = None,
+    ) -> RoomOut:
+        return RoomOut.of(await open_room.execute(viewer, id_or_slug, username=username))
+
+    @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)")
+    async def update_room(
+        self, id_or_slug: str, data: JSONBody[RoomUpdate], viewer: FromDishka[Viewer], update: FromDishka[UpdateRoom]
+    ) -> RoomOut:
+        changes = RoomChanges(
+            name=data.name,
+            access_level=AccessLevel(data.access_level) if data.access_level else None,
+            configuration=data.configuration.to_domain() if data.configuration else None,
+        )
+        return RoomOut.of(await update.execute(viewer, id_or_slug, changes))
+
+    @delete("/{id_or_slug:str}", summary="Delete a room (owners)")
+    async def delete_room(self, id_or_slug: str, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRoom]) -> None:
+        await remove.execute(viewer, id_or_slug)

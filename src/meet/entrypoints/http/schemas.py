@@ -1,0 +1,95 @@
+"""HTTP schemas shared by several controllers (msgspec Structs), and their mapping from the domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from meet.domain.conference.model import ConnectionConfig
+from meet.domain.rooms.model import RoomAccess, RoomConfiguration, TrackSource
+from meet.domain.rooms.use_cases import RoomView
+
+SourceName = Literal["camera", "microphone", "screen_share", "screen_share_audio"]
+AccessLevelName = Literal["public", "trusted", "restricted"]
+RoleName = Literal["owner", "administrator", "member"]
+RoomName = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+DisplayName = Annotated[str, msgspec.Meta(max_length=255)]
+
+
+class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+    can_publish_sources: list[SourceName] | None = None
+    everyone_can_mute: bool | None = None
+
+    def to_domain(self) -> RoomConfiguration:
+        sources = self.can_publish_sources
+        return RoomConfiguration(
+            can_publish_sources=None if sources is None else tuple(dict.fromkeys(TrackSource(s) for s in sources)),
+            everyone_can_mute=self.everyone_can_mute,
+        )
+
+    @classmethod
+    def of(cls, configuration: RoomConfiguration) -> ConfigurationBody:
+        sources = configuration.can_publish_sources
+        return cls(
+            can_publish_sources=None if sources is None else [source.value for source in sources],
+            everyone_can_mute=configuration.everyone_can_mute,
+        )
+
+
+class LiveKitConnection(msgspec.Struct):
+    url: str
+    room: str
+    token: str
+
+    @classmethod
+    def of(cls, connection: ConnectionConfig) -> LiveKitConnection:
+        return cls(url=connection.url, room=connection.room, token=connection.token)
+
+
+class RoomOut(msgspec.Struct, omit_defaults=True):
+    """A room; members see its configuration, outsiders only what they need to knock."""
+
+    id: uuid.UUID | None
+    name: str
+    slug: str
+    access_level: AccessLevelName
+    is_administrable: bool
+    configuration: ConfigurationBody | None = None
+    role: RoleName | None = None
+    livekit: LiveKitConnection | None = None
+
+    @classmethod
+    def of(cls, view: RoomView) -> RoomOut:
+        room = view.room
+        insider = view.role is not None or view.connection is not None
+        return cls(
+            id=None if room.is_temporary else room.id,
+            name=room.name,
+            slug=room.slug,
+            access_level=room.access_level.value,
+            is_administrable=view.is_administrable,
+            configuration=ConfigurationBody.of(room.configuration) if insider else None,
+            role=view.role.value if view.role else None,
+            livekit=LiveKitConnection.of(view.connection) if view.connection else None,
+        )
+
+
+class AccessOut(msgspec.Struct):
+    id: uuid.UUID
+    room_id: uuid.UUID
+    user_id: uuid.UUID
+    role: RoleName
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, access: RoomAccess) -> AccessOut:
+        return cls(
+            id=access.id,
+            room_id=access.room_id,
+            user_id=access.user_id,
+            role=access.role.value,
+            created_at=access.created_at,
+        )

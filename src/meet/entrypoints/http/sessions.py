@@ -1,0 +1,42 @@
+"""Server-side sessions whose id is renewed at sign-in, so a planted cookie cannot be promoted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Message, ScopeSession
+
+_ROTATE = "meet.rotate_session"
+_FRESH_ID = "meet.fresh_session_id"
+
+
+def start_fresh_session(request: Request[Any, Any, Any]) -> None:
+    """Ask for a new session id on this response (call it when the caller signs in)."""
+    request.state[_ROTATE] = True
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        state = connection.scope.get("state") or {}
+        if not state.get(_ROTATE):
+            return super().get_session_id(connection)
+        fresh: str | None = state.get(_FRESH_ID)
+        if fresh is None:
+            fresh = state[_FRESH_ID] = self.generate_session_id()
+        return fresh
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        state = connection.scope.get("state") or {}
+        old_id = connection.cookies.get(self.config.key)
+        if state.get(_ROTATE) and old_id and old_id != "null":
+            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend

@@ -1,0 +1,34 @@
+"""The composition root: the only place that picks an adapter for each port, from settings."""
+
+from __future__ import annotations
+
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container
+from dishka.integrations.litestar import LitestarProvider
+
+from meet.entrypoints.providers.auth import AuthProvider
+from meet.entrypoints.providers.conference import ConferenceProvider
+from meet.entrypoints.providers.database import DatabaseProvider
+from meet.entrypoints.providers.health import HealthProvider
+from meet.entrypoints.providers.rooms import RoomsProvider
+from meet.entrypoints.settings import Settings
+
+
+class SettingsProvider(Provider):
+    settings = from_context(provides=Settings, scope=Scope.APP)
+
+
+def get_providers() -> list[Provider]:
+    return [
+        SettingsProvider(),
+        LitestarProvider(),
+        DatabaseProvider(),
+        ConferenceProvider(),
+        AuthProvider(),
+        RoomsProvider(),
+        HealthProvider(),
+    ]
+
+
+def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    """Build the container; providers in ``overrides`` replace the defaults (tests use this)."""
+    return make_async_container(*get_providers(), *overrides, context={Settings: settings})

@@ -1,0 +1,129 @@
+"""Settings from ``MEET_*`` environment variables (and an optional ``.env``), validated at start-up."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+PREFIX = "MEET_"
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Profile(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed, or forbidden in this profile."""
+
+
+Seconds = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    profile: Profile = Profile.DEVELOPMENT
+    data_dir: str = "var"
+    database_url: str = ""
+    database_pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
+    redis_url: str = ""
+    secret_key: str = DEVELOPMENT_SECRET
+    public_url: str = ""
+    frontend_url: str = "/"
+
+    livekit_url: str = "ws://localhost:7880"
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: str = "secret"  # noqa: S105 - LiveKit's documented dev secret
+    livekit_verify_tls: bool = True
+    livekit_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    token_ttl_seconds: Seconds = 600
+
+    allow_temporary_rooms: bool = True
+
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    dev_login: bool | None = None
+
+    session_ttl_seconds: Seconds = 43200
+    cookie_secure: bool = True
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'meet.sqlite3'}"
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        """The development sign-in: on by default in development, never in production."""
+        if self.dev_login is None:
+            return self.profile is Profile.DEVELOPMENT
+        return self.dev_login and self.profile is Profile.DEVELOPMENT
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    def check(self) -> Settings:
+        """Refuse combinations that are unsafe or cannot work."""
+        problems: list[str] = []
+        if self.profile is Profile.PRODUCTION:
+            if self.dev_login:
+                problems.append("MEET_DEV_LOGIN is only allowed in the development profile.")
+            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+                problems.append("MEET_SECRET_KEY must be set to a random value of at least 32 characters.")
+            if (self.livekit_api_key, self.livekit_api_secret) == ("devkey", "secret"):
+                problems.append("MEET_LIVEKIT_API_KEY/SECRET must not be LiveKit's development pair.")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
+        if problems:
+            raise SettingsError(" ".join(problems))
+        return self
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw_line in path.read_text(encoding="utf-8").splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Read ``MEET_*`` variables (the environment wins over ``.env``) and validate them."""
+    merged: dict[str, str] = _read_dotenv(dotenv) if dotenv else {}
+    merged.update(os.environ if environ is None else environ)
+    known = {field.lower() for field in Settings.__struct_fields__}
+    values: dict[str, Any] = {}
+    for key, value in merged.items():
+        if not key.startswith(PREFIX) or key.startswith(f"{PREFIX}TEST_"):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in known:
+            raise SettingsError(f"Unknown setting {key}.")
+        values[name] = value
+    try:
+        settings = msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(error)) from error
+    return settings.check()
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    message = str(error)
+    head, _, path = message.rpartition(" - at `$.")
+    if path:
+        return f"{PREFIX}{path.rstrip('`').upper()}: {head}"
+    return message

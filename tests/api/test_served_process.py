@@ -1,0 +1,126 @@
+"""The README's run command, as a newcomer runs it: a real process on the embedded default."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+MEET = str(Path(sys.executable).with_name("meet"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEET_")}
+    return {**env, **extra}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            if process.poll() is not None:
+                pytest.fail(f"meet serve exited: {process.stdout.read() if process.stdout else ''}")
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("meet serve did not answer within 30 s")
+    yield base, process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_serve_runs_on_the_embedded_default_with_no_configuration(
+    served: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    base, _ = served
+    assert httpx.get(f"{base}/readyz").json()["status"] == "ok"
+    assert (tmp_path / "var" / "meet.sqlite3").is_file()
+    assert httpx.get(f"{base}/api/v1/docs/openapi.json").status_code == 200
+    config = httpx.get(f"{base}/api/v1/config").json()
+    assert config["livekit"]["url"] == "ws://localhost:7880"
+    opened = httpx.get(f"{base}/api/v1/rooms/hello").json()
+    assert opened["livekit"]["room"] == "hello"
+
+
+def test_serve_prints_where_the_api_and_docs_are(served: tuple[str, subprocess.Popen[str]]) -> None:
+    base, process = served
+    process.terminate()
+    output, _ = process.communicate(timeout=10)
+    port = base.rsplit(":", 1)[1]
+    assert f"http://localhost:{port}" in output
+    assert f"http://localhost:{port}/api/v1/docs" in output
+
+
+def test_db_upgrade_migrates_the_configured_database(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [MEET, "db", "upgrade"],
+        cwd=tmp_path,
+        env=clean_env(MEET_DATA_DIR=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "meet.sqlite3").is_file()
+
+
+def test_the_development_sign_in_refuses_to_start_in_production(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [MEET, "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=clean_env(
+            MEET_PROFILE="production",
+            MEET_DEV_LOGIN="true",
+            MEET_SECRET_KEY="x" * 40,
+            MEET_LIVEKIT_API_KEY="key",
+            MEET_LIVEKIT_API_SECRET="s" * 40,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MEET_DEV_LOGIN" in result.stderr
+
+
+def test_a_malformed_setting_is_named_at_start_up(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [MEET, "db", "upgrade"],
+        cwd=tmp_path,
+        env=clean_env(MEET_TOKEN_TTL_SECONDS="ten"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MEET_TOKEN_TTL_SECONDS" in result.stderr

@@ -1,0 +1,106 @@
+"""Pytest fixtures over the real backing services found by tests/support/services.py."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from tests.support.services import (
+    S3,
+    OidcProvider,
+    Postgres,
+    Redis,
+    ServiceNotFound,
+    SmtpServer,
+    find_nginx,
+    start_oidc_provider,
+    start_postgres,
+    start_redis,
+    start_s3,
+    start_smtp,
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    try:
+        with start_postgres() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: Postgres) -> str:
+    return postgres_server.url()
+
+
+@pytest.fixture
+async def fresh_postgres_database(postgres_server: Postgres) -> AsyncIterator[str]:
+    """A new, empty database for one test, dropped afterwards."""
+    name = f"meet_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(
+        host=postgres_server.host,
+        port=postgres_server.port,
+        user=postgres_server.user,
+        password=postgres_server.password or None,
+        database=postgres_server.database,
+    )
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield postgres_server.url(name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Redis]:
+    try:
+        with start_redis() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: Redis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def s3_service() -> Iterator[S3]:
+    try:
+        with start_s3() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    try:
+        with start_oidc_provider() as provider:
+            yield provider
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    try:
+        with start_smtp() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    try:
+        return find_nginx()
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)

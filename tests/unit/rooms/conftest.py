@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from meet.adapters.memory.rooms import (
+    MemoryDatabase,
+    MemoryRoomAccessRepository,
+    MemoryRoomRepository,
+    MemoryUnitOfWork,
+    MemoryUserRepository,
+)
+from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
+from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.users.model import User, Viewer
+
+
+@dataclass
+class World:
+    db: MemoryDatabase
+    users: MemoryUserRepository
+    rooms: MemoryRoomRepository
+    accesses: MemoryRoomAccessRepository
+    uow: MemoryUnitOfWork
+
+    def locator(self, *, allow_temporary_rooms: bool = True) -> RoomLocator:
+        return RoomLocator(self.rooms, self.accesses, RoomPolicy(allow_temporary_rooms=allow_temporary_rooms))
+
+    async def user(self, sub: str, email: str | None = None) -> Viewer:
+        user = await self.users.add(User(id=uuid.uuid4(), sub=sub, email=email, full_name=sub.title()))
+        return Viewer.of(user)
+
+    async def room(self, name: str = "Room", **members: Role) -> Room:
+        room = await self.rooms.add(Room.create(name))
+        for sub, role in members.items():
+            user = await self.users.get_by_sub(sub)
+            assert user is not None
+            await self.accesses.add(RoomAccess.grant(room.id, user.id, role))
+        return room
+
+
+@pytest.fixture
+def world() -> World:
+    db = MemoryDatabase()
+    return World(
+        db=db,
+        users=MemoryUserRepository(db),
+        rooms=MemoryRoomRepository(db),
+        accesses=MemoryRoomAccessRepository(db),
+        uow=MemoryUnitOfWork(db),
+    )

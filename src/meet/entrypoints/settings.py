@@ -45,6 +45,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     allow_temporary_rooms: bool = True
 
+    lobby_waiting_timeout_seconds: Seconds = 30
+    lobby_accepted_ttl_seconds: Seconds = 600
+    lobby_denied_ttl_seconds: Seconds = 300
+    lobby_knocks_per_minute: Seconds = 120
+    lobby_new_participants_per_minute_per_address: Seconds = 600
+    lobby_notify_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 1.0
+    lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""

@@ -19,6 +19,13 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+class BadRequest(DomainError):
+    """The request itself cannot be read (maps to 400)."""
+
+    default_message = "The request is malformed."
+    code = "bad_request"
+
+
 class InvalidInput(DomainError):
     default_message = "The input is invalid."
     code = "invalid_input"

@@ -18,10 +18,12 @@ from litestar.types import ControllerRouterHandler
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
+from meet.entrypoints.http.lobby import LobbyController
 from meet.entrypoints.http.rooms import RoomController
 from meet.entrypoints.http.sessions import RotatingSessionConfig
 from meet.entrypoints.http.system import ConfigController, HealthController
 from meet.entrypoints.http.users import UserController
+from meet.entrypoints.http.webhooks import WebhookController
 from meet.entrypoints.providers import make_container
 from meet.entrypoints.settings import Settings
 
@@ -35,6 +37,8 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         UserController,
         RoomController,
         AccessController,
+        LobbyController,
+        WebhookController,
         ConfigController,
     ]
     if settings.dev_login_enabled:

@@ -14,8 +14,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from meet.adapters.redis.client import UNREACHABLE
 from meet.domain.shared.errors import (
     AuthenticationRequired,
+    BadRequest,
     Conflict,
     DomainError,
     InvalidInput,
@@ -29,6 +31,7 @@ from meet.domain.shared.errors import (
 logger = logging.getLogger("meet.http")
 
 STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int], ...] = (
+    (BadRequest, 400),
     (InvalidInput, 422),
     (AuthenticationRequired, 401),
     (PermissionDenied, 403),
@@ -113,7 +116,7 @@ def handle_http_exception(_: Request[Any, Any, Any], error: HTTPException) -> Re
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[ErrorBody]:
-    if isinstance(error, ConnectionError | TimeoutError):
+    if isinstance(error, UNREACHABLE):
         # An infrastructure client failed outside an adapter (e.g. the session store).
         logger.warning("backing service unreachable on %s: %r", request.url.path, error)
         return error_response(

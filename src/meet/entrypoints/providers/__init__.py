@@ -9,7 +9,10 @@ from meet.entrypoints.providers.auth import AuthProvider
 from meet.entrypoints.providers.conference import ConferenceProvider
 from meet.entrypoints.providers.database import DatabaseProvider
 from meet.entrypoints.providers.health import HealthProvider
+from meet.entrypoints.providers.lobby import LobbyProvider
+from meet.entrypoints.providers.redis import ClockProvider, RedisProvider
 from meet.entrypoints.providers.rooms import RoomsProvider
+from meet.entrypoints.providers.webhooks import WebhookProvider
 from meet.entrypoints.settings import Settings
 
 
@@ -26,6 +29,10 @@ def get_providers() -> list[Provider]:
         AuthProvider(),
         RoomsProvider(),
         HealthProvider(),
+        ClockProvider(),
+        RedisProvider(),
+        LobbyProvider(),
+        WebhookProvider(),
     ]
 
 

@@ -1,0 +1,188 @@
+"""The lobby in one process's memory: the embedded default, and the domain's fast tests.
+
+Same contract as the Redis adapter; atomic because every method runs without an ``await``
+between reading and writing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from meet.domain.lobby.model import (
+    DecisionResult,
+    KnockResult,
+    LobbyEntry,
+    LobbyEvent,
+    LobbyEventType,
+    LobbyTimeouts,
+    WaitingPage,
+)
+
+
+class MemorySubscription:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[LobbyEvent] = asyncio.Queue()
+
+    async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+class MemoryLobbyEvents:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[MemorySubscription]] = defaultdict(set)
+
+    @asynccontextmanager
+    async def subscribe(self, room: str) -> AsyncIterator[MemorySubscription]:
+        subscription = MemorySubscription()
+        self._subscribers[room].add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscribers[room].discard(subscription)
+            if not self._subscribers[room]:
+                del self._subscribers[room]
+
+    def publish(self, room: str, event: LobbyEvent) -> None:
+        for subscription in self._subscribers.get(room, ()):
+            subscription.queue.put_nowait(event)
+
+
+@dataclasses.dataclass
+class _Room:
+    entries: dict[str, LobbyEntry] = dataclasses.field(default_factory=dict)
+    expires: dict[str, datetime] = dataclasses.field(default_factory=dict)
+    sequence: int = 0
+
+
+class MemoryLobbyStore:
+    def __init__(self, events: MemoryLobbyEvents) -> None:
+        self._events = events
+        self._rooms: dict[str, _Room] = {}
+
+    def _room(self, room: str, now: datetime) -> _Room:
+        state = self._rooms.setdefault(room, _Room())
+        for participant_id in [p for p, deadline in state.expires.items() if deadline <= now]:
+            del state.expires[participant_id]
+            del state.entries[participant_id]
+            self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
+        return state
+
+    async def knock(self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> KnockResult:
+        state = self._room(room, now)
+        current = state.entries.get(entry.participant_id)
+        if current is not None:
+            if current.is_waiting:
+                state.expires[current.participant_id] = now + timedelta(seconds=timeouts.waiting)
+            return KnockResult(current, created=False)
+        state.sequence += 1
+        entry = dataclasses.replace(entry, position=state.sequence)
+        state.entries[entry.participant_id] = entry
+        state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.waiting)
+        self._events.publish(room, LobbyEvent(LobbyEventType.KNOCKED, entry.participant_id, entry))
+        return KnockResult(entry, created=True)
+
+    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+        state = self._room(room, now)
+        current = state.entries.get(participant_id)
+        if current is not None and current.is_waiting:
+            state.expires[participant_id] = now + timedelta(seconds=timeouts.waiting)
+        return current
+
+    async def decide(
+        self,
+        room: str,
+        participant_id: str,
+        *,
+        allow: bool,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+    ) -> DecisionResult | None:
+        state = self._room(room, now)
+        current = state.entries.get(participant_id)
+        if current is None:
+            return None
+        if not current.is_waiting:
+            return DecisionResult(current, changed=False)
+        decided = current.decided(allow=allow, by=decided_by, at=now)
+        self._record(room, state, decided, now, timeouts)
+        return DecisionResult(decided, changed=True)
+
+    def _record(self, room: str, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> None:
+        state.entries[entry.participant_id] = entry
+        state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.for_status(entry.status))
+        self._events.publish(room, LobbyEvent(LobbyEventType.DECIDED, entry.participant_id, entry))
+
+    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+        state = self._room(room, now)
+        waiting = [entry for entry in state.entries.values() if entry.is_waiting]
+        for entry in waiting:
+            self._record(room, state, entry.decided(allow=True, by=decided_by, at=now), now, timeouts)
+        return len(waiting)
+
+    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+        state = self._room(room, now)
+        waiting = sorted((e for e in state.entries.values() if e.is_waiting), key=lambda e: e.position)
+        start = [e for e in waiting if after is None or e.position > after]
+        page = tuple(start[:limit])
+        next_cursor = page[-1].position if len(start) > limit else None
+        return WaitingPage(entries=page, count=len(waiting), next_cursor=next_cursor)
+
+    async def revoke(self, room: str, participant_id: str) -> bool:
+        state = self._rooms.get(room)
+        if state is None or participant_id not in state.entries:
+            return False
+        del state.entries[participant_id]
+        del state.expires[participant_id]
+        self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
+        return True
+
+    async def clear(self, room: str) -> None:
+        if self._rooms.pop(room, None) is not None:
+            self._events.publish(room, LobbyEvent(LobbyEventType.CLEARED))
+
+
+class MemoryRateLimiter:
+    """Fixed windows per bucket, in this process only."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    async def hit(self, bucket: str, *, limit: int, window_seconds: int) -> int | None:
+        now = time.monotonic()
+        started, count = self._windows.get(bucket, (now, 0))
+        if now - started >= window_seconds:
+            started, count = now, 0
+        count += 1
+        self._windows[bucket] = (started, count)
+        if len(self._windows) > 100_000:  # keep memory bounded: forget windows that have ended
+            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
+        if count > limit:
+            return max(1, int(window_seconds - (now - started)) + 1)
+        return None
+
+
+class MemorySeenEvents:
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._seen: dict[str, None] = {}
+        self._capacity = capacity
+
+    async def first_time(self, event_id: str) -> bool:
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = None
+        if len(self._seen) > self._capacity:
+            self._seen.pop(next(iter(self._seen)))
+        return True
+
+    async def forget(self, event_id: str) -> None:
+        self._seen.pop(event_id, None)

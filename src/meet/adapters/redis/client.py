@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from meet.domain.shared.errors import ServiceUnavailable
+
+T = TypeVar("T")
+
+# What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+def create_redis(url: str) -> Redis:
+    """One client (and connection pool) per process; reconnects by itself when Redis comes back."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+        max_connections=200,
+    )
+
+
+@asynccontextmanager
+async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]:
+    try:
+        yield
+    except UNREACHABLE as cause:
+        raise error from cause
+
+
+async def call(error: type[ServiceUnavailable], operation: Callable[[], Awaitable[T]]) -> T:
+    async with unavailable_as(error):
+        return await operation()
+
+
+class RedisUnavailable(ServiceUnavailable):
+    default_message = "Redis cannot be reached; try again shortly."
+    code = "redis_unavailable"
+
+
+class RedisHealth:
+    name = "redis"
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def ping(self) -> None:
+        await self._client.ping()

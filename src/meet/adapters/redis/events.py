@@ -1,0 +1,130 @@
+"""Lobby push across API processes: Redis pub/sub, one connection per process, fanned out locally.
+
+Each process holds a single subscriber connection and subscribes to a room's channel only
+while someone in that process listens to the room. If Redis goes away the reader reconnects
+by itself and re-subscribes; listeners meanwhile only see keep-alives, and the use cases
+re-read the store on each keep-alive, so a decision published during the outage is not lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from meet.adapters.memory.lobby import MemorySubscription
+from meet.adapters.redis.client import UNREACHABLE, unavailable_as
+from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
+from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.lobby.model import LobbyEvent
+
+logger = logging.getLogger("meet.redis.events")
+
+
+def parse_event(payload: bytes | str) -> LobbyEvent | None:
+    try:
+        data = json.loads(payload)
+        entry = data.get("entry")
+        return LobbyEvent(
+            type=EVENT_TYPES[data["type"]],
+            participant_id=data.get("participant_id"),
+            entry=decode_entry(entry) if entry else None,
+        )
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring a malformed lobby event")
+        return None
+
+
+class RedisLobbyEvents:
+    def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
+        self._client = client
+        self._reconnect_delay = reconnect_delay
+        self._listeners: dict[str, set[MemorySubscription]] = defaultdict(set)
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def subscribe(self, room: str) -> AsyncIterator[MemorySubscription]:
+        channel = events_channel(room)
+        subscription = MemorySubscription()
+        first = not self._listeners[channel]
+        self._listeners[channel].add(subscription)
+        try:
+            if first:
+                async with self._lock, unavailable_as(LobbyUnavailable):
+                    await self._connected().subscribe(channel)
+            self._start_reader()
+            yield subscription
+        finally:
+            self._listeners[channel].discard(subscription)
+            if not self._listeners[channel]:
+                del self._listeners[channel]
+                await self._unsubscribe(channel)
+
+    def _connected(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        return self._pubsub
+
+    def _start_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _unsubscribe(self, channel: str) -> None:
+        if self._pubsub is None:
+            return
+        with contextlib.suppress(*UNREACHABLE):
+            async with self._lock:
+                await self._pubsub.unsubscribe(channel)
+
+    async def _read(self) -> None:
+        while self._listeners:
+            pubsub = self._connected()
+            try:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except UNREACHABLE as error:
+                logger.warning("lobby event channel lost (%r); reconnecting", error)
+                await self._reconnect()
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+            event = parse_event(message["data"])
+            if event is None:
+                continue
+            for subscription in tuple(self._listeners.get(channel, ())):
+                subscription.queue.put_nowait(event)
+
+    async def _reconnect(self) -> None:
+        old, self._pubsub = self._pubsub, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.aclose()  # type: ignore[no-untyped-call]
+        while self._listeners:
+            await asyncio.sleep(self._reconnect_delay)
+            try:
+                async with self._lock:
+                    channels = list(self._listeners)
+                    if channels:
+                        await self._connected().subscribe(*channels)
+            except UNREACHABLE:
+                self._pubsub = None
+                continue
+            return
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]

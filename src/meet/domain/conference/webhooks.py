@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from meet.domain.conference.events import SeenEvents, SfuEvent, SfuEventHandler, SfuEventVerifier
+
+logger = logging.getLogger("meet.webhooks")
+
+
+class ReceiveSfuEvent:
+    """Verify a webhook delivery, handle each event once, and tolerate whatever it is about.
+
+    If a handler fails the event is forgotten again, so the SFU's retry gets another chance.
+    """
+
+    def __init__(self, verifier: SfuEventVerifier, seen: SeenEvents, handlers: Sequence[SfuEventHandler]) -> None:
+        self._verifier = verifier
+        self._seen = seen
+        self._handlers = handlers
+
+    async def execute(self, body: bytes, authorization: str | None) -> SfuEvent:
+        event = self._verifier.verify(body, authorization)
+        if not await self._seen.first_time(event.id):
+            logger.info("webhook event %s (%s) already handled", event.id, event.kind)
+            return event
+        try:
+            for handler in self._handlers:
+                await handler.handle(event)
+        except BaseException:
+            await self._seen.forget(event.id)
+            raise
+        return event

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+
+from meet.domain.conference.errors import ParticipantNotInRoom
+from meet.domain.conference.sfu import Sfu
+from meet.domain.lobby.model import LobbyEntry
+from meet.domain.rooms.model import Role
+
+KNOCK_TOPIC = "lobby"
+ADMIN_ROLES = frozenset({Role.OWNER.value, Role.ADMINISTRATOR.value})
+
+
+class NotifyAdminsInRoom:
+    """Sends a data message about a knock to the room's admins connected to the SFU, and to nobody else."""
+
+    def __init__(self, sfu: Sfu) -> None:
+        self._sfu = sfu
+
+    async def knocked(self, room: str, entry: LobbyEntry) -> None:
+        try:
+            participants = await self._sfu.list_participants(room)
+        except ParticipantNotInRoom:
+            return  # nobody is in the live room yet
+        admins = [p.identity for p in participants if p.attributes.get("room_role") in ADMIN_ROLES]
+        if not admins:
+            return
+        payload = {
+            "type": "participantWaiting",
+            "participant": {"id": entry.participant_id, "username": entry.username, "color": entry.color},
+        }
+        await self._sfu.send_data(
+            room, json.dumps(payload).encode("utf-8"), topic=KNOCK_TOPIC, destination_identities=admins
+        )
+
+
+class NotifyNobody:
+    async def knocked(self, room: str, entry: LobbyEntry) -> None:  # noqa: ARG002 - the null notifier
+        return

@@ -1,0 +1,366 @@
+"""Lobby use cases: knock and wait (participant side), list and decide (admin side)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from meet.domain.conference.events import SfuEvent
+from meet.domain.conference.join import Admission
+from meet.domain.conference.model import ConnectionConfig
+from meet.domain.lobby.credentials import LobbyCredentials
+from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
+from meet.domain.lobby.model import (
+    LobbyEntry,
+    LobbyEvent,
+    LobbyEventType,
+    LobbyStatus,
+    LobbyTimeouts,
+    WaitingPage,
+)
+from meet.domain.lobby.ports import KnockNotifier, LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.rooms.lookup import RoomLocator
+from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.ports import EntryGuard
+from meet.domain.rooms.use_cases import require_admin
+from meet.domain.shared.clock import Clock
+from meet.domain.shared.errors import RateLimited
+from meet.domain.shared.ports import UnitOfWork
+from meet.domain.users.model import Viewer
+
+logger = logging.getLogger("meet.lobby")
+
+ANONYMOUS_NAME = "Anonymous"
+
+_notifications: set[asyncio.Task[None]] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyPolicy:
+    timeouts: LobbyTimeouts = field(default_factory=LobbyTimeouts)
+    knocks_per_minute_per_participant: int = 120
+    new_participants_per_minute_per_address: int = 600
+    notify_timeout_seconds: float = 1.0
+    keepalive_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """What a knocking participant learns: their entry, and a connection once accepted."""
+
+    participant_id: str
+    username: str
+    color: str
+    status: LobbyStatus
+    room: str  # the SFU room the credential is bound to
+    credential: str
+    connection: ConnectionConfig | None = None
+
+
+class _Door:
+    """What the participant-side use cases share: finding the room and who is knocking."""
+
+    def __init__(
+        self,
+        locator: RoomLocator,
+        admission: Admission,
+        store: LobbyStore,
+        credentials: LobbyCredentials,
+        guard: EntryGuard,
+        clock: Clock,
+        policy: LobbyPolicy,
+    ) -> None:
+        self._locator = locator
+        self._admission = admission
+        self._store = store
+        self._credentials = credentials
+        self._guard = guard
+        self._clock = clock
+        self._policy = policy
+
+    def _view(self, room: Room, viewer: Viewer, role: Role | None, entry: LobbyEntry) -> EntryView:
+        connection = None
+        if entry.status is LobbyStatus.ACCEPTED:
+            connection = self._admission.connect(
+                room, viewer, role, requested_name=entry.username, anonymous_identity=entry.participant_id
+            )
+        return EntryView(
+            participant_id=entry.participant_id,
+            username=entry.username,
+            color=entry.color,
+            status=entry.status,
+            room=room.sfu_room_name,
+            credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
+            connection=connection,
+        )
+
+    def _proven_participant(self, room: Room, candidates: Sequence[str]) -> str | None:
+        """The participant id proven by the first credential valid for this room (header, then cookies)."""
+        for candidate in candidates:
+            participant_id = self._credentials.verify(room.sfu_room_name, candidate)
+            if participant_id is not None:
+                return participant_id
+        return None
+
+    async def _is_barred(self, room: Room, viewer: Viewer, participant_id: str) -> bool:
+        return await self._guard.is_barred(room, viewer.sub or participant_id)
+
+
+class RequestEntry(_Door):
+    """Knock (first call) or poll (later calls with the same credential).
+
+    Whoever the join policy lets in directly gets a connection at once and leaves nothing
+    in the store; everyone else waits for an admin's decision.
+    """
+
+    def __init__(
+        self,
+        locator: RoomLocator,
+        admission: Admission,
+        store: LobbyStore,
+        credentials: LobbyCredentials,
+        guard: EntryGuard,
+        clock: Clock,
+        policy: LobbyPolicy,
+        limiter: RateLimiter,
+        notifier: KnockNotifier,
+    ) -> None:
+        super().__init__(locator, admission, store, credentials, guard, clock, policy)
+        self._limiter = limiter
+        self._notifier = notifier
+
+    async def execute(
+        self,
+        viewer: Viewer,
+        id_or_slug: str,
+        *,
+        username: str | None,
+        credentials: Sequence[str],
+        client_address: str | None,
+    ) -> EntryView:
+        room = await self._locator.locate(id_or_slug)
+        role = await self._locator.role_of(room, viewer)
+        participant_id = self._proven_participant(room, credentials)
+        await self._limit(room, participant_id, client_address)
+        participant_id = participant_id or str(uuid.uuid4())
+        name = (username or "").strip() or (viewer.full_name or "").strip() or ANONYMOUS_NAME
+        now = self._clock.now()
+        knock = LobbyEntry.knock(participant_id, name, now)
+        if await self._is_barred(room, viewer, participant_id):
+            return self._view(room, viewer, role, knock.decided(allow=False, by="", at=now))
+        if room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
+            return self._view(room, viewer, role, knock.decided(allow=True, by="", at=now))
+        result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts)
+        if result.created:
+            self._notify_admins(room.sfu_room_name, result.entry)
+        return self._view(room, viewer, role, result.entry)
+
+    async def _limit(self, room: Room, participant_id: str | None, client_address: str | None) -> None:
+        if participant_id is not None:
+            bucket = f"knock:{room.sfu_room_name}:{participant_id}"
+            limit = self._policy.knocks_per_minute_per_participant
+        else:
+            # New participants are counted per address, generously: a whole organisation may share one NAT.
+            bucket = f"new-participant:{client_address or 'unknown'}"
+            limit = self._policy.new_participants_per_minute_per_address
+        retry_after = await self._limiter.hit(bucket, limit=limit, window_seconds=60)
+        if retry_after is not None:
+            raise RateLimited(retry_after, "Too many knocks; wait before knocking again.")
+
+    def _notify_admins(self, room: str, entry: LobbyEntry) -> None:
+        """Fire and forget, bounded by a timeout: a failed notification never fails or delays the knock."""
+
+        async def notify() -> None:
+            try:
+                await asyncio.wait_for(self._notifier.knocked(room, entry), self._policy.notify_timeout_seconds)
+            except Exception as error:
+                logger.warning("could not notify the admins of room %s of a knock: %r", room, error)
+
+        task = asyncio.get_running_loop().create_task(notify())
+        _notifications.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(_notifications.discard)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamUpdate:
+    """One message of a participant's stream: their entry, a keep-alive, or "your entry is gone"."""
+
+    kind: str  # "status" | "keepalive" | "gone"
+    entry: EntryView | None = None
+
+
+class WaitForDecision(_Door):
+    """Push the decision to a waiting participant; holding the stream keeps the entry alive."""
+
+    def __init__(
+        self,
+        locator: RoomLocator,
+        admission: Admission,
+        store: LobbyStore,
+        credentials: LobbyCredentials,
+        guard: EntryGuard,
+        clock: Clock,
+        policy: LobbyPolicy,
+        events: LobbyEvents,
+        uow: UnitOfWork,
+    ) -> None:
+        super().__init__(locator, admission, store, credentials, guard, clock, policy)
+        self._events = events
+        self._uow = uow
+
+    async def open(self, viewer: Viewer, id_or_slug: str, *, credentials: Sequence[str]) -> AsyncIterator[StreamUpdate]:
+        """Check everything up front (so errors are proper HTTP answers), then return the stream."""
+        room = await self._locator.locate(id_or_slug)
+        role = await self._locator.role_of(room, viewer)
+        participant_id = self._proven_participant(room, credentials)
+        if participant_id is None:
+            raise LobbyEntryNotFound
+        entry = await self._store.touch(room.sfu_room_name, participant_id, self._clock.now(), self._policy.timeouts)
+        if entry is None:
+            raise LobbyEntryNotFound
+        # A stream lasts minutes: give the database connection back before it starts.
+        await self._uow.rollback()
+        return self._updates(room, viewer, role, participant_id)
+
+    async def _updates(
+        self, room: Room, viewer: Viewer, role: Role | None, participant_id: str
+    ) -> AsyncIterator[StreamUpdate]:
+        name = room.sfu_room_name
+        timeouts = self._policy.timeouts
+        async with self._events.subscribe(name) as feed:
+            # Read the state only once subscribed, so a decision taken in between is not missed.
+            entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
+            while entry is not None:
+                if await self._is_barred(room, viewer, participant_id):
+                    entry = entry.decided(allow=False, by="", at=self._clock.now())
+                yield StreamUpdate("status", self._view(room, viewer, role, entry))
+                if not entry.is_waiting:
+                    return
+                event = await feed.next_event(self._policy.keepalive_seconds)
+                while event is None or not _concerns(event, participant_id):
+                    if event is None:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
+                        if entry is None or not entry.is_waiting:
+                            break
+                        yield StreamUpdate("keepalive")
+                    event = await feed.next_event(self._policy.keepalive_seconds)
+                else:
+                    entry = event.entry if event.type in _CARRIES_ENTRY else None
+            yield StreamUpdate("gone")
+
+
+_CARRIES_ENTRY = frozenset({LobbyEventType.DECIDED, LobbyEventType.KNOCKED})
+
+
+def _concerns(event: LobbyEvent, participant_id: str) -> bool:
+    return event.type is LobbyEventType.CLEARED or event.participant_id == participant_id
+
+
+class _AdminDesk:
+    """What the admin-side use cases share: the room, which the caller must administer."""
+
+    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy) -> None:
+        self._locator = locator
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+
+    async def _administered(self, viewer: Viewer, id_or_slug: str) -> Room:
+        room = await self._locator.locate_registered(id_or_slug)
+        await require_admin(self._locator, room, viewer)
+        return room
+
+
+MAX_PAGE = 200
+
+
+class ListWaiting(_AdminDesk):
+    """The waiting list in arrival order, a page at a time; a public room has none."""
+
+    async def execute(self, viewer: Viewer, id_or_slug: str, *, limit: int, after: int | None) -> WaitingPage:
+        room = await self._administered(viewer, id_or_slug)
+        if room.lets_in_directly(authenticated=False, role=None):
+            return WaitingPage(entries=(), count=0, next_cursor=None)
+        return await self._store.waiting(
+            room.sfu_room_name, limit=max(1, min(limit, MAX_PAGE)), after=after, now=self._clock.now()
+        )
+
+
+class DecideEntry(_AdminDesk):
+    """Admit or deny one waiting participant; the first decision is the one recorded."""
+
+    async def execute(self, viewer: Viewer, id_or_slug: str, participant_id: str, *, allow: bool) -> LobbyEntry:
+        room = await self._administered(viewer, id_or_slug)
+        if not _is_canonical_uuid(participant_id):
+            raise LobbyEntryNotFound
+        result = await self._store.decide(
+            room.sfu_room_name,
+            participant_id,
+            allow=allow,
+            decided_by=viewer.sub or "",
+            now=self._clock.now(),
+            timeouts=self._policy.timeouts,
+        )
+        if result is None:
+            raise LobbyEntryNotFound
+        wanted = LobbyStatus.ACCEPTED if allow else LobbyStatus.DENIED
+        if not result.changed and result.entry.status is not wanted:
+            raise AlreadyDecided(f"This participant was already {result.entry.status.value}.")
+        return result.entry
+
+
+class AdmitEveryone(_AdminDesk):
+    async def execute(self, viewer: Viewer, id_or_slug: str) -> int:
+        room = await self._administered(viewer, id_or_slug)
+        return await self._store.admit_all(
+            room.sfu_room_name, decided_by=viewer.sub or "", now=self._clock.now(), timeouts=self._policy.timeouts
+        )
+
+
+class WatchWaiting(_AdminDesk):
+    """Push every change of the waiting list to an admin (knocks, decisions, departures)."""
+
+    def __init__(
+        self,
+        locator: RoomLocator,
+        store: LobbyStore,
+        clock: Clock,
+        policy: LobbyPolicy,
+        events: LobbyEvents,
+        uow: UnitOfWork,
+    ) -> None:
+        super().__init__(locator, store, clock, policy)
+        self._events = events
+        self._uow = uow
+
+    async def open(self, viewer: Viewer, id_or_slug: str) -> AsyncIterator[LobbyEvent | None]:
+        room = await self._administered(viewer, id_or_slug)
+        await self._uow.rollback()  # a stream lasts minutes: give the database connection back first
+        return self._changes(room.sfu_room_name)
+
+    async def _changes(self, room: str) -> AsyncIterator[LobbyEvent | None]:
+        """Lobby events as they happen; None is a keep-alive."""
+        async with self._events.subscribe(room) as feed:
+            while True:
+                yield await feed.next_event(self._policy.keepalive_seconds)
+
+
+class ClearLobbyWhenRoomFinishes:
+    """SFU event handler: a finished room's lobby is emptied (its waiting people see "gone")."""
+
+    def __init__(self, store: LobbyStore) -> None:
+        self._store = store
+
+    async def handle(self, event: SfuEvent) -> None:
+        if event.kind == "room_finished" and event.room:
+            await self._store.clear(event.room)
+
+
+def _is_canonical_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

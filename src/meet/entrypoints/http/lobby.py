@@ -1,0 +1,213 @@
+"""The lobby over HTTP: knock/poll and a push stream for participants, list/decide/stream for admins."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import JSONBody, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from meet.domain.lobby.model import LobbyEntry, LobbyEvent
+from meet.domain.lobby.use_cases import (
+    AdmitEveryone,
+    DecideEntry,
+    EntryView,
+    ListWaiting,
+    RequestEntry,
+    StreamUpdate,
+    WaitForDecision,
+    WatchWaiting,
+)
+from meet.domain.users.model import Viewer
+from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
+from meet.entrypoints.settings import Settings
+
+CREDENTIAL_HEADER = "x-lobby-credential"
+CREDENTIAL_COOKIE_PREFIX = "meet_lobby_"
+COOKIE_MAX_AGE = 86400
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class EntryRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: DisplayName | None = None
+
+
+class LobbyParticipantOut(msgspec.Struct):
+    id: str
+    username: str
+    color: str
+    status: str
+    livekit: LiveKitConnection | None
+    credential: str
+
+    @classmethod
+    def of(cls, view: EntryView) -> LobbyParticipantOut:
+        return cls(
+            id=view.participant_id,
+            username=view.username,
+            color=view.color,
+            status=view.status.value,
+            livekit=LiveKitConnection.of(view.connection) if view.connection else None,
+            credential=view.credential,
+        )
+
+
+class WaitingParticipantOut(msgspec.Struct):
+    id: str
+    username: str
+    color: str
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None = None
+
+    @classmethod
+    def of(cls, entry: LobbyEntry) -> WaitingParticipantOut:
+        return cls(
+            id=entry.participant_id,
+            username=entry.username,
+            color=entry.color,
+            status=entry.status.value,
+            requested_at=entry.requested_at,
+            decided_at=entry.decided_at,
+        )
+
+
+class WaitingListOut(msgspec.Struct):
+    participants: list[WaitingParticipantOut]
+    count: int
+    next: str | None
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True):
+    allow: bool
+
+
+class AdmittedOut(msgspec.Struct):
+    admitted: int
+
+
+def offered_credentials(request: Request[Any, Any, Any]) -> list[str]:
+    """The header first (cookieless clients), then every lobby cookie; the use case keeps the valid one."""
+    header = request.headers.get(CREDENTIAL_HEADER)
+    cookies = [value for name, value in request.cookies.items() if name.startswith(CREDENTIAL_COOKIE_PREFIX)]
+    return [header, *cookies] if header else cookies
+
+
+def credential_cookie(view: EntryView, settings: Settings) -> Cookie:
+    return Cookie(
+        key=f"{CREDENTIAL_COOKIE_PREFIX}{view.room}",
+        value=view.credential,
+        path="/api/v1/rooms",
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[ServerSentEventMessage]:
+    async for update in updates:
+        if update.kind == "keepalive":
+            yield ServerSentEventMessage(comment="keepalive")
+        elif update.entry is not None:
+            yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
+        else:
+            yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
+
+
+async def _admin_messages(changes: AsyncIterator[LobbyEvent | None]) -> AsyncIterator[ServerSentEventMessage]:
+    async for change in changes:
+        if change is None:
+            yield ServerSentEventMessage(comment="keepalive")
+            continue
+        body = {
+            "participant_id": change.participant_id,
+            "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
+        }
+        yield ServerSentEventMessage(event=change.type.value, data=_json(body))
+
+
+class LobbyController(Controller):
+    path = "/rooms/{id_or_slug:str}"
+    tags = ["lobby"]
+
+    @post("/request-entry", status_code=200, summary="Knock (first call) or poll (with the credential)")
+    async def request_entry(
+        self,
+        id_or_slug: str,
+        request: Request[Any, Any, Any],
+        viewer: FromDishka[Viewer],
+        settings: FromDishka[Settings],
+        request_entry: FromDishka[RequestEntry],
+        data: JSONBody[EntryRequest | None] = None,
+    ) -> Response[LobbyParticipantOut]:
+        view = await request_entry.execute(
+            viewer,
+            id_or_slug,
+            username=data.username if data else None,
+            credentials=offered_credentials(request),
+            client_address=request.client.host if request.client else None,
+        )
+        return Response(LobbyParticipantOut.of(view), cookies=[credential_cookie(view, settings)])
+
+    @get("/request-entry/events", summary="Server-Sent Events: the decision, pushed as soon as it is taken")
+    async def entry_events(
+        self,
+        id_or_slug: str,
+        request: Request[Any, Any, Any],
+        viewer: FromDishka[Viewer],
+        wait: FromDishka[WaitForDecision],
+    ) -> ServerSentEvent:
+        updates = await wait.open(viewer, id_or_slug, credentials=offered_credentials(request))
+        return ServerSentEvent(_participant_messages(updates), headers=SSE_HEADERS)
+
+    @get("/waiting-participants", summary="The waiting list in arrival order (owners and administrators)")
+    async def waiting_participants(
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        list_waiting: FromDishka[ListWaiting],
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9]{1,18}$")] = None,
+    ) -> WaitingListOut:
+        page = await list_waiting.execute(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+        return WaitingListOut(
+            participants=[WaitingParticipantOut.of(entry) for entry in page.entries],
+            count=page.count,
+            next=str(page.next_cursor) if page.next_cursor is not None else None,
+        )
+
+    @get("/waiting-participants/events", summary="Server-Sent Events: changes of the waiting list")
+    async def waiting_events(
+        self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
+    ) -> ServerSentEvent:
+        changes = await watch.open(viewer, id_or_slug)
+        return ServerSentEvent(_admin_messages(changes), headers=SSE_HEADERS)
+
+    @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
+    async def admit_all(
+        self, id_or_slug: str, viewer: FromDishka[Viewer], admit_everyone: FromDishka[AdmitEveryone]
+    ) -> AdmittedOut:
+        return AdmittedOut(admitted=await admit_everyone.execute(viewer, id_or_slug))
+
+    @post("/waiting-participants/{participant_id:str}", status_code=200, summary="Admit or deny one participant")
+    async def decide(
+        self,
+        id_or_slug: str,
+        participant_id: str,
+        data: JSONBody[Decision],
+        viewer: FromDishka[Viewer],
+        decide: FromDishka[DecideEntry],
+    ) -> WaitingParticipantOut:
+        return WaitingParticipantOut.of(await decide.execute(viewer, id_or_slug, participant_id, allow=data.allow))

@@ -16,6 +16,7 @@ from tests.support.services import (
     ServiceNotFound,
     SmtpServer,
     find_nginx,
+    start_local_redis,
     start_oidc_provider,
     start_postgres,
     start_redis,
@@ -69,6 +70,16 @@ def redis_server() -> Iterator[Redis]:
 @pytest.fixture(scope="session")
 def redis_url(redis_server: Redis) -> str:
     return redis_server.url
+
+
+@pytest.fixture
+def disposable_redis() -> Iterator[Redis]:
+    """A Redis only this test uses, so it can simulate an outage (stop/start on the same port)."""
+    try:
+        with start_local_redis() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")

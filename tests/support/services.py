@@ -228,6 +228,13 @@ def start_redis() -> Iterator[Redis]:
             host, port = container.get_container_host_ip(), int(container.get_exposed_port(6379))
             yield Redis(url=f"redis://{host}:{port}/0", port=port)
         return
+    with start_local_redis() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_local_redis() -> Iterator[Redis]:
+    """A Redis of the test's own, from the local binary, that the test may stop and start."""
     binary = _binary("redis-server", install="apt-get install redis-server")
     workdir = Path(tempfile.mkdtemp(prefix="meet-redis-"))
     port = free_port()

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from meet.adapters.livekit.tokens import LiveKitTokenIssuer
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter
+from meet.domain.conference.join import Admission
+from meet.domain.lobby.credentials import LobbyCredentials
+from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
+from meet.domain.lobby.use_cases import (
+    DecideEntry,
+    ListWaiting,
+    LobbyPolicy,
+    RequestEntry,
+    WaitForDecision,
+)
+from meet.domain.rooms.model import Room
+from meet.domain.rooms.use_cases import NobodyBarred
+from tests.support.clock import FakeClock
+from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
+
+SECRET = "unit-test-secret-key-0123456789abcdef"
+
+
+class RecordingNotifier:
+    def __init__(self, *, hang: bool = False, fail: bool = False) -> None:
+        self.knocks: list[tuple[str, LobbyEntry]] = []
+        self.hang = hang
+        self.fail = fail
+
+    async def knocked(self, room: str, entry: LobbyEntry) -> None:
+        self.knocks.append((room, entry))
+        if self.fail:
+            raise RuntimeError("the SFU is down")
+        if self.hang:
+            await asyncio.Event().wait()
+
+
+class Barred:
+    def __init__(self, *identities: str) -> None:
+        self.identities = set(identities)
+
+    async def is_barred(self, room: Room, identity: str) -> bool:  # noqa: ARG002
+        return identity in self.identities
+
+
+@dataclass
+class Lobby:
+    world: World
+    clock: FakeClock = field(default_factory=FakeClock)
+    events: MemoryLobbyEvents = field(default_factory=MemoryLobbyEvents)
+    notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
+    guard: object = field(default_factory=NobodyBarred)
+    policy: LobbyPolicy = field(
+        default_factory=lambda: LobbyPolicy(timeouts=LobbyTimeouts(waiting=30, accepted=600, denied=300))
+    )
+    credentials: LobbyCredentials = field(default_factory=lambda: LobbyCredentials(SECRET))
+
+    def __post_init__(self) -> None:
+        self.store = MemoryLobbyStore(self.events)
+        self.limiter = MemoryRateLimiter()
+        self.admission = Admission(
+            LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
+        )
+
+    def _door_args(self) -> tuple:  # type: ignore[type-arg]
+        return (
+            self.world.locator(),
+            self.admission,
+            self.store,
+            self.credentials,
+            self.guard,
+            self.clock,
+            self.policy,
+        )
+
+    def request_entry(self) -> RequestEntry:
+        return RequestEntry(*self._door_args(), self.limiter, self.notifier)  # type: ignore[arg-type]
+
+    def wait(self) -> WaitForDecision:
+        return WaitForDecision(*self._door_args(), self.events, self.world.uow)
+
+    def list_waiting(self) -> ListWaiting:
+        return ListWaiting(self.world.locator(), self.store, self.clock, self.policy)
+
+    def decide(self) -> DecideEntry:
+        return DecideEntry(self.world.locator(), self.store, self.clock, self.policy)
+
+
+@pytest.fixture
+def lobby(world: World) -> Lobby:  # noqa: F811
+    return Lobby(world)

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from livekit.api import TokenVerifier
+
+from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
+from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.use_cases import EntryView, LobbyPolicy
+from meet.domain.rooms.errors import NotRoomAdmin
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
+from meet.domain.shared.errors import AuthenticationRequired, RateLimited
+from meet.domain.users.model import Viewer
+from tests.unit.lobby.conftest import Barred, Lobby, RecordingNotifier
+
+ANONYMOUS = Viewer.anonymous()
+
+
+async def restricted_room(lobby: Lobby) -> Room:
+    await lobby.world.user("owner")
+    room = await lobby.world.room("Board", owner=Role.OWNER)
+    room.access_level = AccessLevel.RESTRICTED
+    await lobby.world.rooms.update(room)
+    return room
+
+
+async def knock(lobby: Lobby, room: Room, credential: str | None = None, name: str = "Zoe") -> EntryView:
+    return await lobby.request_entry().execute(
+        ANONYMOUS,
+        str(room.id),
+        username=name,
+        credentials=[credential] if credential else [],
+        client_address="10.0.0.1",
+    )
+
+
+def identity_of(view: EntryView) -> str:
+    assert view.connection is not None
+    return TokenVerifier("devkey", "secret").verify(view.connection.token).identity
+
+
+async def test_an_outsider_waits_and_polls_keep_the_same_server_issued_identity(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    poll = await knock(lobby, room, first.credential)
+    assert first.status is LobbyStatus.WAITING
+    assert first.connection is None
+    assert poll.participant_id == first.participant_id
+    uuid.UUID(first.participant_id, version=4)
+
+
+async def test_a_forged_credential_gets_a_new_participant_never_the_victims_entry(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    victim = await knock(lobby, room)
+    forged = await knock(lobby, room, f"{victim.participant_id}.AAAA")
+    assert forged.participant_id != victim.participant_id
+
+
+async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    waiting = await knock(lobby, room)
+    await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=True)
+    accepted = await knock(lobby, room, waiting.credential)
+    assert accepted.status is LobbyStatus.ACCEPTED
+    assert identity_of(accepted) == waiting.participant_id
+
+
+async def test_whom_the_policy_lets_in_gets_a_token_at_once_and_leaves_nothing_waiting(lobby: Lobby) -> None:
+    await lobby.world.user("owner")
+    room = await lobby.world.room("Town hall", owner=Role.OWNER)  # public
+    view = await knock(lobby, room)
+    assert view.status is LobbyStatus.ACCEPTED
+    assert identity_of(view) == view.participant_id
+    page = await lobby.store.waiting(room.sfu_room_name, limit=10, after=None, now=lobby.clock.now())
+    assert page.count == 0
+    assert lobby.notifier.knocks == []
+
+
+async def test_a_room_made_public_lets_its_waiting_people_in_at_their_next_poll(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    waiting = await knock(lobby, room)
+    room.access_level = AccessLevel.PUBLIC
+    await lobby.world.rooms.update(room)
+    assert (await knock(lobby, room, waiting.credential)).status is LobbyStatus.ACCEPTED
+
+
+async def test_a_barred_identity_is_denied_and_given_no_token(world: object) -> None:
+    lobby = Lobby(world)  # type: ignore[arg-type]
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    lobby.guard = Barred(first.participant_id)
+    again = await knock(lobby, room, first.credential)
+    assert again.status is LobbyStatus.DENIED
+    assert again.connection is None
+
+
+async def test_knocks_are_rate_limited_per_credential_and_new_ones_per_address(world: object) -> None:
+    lobby = Lobby(
+        world, policy=LobbyPolicy(knocks_per_minute_per_participant=3, new_participants_per_minute_per_address=2)
+    )  # type: ignore[arg-type]
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    for _ in range(3):
+        await knock(lobby, room, first.credential)
+    with pytest.raises(RateLimited) as limited:
+        await knock(lobby, room, first.credential)
+    assert limited.value.retry_after_seconds >= 1
+    await knock(lobby, room)  # the address's second new participant
+    with pytest.raises(RateLimited):
+        await knock(lobby, room)
+
+
+async def test_a_hanging_or_failing_notifier_neither_fails_nor_holds_the_knock(world: object) -> None:
+    hanging, failing = RecordingNotifier(hang=True), RecordingNotifier(fail=True)
+    lobby = Lobby(world, notifier=hanging)  # type: ignore[arg-type]
+    room = await restricted_room(lobby)
+    assert (await knock(lobby, room)).status is LobbyStatus.WAITING
+    lobby.notifier = failing
+    assert (await knock(lobby, room)).status is LobbyStatus.WAITING
+    for _ in range(5):  # let the background notifications start; nothing is timed
+        await asyncio.sleep(0)
+    assert len(hanging.knocks) == len(failing.knocks) == 1
+
+
+async def test_only_admins_list_and_decide(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    member = await lobby.world.user("member")
+    assert member.user_id is not None
+    await lobby.world.accesses.add(RoomAccess.grant(room.id, member.user_id, Role.MEMBER))
+    with pytest.raises(AuthenticationRequired):
+        await lobby.list_waiting().execute(ANONYMOUS, str(room.id), limit=10, after=None)
+    with pytest.raises(NotRoomAdmin):
+        await lobby.list_waiting().execute(member, str(room.id), limit=10, after=None)
+    with pytest.raises(NotRoomAdmin):
+        await lobby.decide().execute(member, str(room.id), str(uuid.uuid4()), allow=True)
+
+
+async def test_a_contrary_second_decision_is_reported_not_recorded(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    waiting = await knock(lobby, room)
+    decided = await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=False)
+    again = await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=False)
+    assert decided.status is again.status is LobbyStatus.DENIED
+    with pytest.raises(AlreadyDecided):
+        await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=True)
+    with pytest.raises(LobbyEntryNotFound):
+        await lobby.decide().execute(owner, str(room.id), "not-a-uuid", allow=True)
+
+
+async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decision(world: object) -> None:
+    lobby = Lobby(world, policy=LobbyPolicy(timeouts=LobbyTimeouts(waiting=30), keepalive_seconds=0.01))  # type: ignore[arg-type]
+    room = await restricted_room(lobby)
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    streaming, idle = await knock(lobby, room), await knock(lobby, room, name="Idle")
+    updates = await lobby.wait().open(ANONYMOUS, str(room.id), credentials=[streaming.credential])
+    first = await anext(updates)
+    assert first.kind == "status"
+    assert first.entry is not None
+    assert first.entry.status is LobbyStatus.WAITING
+    for _ in range(5):  # 100 s pass: far beyond the waiting timeout, the stream touching the entry meanwhile
+        lobby.clock.advance(20)
+        assert (await anext(updates)).kind == "keepalive"
+    listed = await lobby.list_waiting().execute(owner, str(room.id), limit=10, after=None)
+    assert [e.participant_id for e in listed.entries] == [streaming.participant_id]
+    assert idle.participant_id not in {e.participant_id for e in listed.entries}
+    await lobby.decide().execute(owner, str(room.id), streaming.participant_id, allow=True)
+    update = await anext(updates)
+    while update.kind == "keepalive":
+        update = await anext(updates)
+    assert update.entry is not None
+    assert update.entry.status is LobbyStatus.ACCEPTED
+    assert identity_of(update.entry) == streaming.participant_id
+    with pytest.raises(StopAsyncIteration):
+        await anext(updates)
+
+
+async def test_a_stream_for_an_unknown_credential_is_refused_up_front(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    with pytest.raises(LobbyEntryNotFound):
+        await lobby.wait().open(ANONYMOUS, str(room.id), credentials=["nope"])

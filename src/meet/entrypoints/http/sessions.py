@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Message, ScopeSession
+
+from meet.adapters.redis.client import UNREACHABLE
+
+logger = logging.getLogger("meet.sessions")
 
 _ROTATE = "meet.rotate_session"
 _FRESH_ID = "meet.fresh_session_id"
@@ -33,9 +38,14 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     ) -> None:
         state = connection.scope.get("state") or {}
         old_id = connection.cookies.get(self.config.key)
-        if state.get(_ROTATE) and old_id and old_id != "null":
-            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
-        await super().store_in_message(scope_session, message, connection)
+        try:
+            if state.get(_ROTATE) and old_id and old_id != "null":
+                await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+            await super().store_in_message(scope_session, message, connection)
+        except UNREACHABLE as error:
+            # The response is already on its way (usually a 503 saying the store is down): only the
+            # session's renewal is lost, so log it rather than break the response.
+            logger.warning("could not save the session: %r", error)
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):

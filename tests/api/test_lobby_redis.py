@@ -1,0 +1,109 @@
+"""What only a real Redis can show: no key enumeration on request paths, and surviving an outage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis as RedisClient
+
+from tests.api.conftest import Api
+from tests.support.livekit_webhooks import signed_delivery
+from tests.support.services import Redis
+
+
+@contextlib.asynccontextmanager
+async def monitored(url: str) -> AsyncIterator[list[str]]:
+    """Every command Redis receives meanwhile, as upper-case command names."""
+    seen: list[str] = []
+    client = RedisClient.from_url(url)
+    async with client.monitor() as monitor:
+        sentinel = "meet-monitor-end"
+
+        async def collect() -> None:
+            while True:
+                info = await monitor.next_command()
+                command = str(info["command"])
+                if sentinel in command:
+                    return
+                seen.append(command.split(" ", 1)[0].upper())
+
+        collector = asyncio.create_task(collect())
+        yield seen
+        await client.echo(sentinel)
+        await asyncio.wait_for(collector, 10)
+    await client.aclose()
+
+
+async def test_no_request_path_enumerates_keys(api_with: Any, redis_url: str) -> None:
+    client = RedisClient.from_url(redis_url)
+    await client.flushdb()
+    # Unrelated keys must not matter to any request path.
+    await client.mset({f"unrelated:{i}": "x" for i in range(2000)})
+    await client.aclose()
+    async with api_with(redis_url=redis_url) as api:
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Board", access_level="restricted")
+        async with monitored(redis_url) as commands:
+            base = f"/api/v1/rooms/{room['id']}"
+            knocked = (await api.request("POST", f"{base}/request-entry", json={"username": "Zoe"})).json()
+            other = (await api.request("POST", f"{base}/request-entry", json={"username": "Max"})).json()
+            await api.request("POST", f"{base}/request-entry", headers={"X-Lobby-Credential": knocked["credential"]})
+            assert (await api.request("GET", f"{base}/waiting-participants", user="owner")).status_code == 200
+            decided = await api.request(
+                "POST", f"{base}/waiting-participants/{knocked['id']}", user="owner", json={"allow": True}
+            )
+            assert decided.status_code == 200
+            await api.request("POST", f"{base}/waiting-participants/admit-all", user="owner")
+            await api.request("POST", f"{base}/request-entry", headers={"X-Lobby-Credential": other["credential"]})
+            body, headers = signed_delivery({"event": "room_finished", "room": {"name": room["id"]}})
+            assert (await api.request("POST", "/api/v1/webhooks/livekit", content=body, headers=headers)).is_success
+    assert commands, "MONITOR saw nothing: the test would prove nothing"
+    assert {"EVALSHA", "EVAL"} & set(commands)
+    assert not {"KEYS", "SCAN"} & set(commands), commands
+
+
+@pytest.fixture
+async def outage_api(api_with: Any, disposable_redis: Redis) -> AsyncIterator[tuple[Api, Redis]]:
+    async with api_with(redis_url=disposable_redis.url) as api:
+        await api.sign_in("owner")
+        yield api, disposable_redis
+
+
+async def test_redis_down_is_a_clear_503_and_the_lobby_recovers_by_itself(outage_api: tuple[Api, Redis]) -> None:
+    api, redis = outage_api
+    room = await api.create_room("owner", "Board", access_level="restricted")
+    base = f"/api/v1/rooms/{room['id']}"
+    knocked = (await api.request("POST", f"{base}/request-entry", json={"username": "Zoe"})).json()
+    redis.stop()
+    try:
+        down = [
+            await api.request("POST", f"{base}/request-entry", json={"username": "Max"}),
+            await api.request("POST", f"{base}/request-entry", headers={"X-Lobby-Credential": knocked["credential"]}),
+            await api.request("GET", f"{base}/waiting-participants", user="owner"),
+            await api.request(
+                "POST", f"{base}/waiting-participants/{knocked['id']}", user="owner", json={"allow": True}
+            ),
+            await api.request("GET", "/readyz"),
+        ]
+    finally:
+        redis.start()
+    *lobby_answers, readiness = down
+    for response in lobby_answers:
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] in {"lobby_unavailable", "redis_unavailable", "service_unavailable"}
+        assert "try again" in response.json()["detail"]
+        assert response.headers["retry-after"]
+    assert readiness.status_code == 503
+    assert readiness.json()["checks"]["redis"].startswith("unavailable")
+    # Back up (empty: it keeps nothing on disk): sign in again, and the lobby works with no restart.
+    await api.sign_in("owner")
+    again = await api.request("POST", f"{base}/request-entry", json={"username": "Zoe"})
+    assert again.status_code == 200
+    listed = await api.request("GET", f"{base}/waiting-participants", user="owner")
+    assert listed.status_code == 200
+    assert listed.json()["count"] == 1
+    assert (await api.request("GET", "/readyz")).status_code == 200

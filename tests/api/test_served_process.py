@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-MEET = str(Path(sys.executable).with_name("meet"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEET_")}
-    return {**env, **extra}
+from tests.support.served import MEET, clean_env, serve
+from tests.support.services import ServiceNotFound, free_port
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            if process.poll() is not None:
-                pytest.fail(f"meet serve exited: {process.stdout.read() if process.stdout else ''}")
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("meet serve did not answer within 30 s")
-    yield base, process
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        with serve(tmp_path) as running:
+            yield running.base_url, running.process
+    except ServiceNotFound as error:
+        pytest.fail(str(error))
 
 
 def test_serve_runs_on_the_embedded_default_with_no_configuration(

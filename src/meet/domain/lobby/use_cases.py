@@ -344,6 +344,7 @@ class WatchWaiting(_AdminDesk):
     async def _changes(self, room: str) -> AsyncIterator[LobbyEvent | None]:
         """Lobby events as they happen; None is a keep-alive."""
         async with self._events.subscribe(room) as feed:
+            yield None  # subscribed: from here on no change is missed
             while True:
                 yield await feed.next_event(self._policy.keepalive_seconds)
 

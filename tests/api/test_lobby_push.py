@@ -1,0 +1,116 @@
+"""Push across processes: two ``meet serve`` processes sharing one Redis (and one database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+from livekit.api import TokenVerifier
+from redis import Redis as SyncRedis
+
+from tests.support.served import Served, serve
+from tests.support.services import ServiceNotFound
+
+STEP_TIMEOUT = 15
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[tuple[Served, Served]]:
+    tmp_path = tmp_path_factory.mktemp("two-processes")
+    SyncRedis.from_url(redis_url).flushdb()
+    settings = {"redis_url": redis_url, "data_dir": str(tmp_path / "var"), "lobby_keepalive_seconds": "1"}
+    try:
+        with ExitStack() as stack:
+            first = stack.enter_context(serve(tmp_path, **settings))  # migrates the shared database first
+            second = stack.enter_context(serve(tmp_path, **settings))
+            yield first, second
+    except ServiceNotFound as error:
+        pytest.fail(str(error))
+
+
+async def sse(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
+    """(event, data) pairs of a Server-Sent Events stream; comments come as ("comment", text)."""
+    event, data = "message", []
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield "comment", line[1:].strip()
+        elif line.startswith("event:"):
+            event = line.partition(":")[2].strip()
+        elif line.startswith("data:"):
+            data.append(line.partition(":")[2].strip())
+        elif not line:
+            if "".join(data):  # a comment-only message carries an empty data line: no event (as in browsers)
+                yield event, json.loads("\n".join(data))
+            event, data = "message", []
+
+
+async def next_event(stream: AsyncIterator[tuple[str, Any]], *wanted: str) -> tuple[str, Any]:
+    async def find() -> tuple[str, Any]:
+        async for event, data in stream:
+            if event in wanted:
+                return event, data
+        raise AssertionError(f"the stream ended before any of {wanted}")
+
+    return await asyncio.wait_for(find(), STEP_TIMEOUT)
+
+
+async def test_a_knock_and_a_decision_reach_streams_held_on_the_other_process(
+    two_processes: tuple[Served, Served],
+) -> None:
+    one, two = two_processes
+    async with httpx.AsyncClient(timeout=STEP_TIMEOUT) as client:
+        signed_in = await client.post(f"{one.base_url}/api/v1/auth/dev-login", json={"sub": "owner"})
+        owner = {"Cookie": f"meet_session={signed_in.cookies['meet_session']}"}
+        client.cookies.clear()
+        room = (
+            await client.post(
+                f"{one.base_url}/api/v1/rooms", json={"name": "Board", "access_level": "restricted"}, headers=owner
+            )
+        ).json()
+        base_one, base_two = f"{one.base_url}/api/v1/rooms/{room['id']}", f"{two.base_url}/api/v1/rooms/{room['id']}"
+
+        async with client.stream("GET", f"{base_two}/waiting-participants/events", headers=owner) as admin_stream:
+            assert admin_stream.status_code == 200
+            admin_events = sse(admin_stream)
+            await next_event(admin_events, "comment")  # subscribed
+
+            knocked = (await client.post(f"{base_one}/request-entry", json={"username": "Zoe"})).json()
+            client.cookies.clear()
+            _, change = await next_event(admin_events, "knocked")
+            assert change["participant_id"] == knocked["id"]
+            assert change["participant"]["username"] == "Zoe"
+            listed = (await client.get(f"{base_two}/waiting-participants", headers=owner)).json()
+            assert [p["id"] for p in listed["participants"]] == [knocked["id"]]
+
+            credential = {"X-Lobby-Credential": knocked["credential"]}
+            async with client.stream("GET", f"{base_one}/request-entry/events", headers=credential) as waiting_stream:
+                assert waiting_stream.headers["content-type"].startswith("text/event-stream")
+                participant_events = sse(waiting_stream)
+                _, status = await next_event(participant_events, "status")
+                assert status["status"] == "waiting"
+
+                decision = await client.post(
+                    f"{base_two}/waiting-participants/{knocked['id']}", json={"allow": True}, headers=owner
+                )
+                assert decision.status_code == 200
+
+                _, pushed = await next_event(participant_events, "status")
+                assert pushed["status"] == "accepted"
+                assert TokenVerifier("devkey", "secret").verify(pushed["livekit"]["token"]).identity == knocked["id"]
+            _, decided = await next_event(admin_events, "decided")
+            assert decided["participant"]["status"] == "accepted"
+
+
+async def test_a_stream_without_a_valid_credential_is_refused(two_processes: tuple[Served, Served]) -> None:
+    one, _ = two_processes
+    async with httpx.AsyncClient(timeout=STEP_TIMEOUT) as client:
+        response = await client.get(
+            f"{one.base_url}/api/v1/rooms/some-room/request-entry/events", headers={"X-Lobby-Credential": "forged"}
+        )
+    assert response.status_code == 404
+    assert response.json()["error"] == "lobby_entry_not_found"

@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lobby_notify_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 1.0
     lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
 
+    removal_seconds: Seconds = 600
+    allow_display_name_changes: bool = True
+
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import logging
+
+from meet.domain.conference.errors import ParticipantNotInRoom
+from meet.domain.conference.events import SfuEvent
+from meet.domain.conference.sfu import Sfu
+from meet.domain.moderation.ports import RemovalRegistry
+from meet.domain.rooms.model import Room
+from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
+
+logger = logging.getLogger("meet.moderation")
+
+
+class RemovedAreBarred:
+    """Entry guard: an identity removed from a room gets no token for it while its removal lasts."""
+
+    def __init__(self, removals: RemovalRegistry) -> None:
+        self._removals = removals
+
+    async def is_barred(self, room: Room, identity: str) -> bool:
+        return await self._removals.is_barred(room.sfu_room_name, identity)
+
+
+class RemoveAgainOnRejoin:
+    """SFU event handler: LiveKit does not revoke a removed participant's token (it even refreshes it for a
+    connected client), so a removed identity that joins again is removed again."""
+
+    def __init__(self, removals: RemovalRegistry, sfu: Sfu) -> None:
+        self._removals = removals
+        self._sfu = sfu
+
+    async def handle(self, event: SfuEvent) -> None:
+        if event.kind != "participant_joined" or not event.room or not event.participant_identity:
+            return
+        if not await self._removals.is_barred(event.room, event.participant_identity):
+            return
+        logger.info("removing %s from %s again: their removal still lasts", event.participant_identity, event.room)
+        try:
+            await self._sfu.remove_participant(event.room, event.participant_identity)
+        except ParticipantNotInRoom:
+            return
+
+
+class PublishRoomMetadata:
+    """Room change listener: the live SFU room's metadata follows the room's settings.
+
+    A failure is logged, never raised: the room's change is already committed and the next
+    change (or the next join) carries the current state.
+    """
+
+    def __init__(self, sfu: Sfu) -> None:
+        self._sfu = sfu
+
+    async def room_changed(self, room: Room) -> None:
+        sources = room.configuration.can_publish_sources
+        metadata = {
+            "access_level": room.access_level.value,
+            "configuration": {
+                "can_publish_sources": None if sources is None else [source.value for source in sources],
+                "everyone_can_mute": room.configuration.everyone_can_mute,
+            },
+        }
+        try:
+            await self._sfu.update_room_metadata(room.sfu_room_name, metadata)
+        except ParticipantNotInRoom:
+            return  # nobody is in the live room: nothing to update
+        except (ServiceUnavailable, UpstreamFailure) as error:
+            logger.warning("could not update the live metadata of room %s: %s", room.sfu_room_name, error)

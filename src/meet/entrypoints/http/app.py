@@ -19,6 +19,7 @@ from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.lobby import LobbyController
+from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.rooms import RoomController
 from meet.entrypoints.http.sessions import RotatingSessionConfig
 from meet.entrypoints.http.system import ConfigController, HealthController
@@ -38,6 +39,7 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         RoomController,
         AccessController,
         LobbyController,
+        ParticipantController,
         WebhookController,
         ConfigController,
     ]

@@ -10,6 +10,7 @@ from meet.entrypoints.providers.conference import ConferenceProvider
 from meet.entrypoints.providers.database import DatabaseProvider
 from meet.entrypoints.providers.health import HealthProvider
 from meet.entrypoints.providers.lobby import LobbyProvider
+from meet.entrypoints.providers.moderation import ModerationProvider
 from meet.entrypoints.providers.redis import ClockProvider, RedisProvider
 from meet.entrypoints.providers.rooms import RoomsProvider
 from meet.entrypoints.providers.webhooks import WebhookProvider
@@ -32,6 +33,7 @@ def get_providers() -> list[Provider]:
         ClockProvider(),
         RedisProvider(),
         LobbyProvider(),
+        ModerationProvider(),
         WebhookProvider(),
     ]
 

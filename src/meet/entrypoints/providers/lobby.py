@@ -12,7 +12,7 @@ from meet.adapters.redis.lobby import RedisLobbyStore
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyTimeouts
-from meet.domain.lobby.notify import NotifyNobody
+from meet.domain.lobby.notify import NotifyAdminsInRoom
 from meet.domain.lobby.ports import KnockNotifier, LobbyEvents, LobbyStore, RateLimiter
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
@@ -72,8 +72,7 @@ class LobbyProvider(Provider):
     def seen_events(self, redis: Redis | None) -> SeenEvents:
         return RedisSeenEvents(redis) if redis is not None else MemorySeenEvents()
 
-    # Replaced by the SFU-backed notifier in the conference provider once the room service is wired.
-    notifier = provide(NotifyNobody, scope=Scope.APP, provides=KnockNotifier)
+    notifier = provide(NotifyAdminsInRoom, scope=Scope.APP, provides=KnockNotifier)
     room_finished = provide(ClearLobbyWhenRoomFinishes, scope=Scope.APP)
     request_entry = provide(RequestEntry, scope=Scope.REQUEST)
     wait = provide(WaitForDecision, scope=Scope.REQUEST)

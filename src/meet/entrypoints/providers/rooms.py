@@ -4,13 +4,10 @@ from dishka import Provider, Scope, provide
 
 from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
-from meet.domain.rooms.ports import EntryGuard, RoomChangeListener
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     DeleteRoom,
-    IgnoreRoomChanges,
     ListMyRooms,
-    NobodyBarred,
     OpenRoom,
     UpdateRoom,
 )
@@ -24,9 +21,6 @@ class RoomsProvider(Provider):
     def policy(self, settings: Settings) -> RoomPolicy:
         return RoomPolicy(allow_temporary_rooms=settings.allow_temporary_rooms)
 
-    # Replaced by the moderation provider once live-room updates and removals exist.
-    room_changes = provide(IgnoreRoomChanges, scope=Scope.APP, provides=RoomChangeListener)
-    entry_guard = provide(NobodyBarred, scope=Scope.APP, provides=EntryGuard)
     locator = provide(RoomLocator, scope=Scope.REQUEST)
     create = provide(CreateRoom, scope=Scope.REQUEST)
     list_mine = provide(ListMyRooms, scope=Scope.REQUEST)

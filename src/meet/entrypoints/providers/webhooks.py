@@ -8,6 +8,7 @@ from meet.adapters.livekit.webhooks import LiveKitWebhookVerifier
 from meet.domain.conference.events import SfuEventHandler, SfuEventVerifier
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.use_cases import ClearLobbyWhenRoomFinishes
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.entrypoints.settings import Settings
 
 
@@ -19,7 +20,7 @@ class WebhookProvider(Provider):
         return LiveKitWebhookVerifier(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret)
 
     @provide(scope=Scope.APP)
-    def handlers(self, lobby: ClearLobbyWhenRoomFinishes) -> Sequence[SfuEventHandler]:
-        return [lobby]
+    def handlers(self, lobby: ClearLobbyWhenRoomFinishes, rejoin: RemoveAgainOnRejoin) -> Sequence[SfuEventHandler]:
+        return [lobby, rejoin]
 
     receive = provide(ReceiveSfuEvent, scope=Scope.APP)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -283,7 +283,6 @@ def run_livekit_server(**options: Any) -> Iterator[LiveKitServer]:
     try:
         yield server
     finally:
-        stop: Callable[[], Any] = lambda: asyncio.ensure_future(runner_box[0].cleanup())  # noqa: E731
-        loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(runner_box[0].cleanup(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)

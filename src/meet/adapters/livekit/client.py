@@ -1,66 +1,106 @@
-"""One place that builds the LiveKit server API client (URL, key, secret, TLS switch, timeout)."""
+"""One place that builds the LiveKit server API client, and one that translates its failures."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from google.protobuf.message import DecodeError
 from livekit.api import LiveKitAPI
-from livekit.api.twirp_client import ServerError
+from livekit.api.twirp_client import ServerError, ServerErrorCode
 
 from meet.domain.conference.errors import ParticipantNotInRoom, SfuRequestFailed, SfuUnavailable
+
+logger = logging.getLogger("meet.livekit")
 
 
 @dataclass(frozen=True, slots=True)
 class LiveKitServer:
+    """How to reach the LiveKit server API; ``url`` may be the ws(s):// one clients use."""
+
     url: str
     api_key: str
-    api_secret: str
+    api_secret: str = field(repr=False)
     verify_tls: bool = True
     timeout_seconds: float = 5.0
 
 
+def http_url(url: str) -> str:
+    """The server API is plain HTTP on the same host as the signalling WebSocket."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    if scheme not in {"http", "https"}:
+        raise ValueError(f"LiveKit URL must be ws://, wss://, http:// or https://, not {parts.scheme!r}")
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
 class LiveKitClientFactory:
-    """Creates the client lazily, inside the running loop (aiohttp needs one), and closes it."""
+    """Creates the client lazily inside the running loop (aiohttp binds its session to one) and closes it.
+
+    Constructing the factory needs no loop, so a DI container can build it at import or start-up time.
+    """
 
     def __init__(self, server: LiveKitServer) -> None:
         self._server = server
+        self._url = http_url(server.url)
         self._api: LiveKitAPI | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def server(self) -> LiveKitServer:
+        return self._server
 
     def api(self) -> LiveKitAPI:
-        if self._api is None:
+        loop = asyncio.get_running_loop()
+        if self._api is None or self._loop is not loop:
+            # A session from another (finished) loop cannot be used here; it dies with that loop.
             session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self._server.timeout_seconds),
                 connector=aiohttp.TCPConnector(ssl=self._server.verify_tls),
             )
             self._api = LiveKitAPI(
-                self._server.url,
+                self._url,
                 self._server.api_key,
                 self._server.api_secret,
                 session=session,
-                failover=False,  # self-hosted: fail fast instead of hunting for other regions
+                # Failover hunts for LiveKit Cloud regions; a self-hosted server has none, so fail fast.
+                failover=False,
             )
-            self._session = session
+            self._session, self._loop = session, loop
         return self._api
 
     async def aclose(self) -> None:
-        if self._api is not None:
-            await self._session.close()
-            self._api = None
+        session, self._api, self._session, self._loop = self._session, None, None, None
+        if session is not None and not session.closed:
+            await session.close()
 
 
 @asynccontextmanager
-async def sfu_errors() -> AsyncIterator[None]:
-    """Translate LiveKit's answers into the domain's: not found, unreachable, or refused."""
+async def sfu_errors(operation: str, *, not_found_means_absent: bool = True) -> AsyncIterator[None]:
+    """Translate LiveKit's answers into the domain's: not in the room, unreachable, or refused.
+
+    ``not_found_means_absent`` is off for calls where a Twirp ``not_found`` is not about a
+    participant or room (an unknown egress id), so it surfaces as a refused request instead.
+    """
     try:
         yield
     except ServerError as error:
-        if error.code == "not_found" or error.status == 404:
+        if error.code == ServerErrorCode.NOT_FOUND and not_found_means_absent:
             raise ParticipantNotInRoom from error
+        # Only the Twirp code and HTTP status: the message may echo request data.
+        logger.warning("LiveKit %s refused: code=%s status=%s", operation, error.code, error.status)
+        if error.code in {ServerErrorCode.UNAUTHENTICATED, ServerErrorCode.PERMISSION_DENIED}:
+            raise SfuRequestFailed("The media server rejected our credentials.") from error
         raise SfuRequestFailed(f"The media server refused the request ({error.code}).") from error
     except (TimeoutError, aiohttp.ClientConnectionError, OSError) as error:
+        logger.warning("LiveKit %s unreachable: %s", operation, type(error).__name__)
         raise SfuUnavailable from error
-    except aiohttp.ClientError as error:
+    except (aiohttp.ClientError, DecodeError) as error:
+        logger.warning("LiveKit %s answered unreadably: %s", operation, type(error).__name__)
         raise SfuRequestFailed from error

@@ -38,6 +38,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     ) -> None:
         state = connection.scope.get("state") or {}
         old_id = connection.cookies.get(self.config.key)
+        if isinstance(scope_session, dict) and not scope_session and not old_id:
+            # An anonymous caller with nothing to remember: no session is stored and no cookie is set
+            # (Litestar would otherwise write an empty session, to Redis in production, on every request).
+            return
         try:
             if state.get(_ROTATE) and old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))

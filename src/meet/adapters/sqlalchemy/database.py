@@ -23,7 +23,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout of the hot path. A connection that died
+        # with the server fails its request (a 503), and SQLAlchemy then discards the whole pool.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=5,
         connect_args={"timeout": 5} if parsed.get_backend_name() == "postgresql" else {},
     )

@@ -27,6 +27,7 @@ from meet.domain.lobby.use_cases import (
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
+from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
@@ -142,7 +143,12 @@ class LobbyController(Controller):
     path = "/rooms/{id_or_slug:str}"
     tags = ["lobby"]
 
-    @post("/request-entry", status_code=200, summary="Knock (first call) or poll (with the credential)")
+    @post(
+        "/request-entry",
+        status_code=200,
+        summary="Knock (first call) or poll (with the credential)",
+        opt=READ_ONLY_DATABASE,
+    )
     async def request_entry(
         self,
         id_or_slug: str,
@@ -161,7 +167,11 @@ class LobbyController(Controller):
         )
         return Response(LobbyParticipantOut.of(view), cookies=[credential_cookie(view, settings)])
 
-    @get("/request-entry/events", summary="Server-Sent Events: the decision, pushed as soon as it is taken")
+    @get(
+        "/request-entry/events",
+        summary="Server-Sent Events: the decision, pushed as soon as it is taken",
+        opt=READ_ONLY_DATABASE,
+    )
     async def entry_events(
         self,
         id_or_slug: str,
@@ -172,7 +182,11 @@ class LobbyController(Controller):
         updates = await wait.open(viewer, id_or_slug, credentials=offered_credentials(request))
         return ServerSentEvent(_participant_messages(updates), headers=SSE_HEADERS)
 
-    @get("/waiting-participants", summary="The waiting list in arrival order (owners and administrators)")
+    @get(
+        "/waiting-participants",
+        summary="The waiting list in arrival order (owners and administrators)",
+        opt=READ_ONLY_DATABASE,
+    )
     async def waiting_participants(
         self,
         id_or_slug: str,
@@ -188,7 +202,11 @@ class LobbyController(Controller):
             next=str(page.next_cursor) if page.next_cursor is not None else None,
         )
 
-    @get("/waiting-participants/events", summary="Server-Sent Events: changes of the waiting list")
+    @get(
+        "/waiting-participants/events",
+        summary="Server-Sent Events: changes of the waiting list",
+        opt=READ_ONLY_DATABASE,
+    )
     async def waiting_events(
         self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
     ) -> ServerSentEvent:

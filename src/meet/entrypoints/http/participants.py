@@ -23,6 +23,7 @@ from meet.domain.moderation.use_cases import (
 from meet.domain.rooms.model import Role, TrackSource
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import DisplayName, SourceName
+from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 AttributeValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -116,7 +117,7 @@ class ParticipantController(Controller):
     path = "/rooms/{id_or_slug:str}/participants"
     tags = ["moderation"]
 
-    @get("/", summary="Who is in the live room now (owners and administrators)")
+    @get("/", summary="Who is in the live room now (owners and administrators)", opt=READ_ONLY_DATABASE)
     async def list_participants(
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_live: FromDishka[ListLiveParticipants]
     ) -> LiveParticipantsOut:

@@ -24,6 +24,7 @@ from meet.entrypoints.http.schemas import (
     RoomName,
     RoomOut,
 )
+from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 
 
 class RoomCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,7 +62,7 @@ class RoomController(Controller):
         )
         return RoomOut.of(view)
 
-    @get("/", summary="The rooms the caller holds a role in")
+    @get("/", summary="The rooms the caller holds a role in", opt=READ_ONLY_DATABASE)
     async def list_rooms(
         self,
         viewer: FromDishka[Viewer],
@@ -72,7 +73,11 @@ class RoomController(Controller):
         page = await list_mine.execute(viewer, limit=limit, offset=offset)
         return RoomPageOut(count=page.total, limit=limit, offset=offset, results=[RoomOut.of(v) for v in page.items])
 
-    @get("/{id_or_slug:str}", summary="Open a room: with a LiveKit connection when the caller may enter")
+    @get(
+        "/{id_or_slug:str}",
+        summary="Open a room: with a LiveKit connection when the caller may enter",
+        opt=READ_ONLY_DATABASE,
+    )
     async def open_room(
         self,
         id_or_slug: str,

@@ -14,6 +14,7 @@ from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
     DecideEntry,
     ListWaiting,
+    LobbyDoor,
     LobbyPolicy,
     RequestEntry,
     WaitForDecision,
@@ -67,22 +68,22 @@ class Lobby:
             LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
         )
 
-    def _door_args(self) -> tuple:  # type: ignore[type-arg]
-        return (
+    def door(self) -> LobbyDoor:
+        return LobbyDoor(
             self.world.locator(),
             self.admission,
             self.store,
             self.credentials,
-            self.guard,
+            self.guard,  # type: ignore[arg-type]
             self.clock,
             self.policy,
         )
 
     def request_entry(self) -> RequestEntry:
-        return RequestEntry(*self._door_args(), self.limiter, self.notifier)  # type: ignore[arg-type]
+        return RequestEntry(self.door(), self.limiter, self.notifier)
 
     def wait(self) -> WaitForDecision:
-        return WaitForDecision(*self._door_args(), self.events, self.world.uow)
+        return WaitForDecision(self.door(), self.events, self.world.uow)
 
     def list_waiting(self) -> ListWaiting:
         return ListWaiting(self.world.locator(), self.store, self.clock, self.policy)

@@ -60,8 +60,8 @@ class EntryView:
     connection: ConnectionConfig | None = None
 
 
-class _Door:
-    """What the participant-side use cases share: finding the room and who is knocking."""
+class LobbyDoor:
+    """What the participant-side use cases share: the room, who is knocking, and what they may see."""
 
     def __init__(
         self,
@@ -73,18 +73,18 @@ class _Door:
         clock: Clock,
         policy: LobbyPolicy,
     ) -> None:
-        self._locator = locator
-        self._admission = admission
-        self._store = store
-        self._credentials = credentials
-        self._guard = guard
-        self._clock = clock
-        self._policy = policy
+        self.locator = locator
+        self.admission = admission
+        self.store = store
+        self.credentials = credentials
+        self.guard = guard
+        self.clock = clock
+        self.policy = policy
 
-    def _view(self, room: Room, viewer: Viewer, role: Role | None, entry: LobbyEntry) -> EntryView:
+    def view(self, room: Room, viewer: Viewer, role: Role | None, entry: LobbyEntry) -> EntryView:
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
-            connection = self._admission.connect(
+            connection = self.admission.connect(
                 room, viewer, role, requested_name=entry.username, anonymous_identity=entry.participant_id
             )
         return EntryView(
@@ -93,42 +93,31 @@ class _Door:
             color=entry.color,
             status=entry.status,
             room=room.sfu_room_name,
-            credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
+            credential=self.credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
         )
 
-    def _proven_participant(self, room: Room, candidates: Sequence[str]) -> str | None:
+    def proven_participant(self, room: Room, candidates: Sequence[str]) -> str | None:
         """The participant id proven by the first credential valid for this room (header, then cookies)."""
         for candidate in candidates:
-            participant_id = self._credentials.verify(room.sfu_room_name, candidate)
+            participant_id = self.credentials.verify(room.sfu_room_name, candidate)
             if participant_id is not None:
                 return participant_id
         return None
 
-    async def _is_barred(self, room: Room, viewer: Viewer, participant_id: str) -> bool:
-        return await self._guard.is_barred(room, viewer.sub or participant_id)
+    async def is_barred(self, room: Room, viewer: Viewer, participant_id: str) -> bool:
+        return await self.guard.is_barred(room, viewer.sub or participant_id)
 
 
-class RequestEntry(_Door):
+class RequestEntry:
     """Knock (first call) or poll (later calls with the same credential).
 
     Whoever the join policy lets in directly gets a connection at once and leaves nothing
     in the store; everyone else waits for an admin's decision.
     """
 
-    def __init__(
-        self,
-        locator: RoomLocator,
-        admission: Admission,
-        store: LobbyStore,
-        credentials: LobbyCredentials,
-        guard: EntryGuard,
-        clock: Clock,
-        policy: LobbyPolicy,
-        limiter: RateLimiter,
-        notifier: KnockNotifier,
-    ) -> None:
-        super().__init__(locator, admission, store, credentials, guard, clock, policy)
+    def __init__(self, door: LobbyDoor, limiter: RateLimiter, notifier: KnockNotifier) -> None:
+        self._door = door
         self._limiter = limiter
         self._notifier = notifier
 
@@ -141,31 +130,31 @@ class RequestEntry(_Door):
         credentials: Sequence[str],
         client_address: str | None,
     ) -> EntryView:
-        room = await self._locator.locate(id_or_slug)
-        role = await self._locator.role_of(room, viewer)
-        participant_id = self._proven_participant(room, credentials)
+        room = await self._door.locator.locate(id_or_slug)
+        role = await self._door.locator.role_of(room, viewer)
+        participant_id = self._door.proven_participant(room, credentials)
         await self._limit(room, participant_id, client_address)
         participant_id = participant_id or str(uuid.uuid4())
         name = (username or "").strip() or (viewer.full_name or "").strip() or ANONYMOUS_NAME
-        now = self._clock.now()
+        now = self._door.clock.now()
         knock = LobbyEntry.knock(participant_id, name, now)
-        if await self._is_barred(room, viewer, participant_id):
-            return self._view(room, viewer, role, knock.decided(allow=False, by="", at=now))
+        if await self._door.is_barred(room, viewer, participant_id):
+            return self._door.view(room, viewer, role, knock.decided(allow=False, by="", at=now))
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
-            return self._view(room, viewer, role, knock.decided(allow=True, by="", at=now))
-        result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts)
+            return self._door.view(room, viewer, role, knock.decided(allow=True, by="", at=now))
+        result = await self._door.store.knock(room.sfu_room_name, knock, now, self._door.policy.timeouts)
         if result.created:
             self._notify_admins(room.sfu_room_name, result.entry)
-        return self._view(room, viewer, role, result.entry)
+        return self._door.view(room, viewer, role, result.entry)
 
     async def _limit(self, room: Room, participant_id: str | None, client_address: str | None) -> None:
         if participant_id is not None:
             bucket = f"knock:{room.sfu_room_name}:{participant_id}"
-            limit = self._policy.knocks_per_minute_per_participant
+            limit = self._door.policy.knocks_per_minute_per_participant
         else:
             # New participants are counted per address, generously: a whole organisation may share one NAT.
             bucket = f"new-participant:{client_address or 'unknown'}"
-            limit = self._policy.new_participants_per_minute_per_address
+            limit = self._door.policy.new_participants_per_minute_per_address
         retry_after = await self._limiter.hit(bucket, limit=limit, window_seconds=60)
         if retry_after is not None:
             raise RateLimited(retry_after, "Too many knocks; wait before knocking again.")
@@ -175,7 +164,7 @@ class RequestEntry(_Door):
 
         async def notify() -> None:
             try:
-                await asyncio.wait_for(self._notifier.knocked(room, entry), self._policy.notify_timeout_seconds)
+                await asyncio.wait_for(self._notifier.knocked(room, entry), self._door.policy.notify_timeout_seconds)
             except Exception as error:
                 logger.warning("could not notify the admins of room %s of a knock: %r", room, error)
 
@@ -192,33 +181,24 @@ class StreamUpdate:
     entry: EntryView | None = None
 
 
-class WaitForDecision(_Door):
+class WaitForDecision:
     """Push the decision to a waiting participant; holding the stream keeps the entry alive."""
 
-    def __init__(
-        self,
-        locator: RoomLocator,
-        admission: Admission,
-        store: LobbyStore,
-        credentials: LobbyCredentials,
-        guard: EntryGuard,
-        clock: Clock,
-        policy: LobbyPolicy,
-        events: LobbyEvents,
-        uow: UnitOfWork,
-    ) -> None:
-        super().__init__(locator, admission, store, credentials, guard, clock, policy)
+    def __init__(self, door: LobbyDoor, events: LobbyEvents, uow: UnitOfWork) -> None:
+        self._door = door
         self._events = events
         self._uow = uow
 
     async def open(self, viewer: Viewer, id_or_slug: str, *, credentials: Sequence[str]) -> AsyncIterator[StreamUpdate]:
         """Check everything up front (so errors are proper HTTP answers), then return the stream."""
-        room = await self._locator.locate(id_or_slug)
-        role = await self._locator.role_of(room, viewer)
-        participant_id = self._proven_participant(room, credentials)
+        room = await self._door.locator.locate(id_or_slug)
+        role = await self._door.locator.role_of(room, viewer)
+        participant_id = self._door.proven_participant(room, credentials)
         if participant_id is None:
             raise LobbyEntryNotFound
-        entry = await self._store.touch(room.sfu_room_name, participant_id, self._clock.now(), self._policy.timeouts)
+        entry = await self._door.store.touch(
+            room.sfu_room_name, participant_id, self._door.clock.now(), self._door.policy.timeouts
+        )
         if entry is None:
             raise LobbyEntryNotFound
         # A stream lasts minutes: give the database connection back before it starts.
@@ -229,24 +209,24 @@ class WaitForDecision(_Door):
         self, room: Room, viewer: Viewer, role: Role | None, participant_id: str
     ) -> AsyncIterator[StreamUpdate]:
         name = room.sfu_room_name
-        timeouts = self._policy.timeouts
+        timeouts = self._door.policy.timeouts
         async with self._events.subscribe(name) as feed:
             # Read the state only once subscribed, so a decision taken in between is not missed.
-            entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
+            entry = await self._door.store.touch(name, participant_id, self._door.clock.now(), timeouts)
             while entry is not None:
-                if await self._is_barred(room, viewer, participant_id):
-                    entry = entry.decided(allow=False, by="", at=self._clock.now())
-                yield StreamUpdate("status", self._view(room, viewer, role, entry))
+                if await self._door.is_barred(room, viewer, participant_id):
+                    entry = entry.decided(allow=False, by="", at=self._door.clock.now())
+                yield StreamUpdate("status", self._door.view(room, viewer, role, entry))
                 if not entry.is_waiting:
                     return
-                event = await feed.next_event(self._policy.keepalive_seconds)
+                event = await feed.next_event(self._door.policy.keepalive_seconds)
                 while event is None or not _concerns(event, participant_id):
                     if event is None:
-                        entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
+                        entry = await self._door.store.touch(name, participant_id, self._door.clock.now(), timeouts)
                         if entry is None or not entry.is_waiting:
                             break
                         yield StreamUpdate("keepalive")
-                    event = await feed.next_event(self._policy.keepalive_seconds)
+                    event = await feed.next_event(self._door.policy.keepalive_seconds)
                 else:
                     entry = event.entry if event.type in _CARRIES_ENTRY else None
             yield StreamUpdate("gone")

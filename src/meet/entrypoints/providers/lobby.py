@@ -19,6 +19,7 @@ from meet.domain.lobby.use_cases import (
     ClearLobbyWhenRoomFinishes,
     DecideEntry,
     ListWaiting,
+    LobbyDoor,
     LobbyPolicy,
     RequestEntry,
     WaitForDecision,
@@ -74,6 +75,7 @@ class LobbyProvider(Provider):
 
     notifier = provide(NotifyAdminsInRoom, scope=Scope.APP, provides=KnockNotifier)
     room_finished = provide(ClearLobbyWhenRoomFinishes, scope=Scope.APP)
+    door = provide(LobbyDoor, scope=Scope.REQUEST)
     request_entry = provide(RequestEntry, scope=Scope.REQUEST)
     wait = provide(WaitForDecision, scope=Scope.REQUEST)
     list_waiting = provide(ListWaiting, scope=Scope.REQUEST)

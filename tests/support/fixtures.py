@@ -10,12 +10,14 @@ import pytest
 
 from tests.support.services import (
     S3,
+    LocalPostgres,
     OidcProvider,
     Postgres,
     Redis,
     ServiceNotFound,
     SmtpServer,
     find_nginx,
+    start_local_postgres,
     start_local_redis,
     start_oidc_provider,
     start_postgres,
@@ -70,6 +72,16 @@ def redis_server() -> Iterator[Redis]:
 @pytest.fixture(scope="session")
 def redis_url(redis_server: Redis) -> str:
     return redis_server.url
+
+
+@pytest.fixture
+def disposable_postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL only this test uses, so it can simulate an outage (stop/start on the same port)."""
+    try:
+        with start_local_postgres() as server:
+            yield server
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture

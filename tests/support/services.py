@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -124,7 +125,38 @@ def start_postgres() -> Iterator[Postgres]:
     yield from _local_postgres()
 
 
-def _local_postgres() -> Iterator[Postgres]:
+@dataclass
+class LocalPostgres(Postgres):
+    """A PostgreSQL of the test run's own, from the local binaries; ``stop()``/``start()`` simulate an outage."""
+
+    _command: list[str] = field(default_factory=list, repr=False)
+    _data: Path | None = field(default=None, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            return
+        lock = self._data / "postmaster.pid" if self._data else None
+        deadline = time.monotonic() + 30
+        while lock is not None and lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the previous postmaster is still shutting down (it outlives runuser)
+        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, process=self._process)
+        _wait_until_accepting(self.port)
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT to the postmaster): clients are cut off at once, as in a crash or failover."""
+        lock = self._data / "postmaster.pid" if self._data else None
+        if lock is not None and lock.exists():
+            with contextlib.suppress(ValueError, ProcessLookupError, OSError):
+                os.kill(int(lock.read_text().split()[0]), signal.SIGINT)
+        if self._process is not None:
+            _stop(self._process)
+            self._process = None
+
+
+@contextlib.contextmanager
+def start_local_postgres() -> Iterator[LocalPostgres]:
     install = "apt-get install postgresql"
     initdb = _binary("initdb", "/usr/lib/postgresql/*/bin/initdb", install=install)
     postgres = str(Path(initdb).resolve().with_name("postgres"))
@@ -141,22 +173,23 @@ def _local_postgres() -> Iterator[Postgres]:
         capture_output=True,
     )
     port = free_port()
-    process = subprocess.Popen(
-        [
-            *as_owner, postgres, "-D", str(data), "-p", str(port), "-k", str(workdir),
-            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
-            "-c", "synchronous_commit=off", "-c", "max_connections=200",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    command = [
+        *as_owner, postgres, "-D", str(data), "-p", str(port), "-k", str(workdir),
+        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
+        "-c", "synchronous_commit=off", "-c", "max_connections=200",
+    ]  # fmt: skip
+    server = LocalPostgres(host="127.0.0.1", port=port, user="postgres", password="", _command=command, _data=data)
     try:
-        wait_for_port(port, process=process)
-        _wait_until_accepting(port)
-        yield Postgres(host="127.0.0.1", port=port, user="postgres", password="")
+        server.start()
+        yield server
     finally:
-        _stop(process)
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _local_postgres() -> Iterator[Postgres]:
+    with start_local_postgres() as server:
+        yield server
 
 
 def _wait_until_accepting(port: int, timeout: float = 30.0) -> None:
@@ -177,7 +210,20 @@ def _wait_until_accepting(port: int, timeout: float = 30.0) -> None:
                 await connection.close()
                 return
 
-    asyncio.run(probe())
+    # In a thread of its own: callers may be inside a running event loop (async tests).
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(probe())
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 # Redis -----------------------------------------------------------------------------------------

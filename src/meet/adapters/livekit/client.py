@@ -75,6 +75,17 @@ class LiveKitClientFactory:
             self._session, self._loop = session, loop
         return self._api
 
+    @asynccontextmanager
+    async def guard(self, operation: str, *, not_found_means_absent: bool = True) -> AsyncIterator[None]:
+        """Bound one call by the configured timeout and translate its failures (see ``sfu_errors``).
+
+        livekit-api passes ``timeout=None`` on every request, which makes aiohttp ignore the session's
+        timeout altogether; without this bound a stalled server would hold a request forever.
+        """
+        async with sfu_errors(operation, not_found_means_absent=not_found_means_absent):
+            async with asyncio.timeout(self._server.timeout_seconds):
+                yield
+
     async def aclose(self) -> None:
         session, self._api, self._session, self._loop = self._session, None, None, None
         if session is not None and not session.closed:

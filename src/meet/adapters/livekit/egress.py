@@ -12,7 +12,7 @@ from livekit.api import (
     StopEgressRequest,
 )
 
-from meet.adapters.livekit.client import LiveKitClientFactory, sfu_errors
+from meet.adapters.livekit.client import LiveKitClientFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +57,10 @@ class LiveKitRecordingEgress:
 
     async def start(self, room: str, *, object_key: str, audio_only: bool) -> str:
         request = self._request(room, object_key=object_key, audio_only=audio_only)
-        async with sfu_errors("StartRoomCompositeEgress", not_found_means_absent=False):
+        async with self._clients.guard("StartRoomCompositeEgress", not_found_means_absent=False):
             info = await self._clients.api().egress.start_room_composite_egress(request)
         return str(info.egress_id)
 
     async def stop(self, egress_id: str) -> None:
-        async with sfu_errors("StopEgress", not_found_means_absent=False):
+        async with self._clients.guard("StopEgress", not_found_means_absent=False):
             await self._clients.api().egress.stop_egress(StopEgressRequest(egress_id=egress_id))

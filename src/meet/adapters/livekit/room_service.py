@@ -17,7 +17,7 @@ from livekit.api import (
 from livekit.protocol.models import DataPacket, ParticipantInfo, ParticipantPermission, TrackInfo, TrackType
 from livekit.protocol.models import TrackSource as LiveKitSource
 
-from meet.adapters.livekit.client import LiveKitClientFactory, sfu_errors
+from meet.adapters.livekit.client import LiveKitClientFactory
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import LiveParticipant, ParticipantUpdate, PublishedTrack
 from meet.domain.rooms.model import DEFAULT_SOURCES, TrackSource
@@ -83,7 +83,7 @@ class LiveKitSfu:
         self._clients = clients
 
     async def list_participants(self, room: str) -> Sequence[LiveParticipant]:
-        async with sfu_errors("ListParticipants"):
+        async with self._clients.guard("ListParticipants"):
             response = await self._clients.api().room.list_participants(ListParticipantsRequest(room=room))
         return tuple(live_participant(info) for info in response.participants)
 
@@ -95,7 +95,7 @@ class LiveKitSfu:
         return live_participant(info)
 
     async def _get(self, room: str, identity: str) -> ParticipantInfo:
-        async with sfu_errors("GetParticipant"):
+        async with self._clients.guard("GetParticipant"):
             return await self._clients.api().room.get_participant(RoomParticipantIdentity(room=room, identity=identity))
 
     async def update_participant(self, room: str, identity: str, update: ParticipantUpdate) -> LiveParticipant:
@@ -107,17 +107,17 @@ class LiveKitSfu:
         if update.publish_sources is not None:
             current = await self._get(room, identity)
             request.permission.CopyFrom(changed_permission(current.permission, update.publish_sources))
-        async with sfu_errors("UpdateParticipant"):
+        async with self._clients.guard("UpdateParticipant"):
             updated = await self._clients.api().room.update_participant(request)
         return live_participant(updated)
 
     async def remove_participant(self, room: str, identity: str) -> None:
-        async with sfu_errors("RemoveParticipant"):
+        async with self._clients.guard("RemoveParticipant"):
             await self._clients.api().room.remove_participant(RoomParticipantIdentity(room=room, identity=identity))
 
     async def mute_published_track(self, room: str, identity: str, track_sid: str, *, muted: bool = True) -> None:
         request = MuteRoomTrackRequest(room=room, identity=identity, track_sid=track_sid, muted=muted)
-        async with sfu_errors("MutePublishedTrack"):
+        async with self._clients.guard("MutePublishedTrack"):
             await self._clients.api().room.mute_published_track(request)
 
     async def send_data(self, room: str, payload: bytes, *, topic: str, destination_identities: Sequence[str]) -> None:
@@ -128,10 +128,10 @@ class LiveKitSfu:
             topic=topic,
             destination_identities=list(destination_identities),
         )
-        async with sfu_errors("SendData"):
+        async with self._clients.guard("SendData"):
             await self._clients.api().room.send_data(request)
 
     async def update_room_metadata(self, room: str, metadata: Mapping[str, Any]) -> None:
         encoded = json.dumps(metadata, separators=(",", ":"), sort_keys=True)
-        async with sfu_errors("UpdateRoomMetadata"):
+        async with self._clients.guard("UpdateRoomMetadata"):
             await self._clients.api().room.update_room_metadata(UpdateRoomMetadataRequest(room=room, metadata=encoded))

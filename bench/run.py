@@ -84,9 +84,8 @@ def wrk(base: str, load: Load, *, connections: int, seconds: float, threads: int
     if load.rotate_file:
         env["WRK_ROTATE_FILE"] = str(load.rotate_file)
         env["WRK_ROTATE_HEADER"] = load.rotate_header or ""
-    command = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(LUA), base + load.path,
-    ]  # fmt: skip
+    duration = f"-d{max(1, round(seconds))}s"
+    command = ["wrk", f"-t{threads}", f"-c{connections}", duration, "--timeout", "5s", "-s", str(LUA), base + load.path]
     output = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     match = re.search(r"^WRK_JSON (.*)$", output, re.MULTILINE)
     if not match:

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 from livekit.api import AccessToken
+from tests.support.livekit_server import run_livekit_server
 from tests.support.services import free_port, start_postgres, start_redis
 
 from bench.seed import (
@@ -146,7 +147,7 @@ def api_server(env: dict[str, str], workers: int) -> Iterator[str]:
             os.killpg(process.pid, 9)
 
 
-def production_env(database_url: str, redis_url: str) -> dict[str, str]:
+def production_env(database_url: str, redis_url: str, livekit_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEET_")}
     env.update(
         MEET_PROFILE="production",
@@ -154,7 +155,7 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         MEET_DATABASE_POOL_SIZE="10",
         MEET_REDIS_URL=redis_url,
         MEET_SECRET_KEY=secrets.token_hex(32),
-        MEET_LIVEKIT_URL="wss://livekit.bench.invalid",
+        MEET_LIVEKIT_URL=livekit_url,
         MEET_LIVEKIT_API_KEY=API_KEY,
         MEET_LIVEKIT_API_SECRET=API_SECRET,
         # The load comes from one address and re-uses credentials: lift the per-address and per-credential limits.
@@ -409,9 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"meet benchmark on {info['cpu']} ({info['cores']} cores)", flush=True)
     try:
-        with start_postgres() as postgres, start_redis() as redis:
+        # LiveKit itself cannot run here: its wire-level double answers the server calls a knock makes.
+        with (
+            start_postgres() as postgres,
+            start_redis() as redis,
+            run_livekit_server(api_key=API_KEY, api_secret=API_SECRET) as livekit,
+        ):
             dsn = postgres.url().replace("postgresql+asyncpg://", "postgresql://")
-            env = production_env(postgres.url(), redis.url)
+            env = production_env(postgres.url(), redis.url, livekit.url)
             migrate(env)
             seeded = asyncio.run(seed_database(postgres.url()))
             asyncio.run(create_sessions(redis.url, seeded))

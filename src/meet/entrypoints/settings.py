@@ -6,7 +6,7 @@ import enum
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -65,6 +65,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     session_ttl_seconds: Seconds = 43200
     cookie_secure: bool = True
 
+    recordings_enabled: bool = True
+    recording_expiry_days: Annotated[int, msgspec.Meta(ge=0)] = 0
+    s3_endpoint_url: str = ""
+    s3_bucket: str = "meet-media-storage"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    egress_s3_endpoint_url: str = ""
+    storage_hook_token: str = ""
+    smtp_host: str = ""
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "meet@localhost"
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+
     @property
     def database(self) -> str:
         if self.database_url:
@@ -92,6 +109,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append("MEET_SECRET_KEY must be set to a random value of at least 32 characters.")
             if (self.livekit_api_key, self.livekit_api_secret) == ("devkey", "secret"):
                 problems.append("MEET_LIVEKIT_API_KEY/SECRET must not be LiveKit's development pair.")
+            if self.recordings_enabled and self.s3_endpoint_url and not self.storage_hook_token:
+                problems.append("MEET_STORAGE_HOOK_TOKEN must be set when recordings are stored in S3.")
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
         if problems:

@@ -20,6 +20,7 @@ from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.lobby import LobbyController
 from meet.entrypoints.http.participants import ParticipantController
+from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
 from meet.entrypoints.http.sessions import RotatingSessionConfig
 from meet.entrypoints.http.system import ConfigController, HealthController
@@ -42,6 +43,8 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         ParticipantController,
         WebhookController,
         ConfigController,
+        RoomRecordingController,
+        RecordingController,
     ]
     if settings.dev_login_enabled:
         handlers.append(DevAuthController)

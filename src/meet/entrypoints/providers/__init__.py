@@ -11,6 +11,7 @@ from meet.entrypoints.providers.database import DatabaseProvider
 from meet.entrypoints.providers.health import HealthProvider
 from meet.entrypoints.providers.lobby import LobbyProvider
 from meet.entrypoints.providers.moderation import ModerationProvider
+from meet.entrypoints.providers.recordings import RecordingsProvider
 from meet.entrypoints.providers.redis import ClockProvider, RedisProvider
 from meet.entrypoints.providers.rooms import RoomsProvider
 from meet.entrypoints.providers.webhooks import WebhookProvider
@@ -35,6 +36,7 @@ def get_providers() -> list[Provider]:
         LobbyProvider(),
         ModerationProvider(),
         WebhookProvider(),
+        RecordingsProvider(),
     ]
 
 

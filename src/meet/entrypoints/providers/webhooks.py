@@ -9,6 +9,7 @@ from meet.domain.conference.events import SfuEventHandler, SfuEventVerifier
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.use_cases import ClearLobbyWhenRoomFinishes
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
+from meet.domain.recordings.events import FollowRecordingEgress
 from meet.entrypoints.settings import Settings
 
 
@@ -20,7 +21,9 @@ class WebhookProvider(Provider):
         return LiveKitWebhookVerifier(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret)
 
     @provide(scope=Scope.APP)
-    def handlers(self, lobby: ClearLobbyWhenRoomFinishes, rejoin: RemoveAgainOnRejoin) -> Sequence[SfuEventHandler]:
-        return [lobby, rejoin]
+    def handlers(
+        self, lobby: ClearLobbyWhenRoomFinishes, rejoin: RemoveAgainOnRejoin, recordings: FollowRecordingEgress
+    ) -> Sequence[SfuEventHandler]:
+        return [lobby, rejoin, recordings]
 
     receive = provide(ReceiveSfuEvent, scope=Scope.APP)

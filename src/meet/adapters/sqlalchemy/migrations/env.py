@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from meet.adapters.sqlalchemy import models
+from meet.adapters.sqlalchemy import (
+    models,
+    recording_models,  # noqa: F401 - registers its table in the metadata
+)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

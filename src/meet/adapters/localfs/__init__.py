@@ -1,0 +1,1 @@
+"""Object storage in a local folder, for the embedded default."""

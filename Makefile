@@ -21,7 +21,7 @@ lint: ## ruff, mypy (strict) and the import-linter layer contract
 test: lint ## Lint, then run the whole test suite against real services
 	$(UV) run pytest
 
-bench: ## Run the load benchmarks (PostgreSQL, Redis, several workers, wrk) and update bench/results
-	$(UV) run python -m bench.run
+bench: ## Run the load benchmarks (PostgreSQL, Redis, several workers, wrk) and update bench/results (BENCH_ARGS=--quick)
+	$(UV) run python -m bench.run $(BENCH_ARGS)
 
 .PHONY: help install run lint test bench

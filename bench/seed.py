@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import json
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
+from livekit.api import AccessToken
 from redis.asyncio import Redis
 
 from meet.adapters.redis.lobby import RedisLobbyStore
@@ -26,6 +33,7 @@ from meet.domain.users.model import User
 
 SESSION_NAMESPACE = "meet-sessions"
 WAITING_SIZES = (10, 1_000, 10_000)
+BASELINE_ROOMS = 10  # scenario 6 compares this many rooms in the database with 100,000 more
 
 
 @dataclass
@@ -53,6 +61,7 @@ async def seed_database(database_url: str) -> Seeded:
             "poll": ("Poll here", AccessLevel.RESTRICTED),
             **{f"wait-{n}": (f"Waiting {n}", AccessLevel.RESTRICTED) for n in WAITING_SIZES},
         }
+        plan.update({f"other-{i}": (f"Other room {i}", AccessLevel.PUBLIC) for i in range(BASELINE_ROOMS - len(plan))})
         for key, (name, level) in plan.items():
             room = await rooms.add(Room.create(name, level))
             await accesses.add(RoomAccess.grant(room.id, owner.id, Role.OWNER))
@@ -76,19 +85,59 @@ async def create_sessions(redis_url: str, seeded: Seeded) -> None:
 
 
 async def fill_waiting_lists(redis_url: str, seeded: Seeded) -> None:
-    client = Redis.from_url(redis_url)
+    """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
+    client = Redis.from_url(redis_url, max_connections=32)
     store = RedisLobbyStore(client)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run
+    limit = asyncio.Semaphore(16)
+
+    async def knock(room: str, i: int) -> None:
+        async with limit:
+            await store.knock(room, LobbyEntry.knock(str(uuid.uuid4()), f"Person {i}", now), now, timeouts)
+
     for size in WAITING_SIZES:
         room = seeded.rooms[f"wait-{size}"].sfu_room_name
-        for i in range(size):
-            await store.knock(room, LobbyEntry.knock(str(uuid.uuid4()), f"Person {i}", now), now, timeouts)
+        await asyncio.gather(*(knock(room, i) for i in range(size)))
     await client.aclose()
 
 
+async def lobby_credentials(base: str, room: Room, count: int) -> list[str]:
+    """Participants waiting in ``room``, knocked in over HTTP: the credentials their polls carry."""
+    limit = asyncio.Semaphore(16)
+
+    async def knock(client: httpx.AsyncClient, i: int) -> str:
+        async with limit:
+            response = await client.post(f"/api/v1/rooms/{room.id}/request-entry", json={"username": f"Poller {i}"})
+        response.raise_for_status()
+        return str(response.json()["credential"])
+
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        return list(await asyncio.gather(*(knock(client, i) for i in range(count))))
+
+
+def webhook_deliveries(rooms: list[str], count: int, api_key: str, api_secret: str) -> list[str]:
+    """Signed ``participant_joined`` deliveries, each with its own event id: ``<jwt>\t<body>`` lines."""
+    lines = []
+    for i in range(count):
+        body = json.dumps(
+            {
+                "id": f"EV_{uuid.uuid4().hex}",
+                "event": "participant_joined",
+                "room": {"name": rooms[i % len(rooms)]},
+                "participant": {"identity": f"guest-{i}", "name": "Guest"},
+                "createdAt": str(int(time.time())),
+            },
+            separators=(",", ":"),
+        )
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        token = AccessToken(api_key, api_secret).with_sha256(digest).to_jwt()
+        lines.append(f"{token}\t{body}")
+    return lines
+
+
 async def add_rooms(postgres_dsn: str, count: int) -> None:
-    """Bulk-insert ``count`` unrelated public rooms (COPY), then refresh the planner's statistics."""
+    """Bulk-insert ``count`` unrelated public rooms (COPY, a second or two), then vacuum and checkpoint."""
     now = datetime.now(UTC)
     connection = await asyncpg.connect(postgres_dsn)
     try:
@@ -101,7 +150,10 @@ async def add_rooms(postgres_dsn: str, count: int) -> None:
             records=records,
             columns=["id", "created_at", "updated_at", "name", "slug", "access_level", "configuration"],
         )
-        await connection.execute("ANALYZE meet_room")
+        # Settle what the insert leaves to background work (autovacuum, the next checkpoint): on 2 cores it
+        # would otherwise compete with the measurement that follows.
+        await connection.execute("VACUUM ANALYZE meet_room")
+        await connection.execute("CHECKPOINT")
     finally:
         await connection.close()
 

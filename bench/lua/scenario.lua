@@ -1,13 +1,16 @@
 -- One wrk script for every scenario, driven by environment variables:
 --   WRK_METHOD, WRK_BODY, WRK_HEADERS ("Name: value" lines)
---   WRK_ROTATE_FILE: one value per line, used in turn by each thread, starting at a different offset
+--   WRK_ROTATE_FILE: one value per line. Thread i of n uses lines i, i+n, i+2n, ... so no two threads send
+--     the same value, and a file longer than the run is never replayed (distinct webhook event ids).
 --   WRK_ROTATE_HEADER: the header that takes the value, or "webhook" for "<jwt>\t<body>" lines
--- done() prints one line "WRK_JSON {...}" that bench/run.py parses.
+--   WRK_THREADS: wrk's -t, so each thread knows its share of the file.
+-- done() prints one line "WRK_JSON {...}" that bench/wrk.py parses.
 
 local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local rotate_file = os.getenv("WRK_ROTATE_FILE")
 local rotate_header = os.getenv("WRK_ROTATE_HEADER")
+local thread_count = tonumber(os.getenv("WRK_THREADS") or "1")
 local headers = {}
 for line in string.gmatch(os.getenv("WRK_HEADERS") or "", "[^\n]+") do
   local name, value = line:match("^([^:]+):%s*(.*)$")
@@ -16,17 +19,21 @@ end
 
 local values = {}
 local position = 0
-local thread_index = 0
+local wrapped = 0
+local next_index = 0
 
 function setup(thread)
-  thread:set("thread_index", thread_index)
-  thread_index = thread_index + 1
+  thread:set("thread_index", next_index)
+  next_index = next_index + 1
 end
 
 function init(args)
   if rotate_file then
-    for line in io.lines(rotate_file) do values[#values + 1] = line end
-    if #values > 0 then position = (thread_index * 7919) % #values end
+    local line_number = 0
+    for line in io.lines(rotate_file) do
+      if line_number % thread_count == thread_index then values[#values + 1] = line end
+      line_number = line_number + 1
+    end
   end
 end
 
@@ -35,7 +42,11 @@ function request()
   for name, value in pairs(headers) do request_headers[name] = value end
   local request_body = body
   if #values > 0 then
-    position = position % #values + 1
+    position = position + 1
+    if position > #values then
+      position = 1
+      wrapped = wrapped + 1
+    end
     local value = values[position]
     if rotate_header == "webhook" then
       local jwt, payload = value:match("^([^\t]+)\t(.*)$")

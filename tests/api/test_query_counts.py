@@ -1,0 +1,187 @@
+"""Request paths issue a fixed number of SQL statements, whatever the size of the data (counted, never timed).
+
+Each test runs a request against a small database and against one with many more rows (other rooms,
+other users' accesses, more of the caller's own rooms, more people waiting), and asserts that the same
+request issues exactly as many statements, and no more than a small bound. Statements are counted on
+the app's own engine with SQLAlchemy's ``before_cursor_execute`` event, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
+from meet.adapters.sqlalchemy.repositories import (
+    SqlaRoomAccessRepository,
+    SqlaRoomRepository,
+    SqlaUnitOfWork,
+    SqlaUserRepository,
+)
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
+from meet.domain.users.model import User
+from tests.api.conftest import Api
+
+MANY = 200
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": str(request.getfixturevalue("fresh_postgres_database"))}
+
+
+@asynccontextmanager
+async def started(api_with: Any, database: dict[str, str]) -> AsyncIterator[tuple[Api, AsyncEngine]]:
+    async with api_with(**database) as api:
+        engine = await api.client.app.state.dishka_container.get(AsyncEngine)
+        yield api, engine
+
+
+@asynccontextmanager
+async def writer(api: Api) -> AsyncIterator[Any]:
+    """A session on an engine of the test's own: the app's engine belongs to the test client's event loop."""
+    engine = create_engine(api.settings.database)
+    try:
+        async with create_session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def counted(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def add_rows(api: Api, *, rooms: int, owner: uuid.UUID | None = None, members: int = 0) -> list[Room]:
+    """``rooms`` more rooms (owned by ``owner``, else by a stranger) and ``members`` strangers in the first one."""
+    added = []
+    async with writer(api) as session:
+        users, room_repo, accesses = (
+            SqlaUserRepository(session),
+            SqlaRoomRepository(session),
+            SqlaRoomAccessRepository(session),
+        )
+        stranger = await users.add(User(id=uuid.uuid4(), sub=f"stranger-{uuid.uuid4().hex}", full_name="Stranger"))
+        for _ in range(rooms):
+            room = await room_repo.add(Room.create(f"Filler {uuid.uuid4().hex[:12]}", AccessLevel.RESTRICTED))
+            await accesses.add(RoomAccess.grant(room.id, owner or stranger.id, Role.OWNER))
+            added.append(room)
+        for n in range(members):
+            user = await users.add(User(id=uuid.uuid4(), sub=f"member-{uuid.uuid4().hex}", full_name=f"M {n}"))
+            await accesses.add(RoomAccess.grant(added[0].id, user.id, Role.MEMBER))
+        await SqlaUnitOfWork(session).commit()
+    return added
+
+
+async def statements_for(api: Api, engine: AsyncEngine, method: str, url: str, **kwargs: Any) -> list[str]:
+    with counted(engine) as statements:
+        response = await api.request(method, url, **kwargs)
+    assert response.status_code < 300, response.text
+    return statements
+
+
+def assert_same(small: list[str], large: list[str], *, at_most: int) -> None:
+    assert len(large) == len(small), {"small": small, "large": large}
+    assert 1 <= len(small) <= at_most, small
+
+
+async def test_opening_a_public_room_costs_the_same_with_many_rooms(api_with: Any, database: dict[str, str]) -> None:
+    async with started(api_with, database) as (api, engine):
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Town hall")
+        small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['slug']}")
+        by_id_small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}")
+        await add_rows(api, rooms=MANY)
+        large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['slug']}")
+        by_id_large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}")
+    assert_same(small, large, at_most=1)
+    assert_same(by_id_small, by_id_large, at_most=1)
+
+
+async def test_a_member_joining_costs_the_same_with_many_rooms_and_accesses(
+    api_with: Any, database: dict[str, str]
+) -> None:
+    async with started(api_with, database) as (api, engine):
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Board", access_level="restricted")
+        await api.grant("owner", room["id"], "member", "member")
+        small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}", user="member")
+        member = await api.request("GET", "/api/v1/users/me", user="member")
+        await add_rows(api, rooms=MANY, owner=uuid.UUID(member.json()["id"]))
+        await add_rows(api, rooms=MANY, members=MANY)
+        large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}", user="member")
+    assert_same(small, large, at_most=2)  # the room, the caller's role
+
+
+async def test_listing_my_rooms_costs_the_same_with_many_rooms(api_with: Any, database: dict[str, str]) -> None:
+    async with started(api_with, database) as (api, engine):
+        owner = await api.sign_in("owner")
+        await api.create_room("owner", "Mine")
+        small = await statements_for(api, engine, "GET", "/api/v1/rooms?limit=100", user="owner")
+        await add_rows(api, rooms=MANY, owner=uuid.UUID(owner["id"]))
+        await add_rows(api, rooms=MANY)
+        with counted(engine) as large:
+            response = await api.request("GET", "/api/v1/rooms?limit=100", user="owner")
+        assert response.json()["count"] == MANY + 1
+        assert len(response.json()["results"]) == 100
+    assert_same(small, large, at_most=2)  # one page, one count
+
+
+async def test_listing_a_rooms_accesses_costs_the_same_with_many_members(
+    api_with: Any, database: dict[str, str]
+) -> None:
+    async with started(api_with, database) as (api, engine):
+        owner = await api.sign_in("owner")
+        room = await api.create_room("owner", "Crowded")
+        url = f"/api/v1/rooms/{room['id']}/accesses"
+        small = await statements_for(api, engine, "GET", url, user="owner")
+        # The same room with many more members: grant them straight in the database.
+        async with writer(api) as session:
+            users, accesses = SqlaUserRepository(session), SqlaRoomAccessRepository(session)
+            for n in range(MANY):
+                user = await users.add(User(id=uuid.uuid4(), sub=f"member-{n}", full_name=f"Member {n}"))
+                await accesses.add(RoomAccess.grant(uuid.UUID(room["id"]), user.id, Role.MEMBER))
+            await SqlaUnitOfWork(session).commit()
+        await add_rows(api, rooms=MANY, owner=uuid.UUID(owner["id"]))
+        with counted(engine) as large:
+            response = await api.request("GET", url, user="owner")
+        assert response.status_code == 200, response.text
+    assert_same(small, large, at_most=3)  # the room, the caller's role, the accesses
+
+
+async def test_knocking_and_listing_the_waiting_cost_the_same_with_many_waiting(
+    api_with: Any, database: dict[str, str]
+) -> None:
+    async with started(api_with, database) as (api, engine):
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Lobby", access_level="restricted")
+        knock, waiting = f"/api/v1/rooms/{room['id']}/request-entry", f"/api/v1/rooms/{room['id']}/waiting-participants"
+        knock_small = await statements_for(api, engine, "POST", knock, json={"username": "First"})
+        list_small = await statements_for(api, engine, "GET", waiting, user="owner")
+        for n in range(60):
+            await api.request("POST", knock, json={"username": f"Guest {n}"})
+        await add_rows(api, rooms=MANY)
+        knock_large = await statements_for(api, engine, "POST", knock, json={"username": "Last"})
+        with counted(engine) as list_large:
+            response = await api.request("GET", waiting, user="owner")
+        assert response.json()["count"] == 62
+    assert_same(knock_small, knock_large, at_most=1)  # the room
+    assert_same(list_small, list_large, at_most=2)  # the room, the caller's role; the list is in Redis

@@ -13,6 +13,10 @@ async def test_a_database_outage_is_a_503_and_the_api_recovers_by_itself(
     async with api_with(database_url=disposable_postgres.url()) as api:
         await api.sign_in("owner")
         room = await api.create_room("owner", "Board")
+        # Both ways to the database hold a live connection when the server goes: the transactional
+        # pool (the listing) and the read-only path's own pool (the join).
+        assert (await api.request("GET", f"/api/v1/rooms/{room['id']}")).status_code == 200
+        assert (await api.request("GET", "/api/v1/rooms", user="owner")).status_code == 200
         disposable_postgres.stop()
         try:
             answers = [

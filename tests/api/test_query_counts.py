@@ -3,7 +3,8 @@
 Each test runs a request against a small database and against one with many more rows (other rooms,
 other users' accesses, more of the caller's own rooms, more people waiting), and asserts that the same
 request issues exactly as many statements, and no more than a small bound. Statements are counted on
-the app's own engine with SQLAlchemy's ``before_cursor_execute`` event, on SQLite and PostgreSQL.
+both ways the app reaches the database: its SQLAlchemy engine (``before_cursor_execute``) and, on
+PostgreSQL, the asyncpg pool of the read-only paths (a query logger on each of its connections).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
+from dishka import Provider, Scope, provide
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from meet.adapters.asyncpg.pool import create_read_pool, is_asyncpg_url
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.repositories import (
     SqlaRoomAccessRepository,
@@ -26,6 +29,8 @@ from meet.adapters.sqlalchemy.repositories import (
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.users.model import User
+from meet.entrypoints.providers.database import PostgresReads
+from meet.entrypoints.settings import Settings
 from tests.api.conftest import Api
 
 MANY = 200
@@ -38,11 +43,53 @@ def database(request: pytest.FixtureRequest) -> dict[str, str]:
     return {"database_url": str(request.getfixturevalue("fresh_postgres_database"))}
 
 
+class Statements:
+    """Where both database paths report their statements while a ``counted`` block is open."""
+
+    def __init__(self) -> None:
+        self.current: list[str] | None = None
+        self.through_asyncpg: list[str] = []
+
+    def record(self, statement: str) -> None:
+        if self.current is not None:
+            self.current.append(statement)
+
+    def record_asyncpg(self, statement: str) -> None:
+        self.through_asyncpg.append(statement)
+        self.record(statement)
+
+
+class ObservedReads(Provider):
+    def __init__(self, statements: Statements) -> None:
+        super().__init__()
+        self._statements = statements
+
+    @provide(scope=Scope.APP)
+    async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
+        if not is_asyncpg_url(settings.database):
+            yield PostgresReads(None)
+            return
+        pool = await create_read_pool(settings.database, size=2, observe=self._statements.record_asyncpg)
+        try:
+            yield PostgresReads(pool)
+        finally:
+            await pool.close()
+
+
 @asynccontextmanager
-async def started(api_with: Any, database: dict[str, str]) -> AsyncIterator[tuple[Api, AsyncEngine]]:
-    async with api_with(**database) as api:
+async def started(api_with: Any, database: dict[str, str]) -> AsyncIterator[tuple[Api, Statements]]:
+    statements = Statements()
+    async with api_with(ObservedReads(statements), **database) as api:
         engine = await api.client.app.state.dishka_container.get(AsyncEngine)
-        yield api, engine
+        event.listen(engine.sync_engine, "before_cursor_execute", _forward_to(statements))
+        yield api, statements
+
+
+def _forward_to(statements: Statements) -> Any:
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.record(statement)
+
+    return record
 
 
 @asynccontextmanager
@@ -57,17 +104,12 @@ async def writer(api: Api) -> AsyncIterator[Any]:
 
 
 @contextmanager
-def counted(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+def counted(statements: Statements) -> Iterator[list[str]]:
+    statements.current = issued = []
     try:
-        yield statements
+        yield issued
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        statements.current = None
 
 
 async def add_rows(api: Api, *, rooms: int, owner: uuid.UUID | None = None, members: int = 0) -> list[Room]:
@@ -91,11 +133,11 @@ async def add_rows(api: Api, *, rooms: int, owner: uuid.UUID | None = None, memb
     return added
 
 
-async def statements_for(api: Api, engine: AsyncEngine, method: str, url: str, **kwargs: Any) -> list[str]:
-    with counted(engine) as statements:
+async def statements_for(api: Api, statements: Statements, method: str, url: str, **kwargs: Any) -> list[str]:
+    with counted(statements) as issued:
         response = await api.request(method, url, **kwargs)
     assert response.status_code < 300, response.text
-    return statements
+    return issued
 
 
 def assert_same(small: list[str], large: list[str], *, at_most: int) -> None:
@@ -104,41 +146,43 @@ def assert_same(small: list[str], large: list[str], *, at_most: int) -> None:
 
 
 async def test_opening_a_public_room_costs_the_same_with_many_rooms(api_with: Any, database: dict[str, str]) -> None:
-    async with started(api_with, database) as (api, engine):
+    async with started(api_with, database) as (api, statements):
         await api.sign_in("owner")
         room = await api.create_room("owner", "Town hall")
-        small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['slug']}")
-        by_id_small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}")
+        small = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['slug']}")
+        by_id_small = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['id']}")
         await add_rows(api, rooms=MANY)
-        large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['slug']}")
-        by_id_large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}")
+        large = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['slug']}")
+        by_id_large = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['id']}")
     assert_same(small, large, at_most=1)
     assert_same(by_id_small, by_id_large, at_most=1)
+    if database:  # on PostgreSQL the join's read skips SQLAlchemy (see the README's performance section)
+        assert set(small + large + by_id_small + by_id_large) <= set(statements.through_asyncpg)
 
 
 async def test_a_member_joining_costs_the_same_with_many_rooms_and_accesses(
     api_with: Any, database: dict[str, str]
 ) -> None:
-    async with started(api_with, database) as (api, engine):
+    async with started(api_with, database) as (api, statements):
         await api.sign_in("owner")
         room = await api.create_room("owner", "Board", access_level="restricted")
         await api.grant("owner", room["id"], "member", "member")
-        small = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}", user="member")
+        small = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['id']}", user="member")
         member = await api.request("GET", "/api/v1/users/me", user="member")
         await add_rows(api, rooms=MANY, owner=uuid.UUID(member.json()["id"]))
         await add_rows(api, rooms=MANY, members=MANY)
-        large = await statements_for(api, engine, "GET", f"/api/v1/rooms/{room['id']}", user="member")
+        large = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['id']}", user="member")
     assert_same(small, large, at_most=2)  # the room, the caller's role
 
 
 async def test_listing_my_rooms_costs_the_same_with_many_rooms(api_with: Any, database: dict[str, str]) -> None:
-    async with started(api_with, database) as (api, engine):
+    async with started(api_with, database) as (api, statements):
         owner = await api.sign_in("owner")
         await api.create_room("owner", "Mine")
-        small = await statements_for(api, engine, "GET", "/api/v1/rooms?limit=100", user="owner")
+        small = await statements_for(api, statements, "GET", "/api/v1/rooms?limit=100", user="owner")
         await add_rows(api, rooms=MANY, owner=uuid.UUID(owner["id"]))
         await add_rows(api, rooms=MANY)
-        with counted(engine) as large:
+        with counted(statements) as large:
             response = await api.request("GET", "/api/v1/rooms?limit=100", user="owner")
         assert response.json()["count"] == MANY + 1
         assert len(response.json()["results"]) == 100
@@ -148,11 +192,11 @@ async def test_listing_my_rooms_costs_the_same_with_many_rooms(api_with: Any, da
 async def test_listing_a_rooms_accesses_costs_the_same_with_many_members(
     api_with: Any, database: dict[str, str]
 ) -> None:
-    async with started(api_with, database) as (api, engine):
+    async with started(api_with, database) as (api, statements):
         owner = await api.sign_in("owner")
         room = await api.create_room("owner", "Crowded")
         url = f"/api/v1/rooms/{room['id']}/accesses"
-        small = await statements_for(api, engine, "GET", url, user="owner")
+        small = await statements_for(api, statements, "GET", url, user="owner")
         # The same room with many more members: grant them straight in the database.
         async with writer(api) as session:
             users, accesses = SqlaUserRepository(session), SqlaRoomAccessRepository(session)
@@ -161,7 +205,7 @@ async def test_listing_a_rooms_accesses_costs_the_same_with_many_members(
                 await accesses.add(RoomAccess.grant(uuid.UUID(room["id"]), user.id, Role.MEMBER))
             await SqlaUnitOfWork(session).commit()
         await add_rows(api, rooms=MANY, owner=uuid.UUID(owner["id"]))
-        with counted(engine) as large:
+        with counted(statements) as large:
             response = await api.request("GET", url, user="owner")
         assert response.status_code == 200, response.text
     assert_same(small, large, at_most=3)  # the room, the caller's role, the accesses
@@ -170,17 +214,17 @@ async def test_listing_a_rooms_accesses_costs_the_same_with_many_members(
 async def test_knocking_and_listing_the_waiting_cost_the_same_with_many_waiting(
     api_with: Any, database: dict[str, str]
 ) -> None:
-    async with started(api_with, database) as (api, engine):
+    async with started(api_with, database) as (api, statements):
         await api.sign_in("owner")
         room = await api.create_room("owner", "Lobby", access_level="restricted")
         knock, waiting = f"/api/v1/rooms/{room['id']}/request-entry", f"/api/v1/rooms/{room['id']}/waiting-participants"
-        knock_small = await statements_for(api, engine, "POST", knock, json={"username": "First"})
-        list_small = await statements_for(api, engine, "GET", waiting, user="owner")
+        knock_small = await statements_for(api, statements, "POST", knock, json={"username": "First"})
+        list_small = await statements_for(api, statements, "GET", waiting, user="owner")
         for n in range(60):
             await api.request("POST", knock, json={"username": f"Guest {n}"})
         await add_rows(api, rooms=MANY)
-        knock_large = await statements_for(api, engine, "POST", knock, json={"username": "Last"})
-        with counted(engine) as list_large:
+        knock_large = await statements_for(api, statements, "POST", knock, json={"username": "Last"})
+        with counted(statements) as list_large:
             response = await api.request("GET", waiting, user="owner")
         assert response.json()["count"] == 62
     assert_same(knock_small, knock_large, at_most=1)  # the room

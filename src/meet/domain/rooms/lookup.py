@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from meet.domain.rooms.errors import RoomNotFound
 from meet.domain.rooms.model import Role, Room
-from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
+from meet.domain.rooms.ports import RoleLookup, RoomLookup
 from meet.domain.shared.text import slugify
 from meet.domain.users.model import Viewer
 
@@ -24,7 +24,7 @@ class RoomLocator:
     it; a UUID that names no room is never one.
     """
 
-    def __init__(self, rooms: RoomRepository, accesses: RoomAccessRepository, policy: RoomPolicy) -> None:
+    def __init__(self, rooms: RoomLookup, accesses: RoleLookup, policy: RoomPolicy) -> None:
         self._rooms = rooms
         self._accesses = accesses
         self._policy = policy

@@ -7,12 +7,22 @@ from typing import Protocol
 from meet.domain.rooms.model import Role, Room, RoomAccess
 
 
-class RoomRepository(Protocol):
-    """Stores rooms; ``slug`` is unique (``add``/``update`` raise ``RoomSlugTaken``)."""
+class RoomLookup(Protocol):
+    """Finds one room: the question nearly every request starts with."""
 
     async def get(self, room_id: uuid.UUID) -> Room | None: ...
 
     async def get_by_slug(self, slug: str) -> Room | None: ...
+
+
+class RoleLookup(Protocol):
+    """Says which role a user holds in a room, if any."""
+
+    async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> Role | None: ...
+
+
+class RoomRepository(RoomLookup, Protocol):
+    """Stores rooms; ``slug`` is unique (``add``/``update`` raise ``RoomSlugTaken``)."""
 
     async def add(self, room: Room) -> Room: ...
 
@@ -27,10 +37,8 @@ class RoomRepository(Protocol):
         ...
 
 
-class RoomAccessRepository(Protocol):
+class RoomAccessRepository(RoleLookup, Protocol):
     """Stores who holds which role in which room; one access per (room, user)."""
-
-    async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> Role | None: ...
 
     async def get(self, access_id: uuid.UUID) -> RoomAccess | None: ...
 

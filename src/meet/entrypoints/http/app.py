@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,6 +58,17 @@ def session_store(settings: Settings) -> Store:
     return MemoryStore()
 
 
+def freeze_startup_objects() -> None:
+    """Move everything alive after start-up out of the garbage collector's sight.
+
+    Modules, the container, routes and SQLAlchemy's metadata are hundreds of thousands of objects
+    that never die; without this, every full collection walks them all and stalls every request the
+    worker holds (tens to hundreds of milliseconds: most of the join's p99 under load).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
     """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
     settings = settings.check()
@@ -85,6 +97,7 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         middleware=[sessions.middleware],
         exception_handlers=exception_handlers(),
         lifespan=[close_container],
+        on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",
             version="0.1.0",

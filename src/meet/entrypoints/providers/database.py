@@ -3,10 +3,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from dishka import Provider, Scope, provide
+import asyncpg
+from dishka import AsyncContainer, Provider, Scope, provide
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from meet.adapters.asyncpg.pool import create_read_pool, is_asyncpg_url
+from meet.adapters.asyncpg.rooms import AsyncpgRoomReads
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
     create_engine,
@@ -19,7 +22,7 @@ from meet.adapters.sqlalchemy.repositories import (
     SqlaUnitOfWork,
     SqlaUserRepository,
 )
-from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
+from meet.domain.rooms.ports import RoleLookup, RoomAccessRepository, RoomLookup, RoomRepository
 from meet.domain.shared.ports import UnitOfWork
 from meet.domain.users.ports import UserRepository
 from meet.entrypoints.settings import Settings
@@ -32,6 +35,21 @@ READ_ONLY_DATABASE = {READ_ONLY: True}
 @dataclass(frozen=True, slots=True)
 class ReadSessions:
     factory: async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresReads:
+    """The asyncpg pool behind read-only request paths; ``None`` unless the database is PostgreSQL on asyncpg."""
+
+    pool: asyncpg.Pool | None
+
+
+def _is_read_only(request: Request) -> bool:  # type: ignore[type-arg]
+    return bool(request.route_handler.opt.get(READ_ONLY))
+
+
+def _asyncpg_reads(reads: PostgresReads, request: Request) -> AsyncpgRoomReads | None:  # type: ignore[type-arg]
+    return AsyncpgRoomReads(reads.pool) if reads.pool is not None and _is_read_only(request) else None
 
 
 class DatabaseProvider(Provider):
@@ -63,9 +81,34 @@ class DatabaseProvider(Provider):
         request: Request,  # type: ignore[type-arg]
     ) -> AsyncIterator[AsyncSession]:
         # Handlers declared read-only (``opt={READ_ONLY: True}``) skip the transaction: see create_read_session_factory.
-        chosen = read.factory if request.route_handler.opt.get(READ_ONLY) else factory
+        chosen = read.factory if _is_read_only(request) else factory
         async with chosen() as session:
             yield session
+
+    @provide(scope=Scope.APP)
+    async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
+        if not is_asyncpg_url(settings.database):
+            yield PostgresReads(None)
+            return
+        pool = await create_read_pool(settings.database, size=settings.database_pool_size)
+        try:
+            yield PostgresReads(pool)
+        finally:
+            await pool.close()
+
+    # The room and role lookups every request starts with: on a read-only path they skip SQLAlchemy
+    # (most of a join's cost, see the README's performance section); a path that writes reads through
+    # its own transaction. The container is asked for a repository only when it is the answer:
+    # resolving one opens a session.
+    @provide(scope=Scope.REQUEST)
+    async def room_lookup(self, reads: PostgresReads, request: Request, container: AsyncContainer) -> RoomLookup:  # type: ignore[type-arg]
+        fast = _asyncpg_reads(reads, request)
+        return fast if fast is not None else await container.get(RoomRepository)
+
+    @provide(scope=Scope.REQUEST)
+    async def role_lookup(self, reads: PostgresReads, request: Request, container: AsyncContainer) -> RoleLookup:  # type: ignore[type-arg]
+        fast = _asyncpg_reads(reads, request)
+        return fast if fast is not None else await container.get(RoomAccessRepository)
 
     users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
     rooms = provide(SqlaRoomRepository, scope=Scope.REQUEST, provides=RoomRepository)

@@ -274,6 +274,38 @@ async def test_a_knock_notifies_the_admins_in_the_room_and_nobody_else(
     assert sent.kind == models.DataPacket.Kind.RELIABLE
 
 
+async def test_a_rush_of_knocks_is_announced_in_full_with_one_sfu_call_at_a_time(
+    api_with: Any, livekit: LiveKitServer
+) -> None:
+    async with api_with(livekit_url=livekit.url, lobby_notify_timeout_seconds="10") as api:
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Town hall", access_level="restricted")
+        livekit.add_participant(room["id"], "owner", attributes={"room_role": "owner"})
+        knock_url = f"/api/v1/rooms/{room['id']}/request-entry"
+
+        livekit.stall_next("ListParticipants")
+        first = (await api.request("POST", knock_url, json={"username": "First"})).json()
+        for _ in range(200):  # bounded wait for the notification to reach the SFU and be held there
+            if livekit.stalled():
+                break
+            await asyncio.sleep(0.01)
+        assert livekit.stalled() == 1
+        rush = [(await api.request("POST", knock_url, json={"username": f"Guest {n}"})).json() for n in range(5)]
+        livekit.release_stalled()
+        for _ in range(200):
+            if len(livekit.calls("SendData")) == 2:
+                break
+            await asyncio.sleep(0.01)
+
+    sent = [json.loads(call.request.data) for call in livekit.calls("SendData")]
+    assert [[p["id"] for p in message["participants"]] for message in sent] == [
+        [first["id"]],
+        [knock["id"] for knock in rush],
+    ]
+    assert sent[1]["participant"]["id"] == rush[0]["id"]
+    assert len(livekit.calls("ListParticipants")) == 2  # not one per knock
+
+
 async def test_a_failing_sfu_never_fails_the_knock(meeting: tuple[Api, dict[str, Any], LiveKitServer]) -> None:
     api, room, livekit = meeting
     livekit.fail_next("ListParticipants", 503, "unavailable")

@@ -214,7 +214,7 @@ class LiveKitServer:
             self._failures.clear()
             self._stalled.clear()
             self._errors.clear()
-        self._release_stalled()
+        self.release_stalled()
 
     def add_room(self, name: str, *, metadata: str = "") -> models.Room:
         with self._lock:
@@ -286,6 +286,11 @@ class LiveKitServer:
             self._stalled.add(method)
 
     # --- inspection helpers -----------------------------------------------------------------------
+
+    def stalled(self) -> int:
+        """How many requests are being held (see ``stall_next``)."""
+        with self._lock:
+            return len(self._waiters)
 
     def participants(self, room: str) -> list[models.ParticipantInfo]:
         with self._lock:
@@ -360,13 +365,14 @@ class LiveKitServer:
         if loop is None or runner is None or thread is None:
             self._socket.close()
             return
-        self._release_stalled()
+        self.release_stalled()
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         self._loop = self._runner = self._thread = None
 
-    def _release_stalled(self) -> None:
+    def release_stalled(self) -> None:
+        """Let every held request go on (``reset()`` does this too, and forgets everything else)."""
         with self._lock:
             waiters, self._waiters = self._waiters, []
         loop = self._loop

@@ -43,6 +43,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         log_level="info",
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
+        # In production the reverse proxy in front logs every request; a second access log here costs
+        # CPU on every request (the benchmark runs without it too) and says nothing new.
+        access_log=settings.profile is Profile.DEVELOPMENT,
     )
 
 

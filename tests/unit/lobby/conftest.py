@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter
 from meet.domain.conference.join import Admission
+from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
@@ -33,8 +35,8 @@ class RecordingNotifier:
         self.hang = hang
         self.fail = fail
 
-    async def knocked(self, room: str, entry: LobbyEntry) -> None:
-        self.knocks.append((room, entry))
+    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:
+        self.knocks.extend((room, entry) for entry in entries)
         if self.fail:
             raise RuntimeError("the SFU is down")
         if self.hang:
@@ -80,7 +82,8 @@ class Lobby:
         )
 
     def request_entry(self) -> RequestEntry:
-        return RequestEntry(self.door(), self.limiter, self.notifier)
+        announcer = KnockAnnouncer(self.notifier, timeout_seconds=self.policy.notify_timeout_seconds)
+        return RequestEntry(self.door(), self.limiter, announcer)
 
     def wait(self) -> WaitForDecision:
         return WaitForDecision(self.door(), self.events, self.world.uow)

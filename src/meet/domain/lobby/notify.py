@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import Sfu
@@ -12,12 +13,18 @@ ADMIN_ROLES = frozenset({Role.OWNER.value, Role.ADMINISTRATOR.value})
 
 
 class NotifyAdminsInRoom:
-    """Sends a data message about a knock to the room's admins connected to the SFU, and to nobody else."""
+    """Sends one data message about knocks to the room's admins connected to the SFU, and to nobody else.
+
+    ``participant`` is the first knock (what a client that shows one name reads); ``participants``
+    lists every knock the message covers, oldest first.
+    """
 
     def __init__(self, sfu: Sfu) -> None:
         self._sfu = sfu
 
-    async def knocked(self, room: str, entry: LobbyEntry) -> None:
+    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:
+        if not entries:
+            return
         try:
             participants = await self._sfu.list_participants(room)
         except ParticipantNotInRoom:
@@ -25,15 +32,13 @@ class NotifyAdminsInRoom:
         admins = [p.identity for p in participants if p.attributes.get("room_role") in ADMIN_ROLES]
         if not admins:
             return
-        payload = {
-            "type": "participantWaiting",
-            "participant": {"id": entry.participant_id, "username": entry.username, "color": entry.color},
-        }
+        knocks = [{"id": e.participant_id, "username": e.username, "color": e.color} for e in entries]
+        payload = {"type": "participantWaiting", "participant": knocks[0], "participants": knocks}
         await self._sfu.send_data(
             room, json.dumps(payload).encode("utf-8"), topic=KNOCK_TOPIC, destination_identities=admins
         )
 
 
 class NotifyNobody:
-    async def knocked(self, room: str, entry: LobbyEntry) -> None:  # noqa: ARG002 - the null notifier
+    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:  # noqa: ARG002 - the null notifier
         return

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -75,6 +76,6 @@ class RateLimiter(Protocol):
 
 
 class KnockNotifier(Protocol):
-    """Tells the room's admins who are already in the live room that someone knocked."""
+    """Tells the room's admins who are already in the live room that people knocked (oldest first)."""
 
-    async def knocked(self, room: str, entry: LobbyEntry) -> None: ...
+    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None: ...

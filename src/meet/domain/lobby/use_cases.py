@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig
+from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import (
@@ -21,7 +21,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
-from meet.domain.lobby.ports import KnockNotifier, LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.ports import LobbyEvents, LobbyStore, RateLimiter
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room
 from meet.domain.rooms.ports import EntryGuard
@@ -34,8 +34,6 @@ from meet.domain.users.model import Viewer
 logger = logging.getLogger("meet.lobby")
 
 ANONYMOUS_NAME = "Anonymous"
-
-_notifications: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +114,10 @@ class RequestEntry:
     in the store; everyone else waits for an admin's decision.
     """
 
-    def __init__(self, door: LobbyDoor, limiter: RateLimiter, notifier: KnockNotifier) -> None:
+    def __init__(self, door: LobbyDoor, limiter: RateLimiter, announcer: KnockAnnouncer) -> None:
         self._door = door
         self._limiter = limiter
-        self._notifier = notifier
+        self._announcer = announcer
 
     async def execute(
         self,
@@ -144,7 +142,7 @@ class RequestEntry:
             return self._door.view(room, viewer, role, knock.decided(allow=True, by="", at=now))
         result = await self._door.store.knock(room.sfu_room_name, knock, now, self._door.policy.timeouts)
         if result.created:
-            self._notify_admins(room.sfu_room_name, result.entry)
+            self._announcer.announce(room.sfu_room_name, result.entry)
         return self._door.view(room, viewer, role, result.entry)
 
     async def _limit(self, room: Room, participant_id: str | None, client_address: str | None) -> None:
@@ -158,19 +156,6 @@ class RequestEntry:
         retry_after = await self._limiter.hit(bucket, limit=limit, window_seconds=60)
         if retry_after is not None:
             raise RateLimited(retry_after, "Too many knocks; wait before knocking again.")
-
-    def _notify_admins(self, room: str, entry: LobbyEntry) -> None:
-        """Fire and forget, bounded by a timeout: a failed notification never fails or delays the knock."""
-
-        async def notify() -> None:
-            try:
-                await asyncio.wait_for(self._notifier.knocked(room, entry), self._door.policy.notify_timeout_seconds)
-            except Exception as error:
-                logger.warning("could not notify the admins of room %s of a knock: %r", room, error)
-
-        task = asyncio.get_running_loop().create_task(notify())
-        _notifications.add(task)  # the loop keeps only weak references to tasks
-        task.add_done_callback(_notifications.discard)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
 from meet.adapters.redis.lobby import RedisLobbyStore
 from meet.domain.conference.events import SeenEvents
+from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.notify import NotifyAdminsInRoom
@@ -74,6 +75,11 @@ class LobbyProvider(Provider):
         return RedisSeenEvents(redis) if redis is not None else MemorySeenEvents()
 
     notifier = provide(NotifyAdminsInRoom, scope=Scope.APP, provides=KnockNotifier)
+
+    @provide(scope=Scope.APP)
+    def announcer(self, notifier: KnockNotifier, policy: LobbyPolicy) -> KnockAnnouncer:
+        return KnockAnnouncer(notifier, timeout_seconds=policy.notify_timeout_seconds)
+
     room_finished = provide(ClearLobbyWhenRoomFinishes, scope=Scope.APP)
     door = provide(LobbyDoor, scope=Scope.REQUEST)
     request_entry = provide(RequestEntry, scope=Scope.REQUEST)

@@ -16,8 +16,12 @@ from tests.support.services import Redis
 
 
 @contextlib.asynccontextmanager
-async def monitored(url: str) -> AsyncIterator[list[str]]:
-    """Every command Redis receives meanwhile, as upper-case command names."""
+async def monitored(url: str, *, from_clients_only: bool = False) -> AsyncIterator[list[str]]:
+    """Every command Redis receives meanwhile, as upper-case command names.
+
+    ``from_clients_only`` leaves out the commands Lua scripts run and connection handshakes (``HELLO``,
+    this helper's own included): what remains is one per request round trip.
+    """
     seen: list[str] = []
     client = RedisClient.from_url(url)
     async with client.monitor() as monitor:
@@ -29,6 +33,8 @@ async def monitored(url: str) -> AsyncIterator[list[str]]:
                 command = str(info["command"])
                 if sentinel in command:
                     return
+                if from_clients_only and (info.get("client_type") == "lua" or command.upper().startswith("HELLO")):
+                    continue
                 seen.append(command.split(" ", 1)[0].upper())
 
         collector = asyncio.create_task(collect())
@@ -64,6 +70,33 @@ async def test_no_request_path_enumerates_keys(api_with: Any, redis_url: str) ->
     assert commands, "MONITOR saw nothing: the test would prove nothing"
     assert {"EVALSHA", "EVAL"} & set(commands)
     assert not {"KEYS", "SCAN"} & set(commands), commands
+
+
+async def test_a_knock_and_a_poll_cost_a_fixed_number_of_round_trips(api_with: Any, redis_url: str) -> None:
+    async with api_with(redis_url=redis_url) as api:
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Board", access_level="restricted")
+        knock_url = f"/api/v1/rooms/{room['id']}/request-entry"
+
+        async def knock_and_poll() -> tuple[list[str], list[str]]:
+            async with monitored(redis_url, from_clients_only=True) as knock:
+                knocked = (await api.request("POST", knock_url, json={"username": "Zoe"})).json()
+            async with monitored(redis_url, from_clients_only=True) as poll:
+                await api.request("POST", knock_url, headers={"X-Lobby-Credential": knocked["credential"]})
+            return knock, poll
+
+        await knock_and_poll()  # the scripts are loaded into Redis once, on first use
+        few = await knock_and_poll()
+        for n in range(50):
+            await api.request("POST", knock_url, json={"username": f"Guest {n}"})
+        many = await knock_and_poll()
+
+    assert few == many
+    knock, poll = few
+    # A newcomer's id was minted by this request, so no bar can exist for it: rate limit, then the knock.
+    assert knock == ["EVALSHA", "EVALSHA"]
+    # A returning participant is also checked against the bar of the removed.
+    assert poll == ["EVALSHA", "EXISTS", "EVALSHA"]
 
 
 @pytest.fixture

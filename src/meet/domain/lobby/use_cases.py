@@ -130,13 +130,16 @@ class RequestEntry:
     ) -> EntryView:
         room = await self._door.locator.locate(id_or_slug)
         role = await self._door.locator.role_of(room, viewer)
-        participant_id = self._door.proven_participant(room, credentials)
-        await self._limit(room, participant_id, client_address)
-        participant_id = participant_id or str(uuid.uuid4())
+        proven = self._door.proven_participant(room, credentials)
+        await self._limit(room, proven, client_address)
+        participant_id = proven or str(uuid.uuid4())
         name = (username or "").strip() or (viewer.full_name or "").strip() or ANONYMOUS_NAME
         now = self._door.clock.now()
         knock = LobbyEntry.knock(participant_id, name, now)
-        if await self._door.is_barred(room, viewer, participant_id):
+        # An id minted just now cannot have been barred: only a returning participant or a signed-in
+        # caller (barred by their account) is worth asking the guard about.
+        may_be_barred = proven is not None or viewer.is_authenticated
+        if may_be_barred and await self._door.is_barred(room, viewer, participant_id):
             return self._door.view(room, viewer, role, knock.decided(allow=False, by="", at=now))
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
             return self._door.view(room, viewer, role, knock.decided(allow=True, by="", at=now))

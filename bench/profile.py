@@ -18,7 +18,7 @@ from bench.wrk import Load, run
 BUCKETS: list[tuple[str, re.Pattern[str]]] = [
     ("LiveKit server API call (knock notification)", re.compile(r"room_service\.py|twirp_client|aiohttp/client")),
     ("LiveKit token signing", re.compile(r"access_token\.py|jwt/|participant_tokens\.py|adapters/livekit/tokens")),
-    ("PostgreSQL via SQLAlchemy/advanced-alchemy/asyncpg", re.compile(r"sqlalchemy/|advanced_alchemy/|asyncpg/")),
+    ("PostgreSQL (asyncpg; SQLAlchemy on paths that write)", re.compile(r"sqlalchemy/|advanced_alchemy/|asyncpg/")),
     ("Redis (lobby store, sessions, rate limits)", re.compile(r"redis/|adapters/redis/|stores/redis")),
     ("dishka request container and providers", re.compile(r"dishka/|<get_\w+_async>")),
     ("meet domain and controllers (own code)", re.compile(r"meet/domain/|meet/entrypoints/")),

@@ -222,6 +222,10 @@ def growth(base: str, seeded: Seeded, dsn: str, redis_url: str, seconds: int) ->
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    # Stop once: Ctrl-C reaches both `uv run` and this process, and uv forwards it again; a second
+    # interrupt in the middle of the clean-up would leave servers running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -246,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     info = machine()
     print(f"meet benchmark on {info['cpu']} ({info['cores']} cores), load {info['load_average_before']}, "
           f"CPU busy before start {info['cpu_busy_before_percent']}%", flush=True)  # fmt: skip

@@ -138,7 +138,11 @@ async def test_start_sends_a_room_composite_egress_to_s3(studio: tuple[Api, dict
     assert output.s3.secret
     (metadata,) = livekit.calls("UpdateRoomMetadata")
     assert metadata.request.room == room["id"]
-    assert json.loads(metadata.request.metadata) == {"access_level": "public", "recording_status": "initiated"}
+    assert json.loads(metadata.request.metadata) == {
+        "access_level": "public",
+        "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
+        "recording_status": "initiated",
+    }
 
 
 async def test_a_transcript_is_audio_only_ogg(studio: tuple[Api, dict[str, Any], LiveKitServer, S3]) -> None:
@@ -255,12 +259,49 @@ async def test_egress_webhooks_move_the_recording_and_the_room_metadata(
     ended = egress_event("egress_ended", egress_id, "EGRESS_COMPLETE", room)
     assert (await webhook(api, ended)).status_code == 200
     assert (await api.request("GET", url, user="owner")).json()["status"] == "stopped"
-    assert json.loads(livekit.metadata[room["id"]]) == {"access_level": "public", "recording_status": "stopped"}
+    assert json.loads(livekit.metadata[room["id"]]) == {
+        "access_level": "public",
+        "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
+        "recording_status": "stopped",
+    }
 
     unknown = egress_event("egress_ended", "EG_not_ours", "EGRESS_FAILED", room)
     assert (await webhook(api, unknown)).status_code == 200
     assert (await webhook(api, egress_event("egress_updated", egress_id, "EGRESS_ACTIVE", room))).status_code == 200
     assert (await api.request("GET", url, user="owner")).json()["status"] == "stopped"
+
+
+async def test_settings_and_recording_status_share_the_live_metadata(
+    studio: tuple[Api, dict[str, Any], LiveKitServer, S3],
+) -> None:
+    """Each update replaces LiveKit's metadata: neither kind of change may wipe the other's part."""
+    api, room, livekit, _ = studio
+    recording = (await start(api, room, mode="screen_recording")).json()
+    (egress_id,) = await egress_ids(livekit, room)
+    changed = await api.request(
+        "PATCH",
+        f"/api/v1/rooms/{room['id']}",
+        user="owner",
+        json={"access_level": "trusted", "configuration": {"everyone_can_mute": False}},
+    )
+    assert changed.status_code == 200, changed.text
+    during = json.loads(livekit.metadata[room["id"]])
+    assert (during["access_level"], during["recording_status"]) == ("trusted", "initiated")
+    assert during["configuration"]["everyone_can_mute"] is False
+
+    assert (await webhook(api, egress_event("egress_updated", egress_id, "EGRESS_ACTIVE", room))).status_code == 200
+    active = json.loads(livekit.metadata[room["id"]])
+    assert (active["access_level"], active["recording_status"]) == ("trusted", "active")
+    assert active["configuration"]["everyone_can_mute"] is False
+
+    assert (await webhook(api, egress_event("egress_ended", egress_id, "EGRESS_COMPLETE", room))).status_code == 200
+    await api.request("PATCH", f"/api/v1/rooms/{room['id']}", user="owner", json={"access_level": "public"})
+    after = json.loads(livekit.metadata[room["id"]])
+    assert after["access_level"] == "public"
+    assert "recording_status" not in after  # nothing is being recorded any more
+    assert (await api.request("GET", f"/api/v1/recordings/{recording['id']}", user="owner")).json()[
+        "status"
+    ] == "stopped"
 
 
 async def test_the_storage_hook_saves_and_mails_the_owners(

@@ -58,7 +58,11 @@ async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> 
     (egress,) = studio.egress.egresses.values()
     assert (egress.egress_id, egress.room, egress.audio_only) == (recording.egress_id, str(studio.room.id), False)
     assert egress.object_key == f"recordings/{recording.id}.mp4"
-    assert studio.sfu.metadata[str(studio.room.id)] == {"access_level": "public", "recording_status": "initiated"}
+    assert studio.sfu.metadata[str(studio.room.id)] == {
+        "access_level": "public",
+        "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
+        "recording_status": "initiated",
+    }
 
 
 async def test_a_transcript_is_audio_only_ogg_with_its_options(studio: Studio) -> None:

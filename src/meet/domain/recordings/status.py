@@ -5,6 +5,7 @@ import logging
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import Sfu
 from meet.domain.recordings.model import RecordingStatus
+from meet.domain.rooms.live_metadata import live_room_metadata
 from meet.domain.rooms.model import Room
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
 
@@ -17,7 +18,7 @@ async def publish_recording_status(sfu: Sfu, room: Room, status: RecordingStatus
     Best effort: the recording's state is already committed, so a failure is logged, never raised,
     and a room nobody is in has no metadata to update.
     """
-    metadata = {"access_level": room.access_level.value, "recording_status": status.value}
+    metadata = live_room_metadata(room, recording_status=status.value)
     try:
         await sfu.update_room_metadata(room.sfu_room_name, metadata)
     except ParticipantNotInRoom:

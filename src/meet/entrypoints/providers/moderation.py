@@ -34,7 +34,7 @@ class ModerationProvider(Provider):
         return RedisRemovalRegistry(redis) if redis is not None else MemoryRemovalRegistry()
 
     entry_guard = provide(RemovedAreBarred, scope=Scope.APP, provides=EntryGuard)
-    room_changes = provide(PublishRoomMetadata, scope=Scope.APP, provides=RoomChangeListener)
+    room_changes = provide(PublishRoomMetadata, scope=Scope.REQUEST, provides=RoomChangeListener)
     rejoin = provide(RemoveAgainOnRejoin, scope=Scope.APP)
     list_live = provide(ListLiveParticipants, scope=Scope.REQUEST)
     mute = provide(MuteTrack, scope=Scope.REQUEST)

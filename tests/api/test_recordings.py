@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -409,3 +410,30 @@ def test_production_needs_a_storage_hook_token_with_s3() -> None:
     with pytest.raises(SettingsError, match="MEET_STORAGE_HOOK_TOKEN"):
         load_settings(production, dotenv=None)
     assert load_settings({**production, "MEET_STORAGE_HOOK_TOKEN": "t" * 32}, dotenv=None).storage_hook_token
+
+
+async def test_readiness_covers_the_recordings_bucket(api_with: Any, s3_service: S3) -> None:
+    bucket = f"ready-{uuid.uuid4().hex[:8]}"
+    storage = {
+        "s3_endpoint_url": s3_service.endpoint_url,
+        "s3_bucket": bucket,
+        "s3_region": "eu-west-1",
+        "s3_access_key": s3_service.access_key,
+        "s3_secret_key": s3_service.secret_key,
+    }
+    async with api_with(**storage) as api:
+        missing = await api.request("GET", "/readyz")
+        assert missing.status_code == 503
+        assert missing.json()["checks"]["storage"].startswith("unavailable")
+        s3_service.create_bucket(bucket)
+        ready = await api.request("GET", "/readyz")  # no restart: the next probe sees the bucket
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["storage"] == "ok"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    async with api_with(**{**storage, "s3_endpoint_url": f"http://127.0.0.1:{closed_port}"}) as api:
+        down = await api.request("GET", "/readyz")
+    assert down.status_code == 503
+    assert down.json()["checks"]["storage"] == "unavailable: StorageUnavailable"

@@ -97,5 +97,26 @@ class S3ObjectStorage:
             "X-Amz-Content-SHA256": str(request.headers["X-Amz-Content-SHA256"]),
         }
 
+    async def check_bucket(self) -> None:
+        """Raise unless the bucket answers (for the readiness probe)."""
+        try:
+            await asyncio.to_thread(self._client.head_bucket, Bucket=self._location.bucket)
+        except (ConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
+            raise StorageUnavailable from error
+        except (ClientError, BotoCoreError) as error:
+            raise StorageRequestFailed("The storage does not answer for the bucket.") from error
+
     def close(self) -> None:
         self._client.close()
+
+
+class S3Health:
+    """Readiness: the recordings' bucket answers on the S3 endpoint."""
+
+    name = "storage"
+
+    def __init__(self, storage: S3ObjectStorage) -> None:
+        self._storage = storage
+
+    async def ping(self) -> None:
+        await self._storage.check_bucket()

@@ -4,7 +4,9 @@ from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 
 from meet.adapters.redis.client import RedisHealth
+from meet.adapters.s3.storage import S3Health, S3ObjectStorage
 from meet.adapters.sqlalchemy.database import DatabaseHealth
+from meet.domain.recordings.ports import ObjectStorage
 from meet.domain.shared.ports import HealthCheck
 
 
@@ -12,8 +14,10 @@ class HealthProvider(Provider):
     """Every backing service the readiness probe must reach."""
 
     @provide(scope=Scope.APP)
-    def checks(self, database: DatabaseHealth, redis: Redis | None) -> list[HealthCheck]:
+    def checks(self, database: DatabaseHealth, redis: Redis | None, storage: ObjectStorage) -> list[HealthCheck]:
         checks: list[HealthCheck] = [database]
         if redis is not None:
             checks.append(RedisHealth(redis))
+        if isinstance(storage, S3ObjectStorage):  # a local folder has nothing to be unreachable
+            checks.append(S3Health(storage))
         return checks

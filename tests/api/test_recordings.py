@@ -373,6 +373,27 @@ async def test_list_get_and_delete(studio: tuple[Api, dict[str, Any], LiveKitSer
     assert s3.client().list_objects_v2(Bucket=BUCKET, Prefix=f"recordings/{recording['id']}")["KeyCount"] == 0
 
 
+async def test_deleting_the_room_deletes_its_recordings_files(
+    studio: tuple[Api, dict[str, Any], LiveKitServer, S3],
+) -> None:
+    api, room, _, s3 = studio
+    recording = (await start(api, room, mode="screen_recording")).json()
+    room_url = f"/api/v1/rooms/{room['id']}"
+    unfinished = await api.request("DELETE", room_url, user="owner")
+    assert unfinished.status_code == 409
+    assert unfinished.json()["error"] == "room_recordings_unfinished"
+    assert (await api.request("GET", room_url, user="owner")).status_code == 200
+
+    await stop(api, room)
+    await save(api, s3, recording)
+    key = f"recordings/{recording['id']}"
+    assert s3.client().list_objects_v2(Bucket=BUCKET, Prefix=key)["KeyCount"] == 1
+    assert (await api.request("DELETE", room_url, user="owner")).status_code == 204
+
+    assert s3.client().list_objects_v2(Bucket=BUCKET, Prefix=key)["KeyCount"] == 0
+    assert (await api.request("GET", f"/api/v1/recordings/{recording['id']}", user="owner")).status_code == 404
+
+
 async def test_media_auth_answers_signed_headers_for_the_right_user_only(
     studio: tuple[Api, dict[str, Any], LiveKitServer, S3],
 ) -> None:

@@ -143,7 +143,10 @@ async def test_deleting_a_recording_or_its_room(session: AsyncSession) -> None:
     kept.fail_to_start()
     await recordings.update(kept)
     gone = await recordings.add(Recording.initiate(room.id, RecordingMode.TRANSCRIPT, created_by=None))
+    elsewhere = await room_with(session, "Elsewhere", owner=Role.OWNER)
+    await recordings.add(Recording.initiate(elsewhere.id, RecordingMode.TRANSCRIPT, created_by=None))
     await session.commit()
+    assert {r.id for r in await recordings.list_in_room(room.id)} == {kept.id, gone.id}
     await recordings.delete(gone.id)
     await session.commit()
     assert await recordings.get(gone.id) is None

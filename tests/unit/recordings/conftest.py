@@ -13,6 +13,7 @@ from meet.adapters.memory.storage import MemoryObjectStorage
 from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.recordings.events import FollowRecordingEgress
 from meet.domain.recordings.model import Recording
+from meet.domain.recordings.room_deletion import DeleteRoomRecordings
 from meet.domain.recordings.use_cases import (
     AuthorizeMediaDownload,
     DeleteRecording,
@@ -24,6 +25,7 @@ from meet.domain.recordings.use_cases import (
     StopRecording,
 )
 from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.use_cases import DeleteRoom
 from meet.domain.users.model import Viewer
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
@@ -66,6 +68,10 @@ class Studio:
     def delete(self) -> DeleteRecording:
         w = self.world
         return DeleteRecording(w.locator(), w.rooms, self.recordings, self.storage, w.uow)
+
+    def delete_room(self) -> DeleteRoom:
+        w = self.world
+        return DeleteRoom(w.locator(), w.rooms, w.uow, DeleteRoomRecordings(self.recordings, self.storage))
 
     def storage_hook(self) -> ReceiveStorageNotification:
         w = self.world

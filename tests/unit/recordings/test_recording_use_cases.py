@@ -18,6 +18,7 @@ from meet.domain.recordings.errors import (
     RecordingNotFinished,
     RecordingNotFound,
     RecordingsDisabled,
+    RoomRecordingsUnfinished,
 )
 from meet.domain.recordings.model import Recording, RecordingMode, RecordingOptions, RecordingStatus
 from meet.domain.recordings.use_cases import RecordingPolicy, StoredObject
@@ -359,3 +360,28 @@ async def test_only_finished_recordings_are_deleted_with_their_object(studio: St
         await studio.get().execute(studio.owner, recording.id)
     with pytest.raises(RecordingNotFound):
         await studio.delete().execute(studio.owner, recording.id)
+
+
+# --- deleting the room ------------------------------------------------------------------------------
+
+
+async def test_a_deleted_room_takes_its_recordings_files_with_it(studio: Studio) -> None:
+    first = await saved_recording(studio)
+    second = await saved_recording(studio, RecordingMode.TRANSCRIPT)
+    await studio.delete_room().execute(studio.owner, studio.room.slug)
+    assert sorted(studio.storage.deleted) == sorted([first.object_key, second.object_key])
+    assert await studio.recordings.list_in_room(studio.room.id) == []
+    assert await studio.world.rooms.get(studio.room.id) is None
+
+
+async def test_a_room_whose_recording_is_unfinished_is_kept_whole(studio: Studio) -> None:
+    saved = await saved_recording(studio)
+    await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    with pytest.raises(RoomRecordingsUnfinished):
+        await studio.delete_room().execute(studio.owner, studio.room.slug)
+    await studio.stop().execute(studio.owner, studio.room.slug)
+    with pytest.raises(RoomRecordingsUnfinished):  # stopped: its file may still be on its way
+        await studio.delete_room().execute(studio.owner, studio.room.slug)
+    assert studio.storage.deleted == []
+    assert {r.id for r in await studio.recordings.list_in_room(studio.room.id)} >= {saved.id}
+    assert await studio.world.rooms.get(studio.room.id) is not None

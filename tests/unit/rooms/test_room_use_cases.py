@@ -4,7 +4,15 @@ import pytest
 
 from meet.domain.rooms.errors import NotRoomAdmin, OwnerOnly, RoomNotFound, RoomSlugTaken
 from meet.domain.rooms.model import AccessLevel, Role
-from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, IgnoreRoomChanges, ListMyRooms, RoomChanges, UpdateRoom
+from meet.domain.rooms.use_cases import (
+    CreateRoom,
+    DeleteRoom,
+    IgnoreRoomChanges,
+    ListMyRooms,
+    NothingElseInRooms,
+    RoomChanges,
+    UpdateRoom,
+)
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
 from tests.unit.rooms.conftest import World
@@ -62,7 +70,7 @@ async def test_only_owners_delete(world: World, role: Role, error: type[Exceptio
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
     with pytest.raises(error):
-        await DeleteRoom(world.locator(), world.rooms, world.uow).execute(alice, room.slug)
+        await DeleteRoom(world.locator(), world.rooms, world.uow, NothingElseInRooms()).execute(alice, room.slug)
     assert await world.rooms.get(room.id) is not None
 
 

@@ -42,6 +42,9 @@ class MemoryRecordingRepository:
     async def delete(self, recording_id: uuid.UUID) -> None:
         self._recordings.pop(recording_id, None)
 
+    async def list_in_room(self, room_id: uuid.UUID) -> Sequence[Recording]:
+        return [copy.copy(r) for r in self._recordings.values() if r.room_id == room_id]
+
     async def list_administered_by(
         self, user_id: uuid.UUID, *, limit: int, offset: int
     ) -> tuple[Sequence[Recording], int]:

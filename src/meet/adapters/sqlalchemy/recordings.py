@@ -114,6 +114,12 @@ class SqlaRecordingRepository:
         async with database_errors():
             await self._session.execute(delete(RecordingModel).where(RecordingModel.id == recording_id))
 
+    async def list_in_room(self, room_id: uuid.UUID) -> Sequence[Recording]:
+        query = select(RecordingModel).where(RecordingModel.room_id == room_id)
+        async with database_errors():
+            rows = (await self._session.execute(query)).scalars().all()
+        return [recording_from_row(row) for row in rows]
+
     async def list_administered_by(
         self, user_id: uuid.UUID, *, limit: int, offset: int
     ) -> tuple[Sequence[Recording], int]:

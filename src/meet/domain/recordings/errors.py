@@ -35,6 +35,13 @@ class RecordingNotFinished(Conflict):
     code = "recording_not_finished"
 
 
+class RoomRecordingsUnfinished(Conflict):
+    default_message = (
+        "The room has a recording that is not finished yet: stop it and wait until it is saved, then delete the room."
+    )
+    code = "room_recordings_unfinished"
+
+
 class RecordingStateConflict(Conflict):
     default_message = "The recording cannot make this change in its current state."
     code = "recording_state_conflict"

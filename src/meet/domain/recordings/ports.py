@@ -27,6 +27,10 @@ class RecordingRepository(Protocol):
 
     async def delete(self, recording_id: uuid.UUID) -> None: ...
 
+    async def list_in_room(self, room_id: uuid.UUID) -> Sequence[Recording]:
+        """Every recording of the room, in any state."""
+        ...
+
     async def list_administered_by(
         self, user_id: uuid.UUID, *, limit: int, offset: int
     ) -> tuple[Sequence[Recording], int]:

@@ -63,6 +63,12 @@ class RoomChangeListener(Protocol):
     async def room_changed(self, room: Room) -> None: ...
 
 
+class RoomDeletionListener(Protocol):
+    """Told before a room is deleted, in the same unit of work; raising a domain error keeps the room."""
+
+    async def room_deleting(self, room: Room) -> None: ...
+
+
 class EntryGuard(Protocol):
     """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
 

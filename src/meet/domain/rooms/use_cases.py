@@ -11,7 +11,13 @@ from meet.domain.conference.model import ConnectionConfig
 from meet.domain.rooms.errors import NotRoomAdmin, OwnerOnly
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration
-from meet.domain.rooms.ports import EntryGuard, RoomAccessRepository, RoomChangeListener, RoomRepository
+from meet.domain.rooms.ports import (
+    EntryGuard,
+    RoomAccessRepository,
+    RoomChangeListener,
+    RoomDeletionListener,
+    RoomRepository,
+)
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.shared.ports import UnitOfWork
 from meet.domain.users.model import Viewer
@@ -128,20 +134,31 @@ class UpdateRoom:
 
 
 class DeleteRoom:
-    """Only an owner deletes a room (its accesses go with it)."""
+    """Only an owner deletes a room; its accesses go with it, and whatever ``listener`` removes first."""
 
-    def __init__(self, locator: RoomLocator, rooms: RoomRepository, uow: UnitOfWork) -> None:
+    def __init__(
+        self, locator: RoomLocator, rooms: RoomRepository, uow: UnitOfWork, listener: RoomDeletionListener
+    ) -> None:
         self._locator = locator
         self._rooms = rooms
         self._uow = uow
+        self._listener = listener
 
     async def execute(self, viewer: Viewer, id_or_slug: str) -> None:
         room = await self._locator.locate_registered(id_or_slug)
         role = await require_admin(self._locator, room, viewer)
         if role is not Role.OWNER:
             raise OwnerOnly
+        await self._listener.room_deleting(room)
         await self._rooms.delete(room.id)
         await self._uow.commit()
+
+
+class NothingElseInRooms:
+    """The null deletion listener: a room holds nothing but its accesses."""
+
+    async def room_deleting(self, room: Room) -> None:  # noqa: ARG002 - the null listener
+        return
 
 
 class NobodyBarred:

@@ -16,6 +16,7 @@ from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository, SqlaRec
 from meet.domain.conference.sfu import RecordingEgress
 from meet.domain.recordings.events import FollowRecordingEgress
 from meet.domain.recordings.ports import Mailer, ObjectStorage, RecordingRepository, RecordingTransactions
+from meet.domain.recordings.room_deletion import DeleteRoomRecordings
 from meet.domain.recordings.use_cases import (
     AuthorizeMediaDownload,
     DeleteRecording,
@@ -26,6 +27,7 @@ from meet.domain.recordings.use_cases import (
     StartRecording,
     StopRecording,
 )
+from meet.domain.rooms.ports import RoomDeletionListener
 from meet.entrypoints.settings import Settings
 
 
@@ -102,3 +104,4 @@ class RecordingsProvider(Provider):
     delete = provide(DeleteRecording, scope=Scope.REQUEST)
     storage_hook = provide(ReceiveStorageNotification, scope=Scope.REQUEST)
     media_auth = provide(AuthorizeMediaDownload, scope=Scope.REQUEST)
+    room_deletion = provide(DeleteRoomRecordings, scope=Scope.REQUEST, provides=RoomDeletionListener)

@@ -53,7 +53,8 @@ def _asyncpg_reads(reads: PostgresReads, request: Request) -> AsyncpgRoomReads |
 
 
 class DatabaseProvider(Provider):
-    """PostgreSQL or SQLite through SQLAlchemy: one engine per process, one session per request."""
+    """PostgreSQL or SQLite through SQLAlchemy (one engine per process, one session per request), and on
+    PostgreSQL an asyncpg pool for the lookups of read-only paths."""
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -24,7 +23,7 @@ from meet.entrypoints.settings import SettingsError, load_settings
 from tests.api.conftest import Api
 from tests.support.livekit_server import LiveKitServer
 from tests.support.livekit_webhooks import signed_delivery
-from tests.support.services import S3, SmtpServer
+from tests.support.services import S3, SmtpServer, free_port
 
 BUCKET = "meet-recordings-api"
 HOOK_TOKEN = "api-storage-hook-token-0123456789"
@@ -451,10 +450,7 @@ async def test_readiness_covers_the_recordings_bucket(api_with: Any, s3_service:
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"]["storage"] == "ok"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    async with api_with(**{**storage, "s3_endpoint_url": f"http://127.0.0.1:{closed_port}"}) as api:
+    async with api_with(**{**storage, "s3_endpoint_url": f"http://127.0.0.1:{free_port()}"}) as api:
         down = await api.request("GET", "/readyz")
     assert down.status_code == 503
     assert down.json()["checks"]["storage"] == "unavailable: StorageUnavailable"

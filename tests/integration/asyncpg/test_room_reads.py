@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -23,6 +22,7 @@ from meet.adapters.sqlalchemy.repositories import (
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, TrackSource
 from meet.domain.users.model import User
+from tests.support.services import free_port
 
 
 @pytest.fixture
@@ -101,10 +101,7 @@ async def test_roles_read_through_asyncpg(database_url: str, pool: asyncpg.Pool)
 
 
 async def test_an_unreachable_server_is_the_database_unavailable_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens here once the probe closes
-    pool = await create_read_pool(f"postgresql+asyncpg://meet@127.0.0.1:{port}/meet", size=1)
+    pool = await create_read_pool(f"postgresql+asyncpg://meet@127.0.0.1:{free_port()}/meet", size=1)
     try:
         with pytest.raises(DatabaseUnavailable):
             await AsyncpgRoomReads(pool).get_by_slug("town-hall")

@@ -19,7 +19,7 @@ from dishka import Provider, Scope, provide
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from meet.adapters.asyncpg.pool import create_read_pool, is_asyncpg_url
+from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.repositories import (
     SqlaRoomAccessRepository,
@@ -66,14 +66,8 @@ class ObservedReads(Provider):
 
     @provide(scope=Scope.APP)
     async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
-        if not is_asyncpg_url(settings.database):
-            yield PostgresReads(None)
-            return
-        pool = await create_read_pool(settings.database, size=2, observe=self._statements.record_asyncpg)
-        try:
+        async with read_pool_for(settings.database, size=2, observe=self._statements.record_asyncpg) as pool:
             yield PostgresReads(pool)
-        finally:
-            await pool.close()
 
 
 @asynccontextmanager

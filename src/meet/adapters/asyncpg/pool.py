@@ -56,6 +56,21 @@ async def create_read_pool(url: str, *, size: int, observe: StatementObserver | 
     )
 
 
+@asynccontextmanager
+async def read_pool_for(
+    url: str, *, size: int, observe: StatementObserver | None = None
+) -> AsyncIterator[asyncpg.Pool | None]:
+    """The read pool for ``url`` (closed on exit), or None when it is not PostgreSQL on asyncpg."""
+    if not is_asyncpg_url(url):
+        yield None
+        return
+    pool = await create_read_pool(url, size=size, observe=observe)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
     """The default reset costs a round trip per release; these connections hold no session state to undo.
 

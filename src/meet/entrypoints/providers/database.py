@@ -8,7 +8,7 @@ from dishka import AsyncContainer, Provider, Scope, provide
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from meet.adapters.asyncpg.pool import create_read_pool, is_asyncpg_url
+from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReads
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
@@ -88,14 +88,8 @@ class DatabaseProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
-        if not is_asyncpg_url(settings.database):
-            yield PostgresReads(None)
-            return
-        pool = await create_read_pool(settings.database, size=settings.database_pool_size)
-        try:
+        async with read_pool_for(settings.database, size=settings.database_pool_size) as pool:
             yield PostgresReads(pool)
-        finally:
-            await pool.close()
 
     # The room and role lookups every request starts with: on a read-only path they skip SQLAlchemy
     # (most of a join's cost, see the README's performance section); a path that writes reads through

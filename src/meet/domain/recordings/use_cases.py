@@ -77,6 +77,22 @@ async def _accessible(rooms: RoomRepository, locator: RoomLocator, recording: Re
     return room
 
 
+async def _administered_recording(
+    recordings: RecordingRepository,
+    rooms: RoomRepository,
+    locator: RoomLocator,
+    viewer: Viewer,
+    recording_id: uuid.UUID,
+) -> Recording:
+    """The recording, when the viewer owns or administers its room."""
+    require_user(viewer)
+    recording = await recordings.get(recording_id)
+    if recording is None:
+        raise RecordingNotFound
+    await _accessible(rooms, locator, recording, viewer)
+    return recording
+
+
 class StartRecording:
     """Room admins start recording the live room; one ongoing recording per room.
 
@@ -202,12 +218,7 @@ class GetRecording:
         self._recordings = recordings
 
     async def execute(self, viewer: Viewer, recording_id: uuid.UUID) -> Recording:
-        require_user(viewer)
-        recording = await self._recordings.get(recording_id)
-        if recording is None:
-            raise RecordingNotFound
-        await _accessible(self._rooms, self._locator, recording, viewer)
-        return recording
+        return await _administered_recording(self._recordings, self._rooms, self._locator, viewer, recording_id)
 
 
 class DeleteRecording:
@@ -229,11 +240,7 @@ class DeleteRecording:
         self._uow = uow
 
     async def execute(self, viewer: Viewer, recording_id: uuid.UUID) -> None:
-        require_user(viewer)
-        recording = await self._recordings.get(recording_id)
-        if recording is None:
-            raise RecordingNotFound
-        await _accessible(self._rooms, self._locator, recording, viewer)
+        recording = await _administered_recording(self._recordings, self._rooms, self._locator, viewer, recording_id)
         recording.require_final()
         await self._storage.delete(recording.object_key)
         await self._recordings.delete(recording.id)

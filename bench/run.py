@@ -58,6 +58,7 @@ def production_env(database_url: str, redis_url: str, livekit_url: str) -> dict[
     env = {key: value for key, value in os.environ.items() if not key.startswith("MEET_")}
     env.update(
         MEET_PROFILE="production",
+        MEET_PUBLIC_URL="https://meet.bench.invalid",
         MEET_DATABASE_URL=database_url,
         MEET_REDIS_URL=redis_url,
         MEET_SECRET_KEY=secrets.token_hex(32),

@@ -422,6 +422,7 @@ async def test_media_auth_answers_signed_headers_for_the_right_user_only(
 def test_production_needs_a_storage_hook_token_with_s3() -> None:
     production = {
         "MEET_PROFILE": "production",
+        "MEET_PUBLIC_URL": "https://meet.example.org",
         "MEET_SECRET_KEY": "s" * 40,
         "MEET_LIVEKIT_API_KEY": "key",
         "MEET_LIVEKIT_API_SECRET": "x" * 40,

@@ -64,6 +64,7 @@ def test_the_development_sign_in_refuses_to_start_in_production(tmp_path: Path) 
         cwd=tmp_path,
         env=clean_env(
             MEET_PROFILE="production",
+            MEET_PUBLIC_URL="https://meet.example.org",
             MEET_DEV_LOGIN="true",
             MEET_SECRET_KEY="x" * 40,
             MEET_LIVEKIT_API_KEY="key",

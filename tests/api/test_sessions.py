@@ -55,6 +55,7 @@ async def test_a_forged_session_cookie_is_anonymous(api: Api) -> None:
 async def test_the_development_sign_in_does_not_exist_in_production(api_with) -> None:  # type: ignore[no-untyped-def]
     production = {
         "profile": "production",
+        "public_url": "https://testserver.local",
         "secret_key": "k" * 40,
         "livekit_api_key": "prodkey",
         "livekit_api_secret": "p" * 40,

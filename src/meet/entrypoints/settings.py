@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -35,6 +36,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     secret_key: str = DEVELOPMENT_SECRET
     public_url: str = ""
     frontend_url: str = "/"
+    # Origins (``https://host[:port]``, comma-separated) besides the public URL's whose pages may send
+    # cookie-authenticated unsafe requests; CORS origins are trusted too.
+    trusted_origins: str = ""
+    cors_origins: str = ""
 
     livekit_url: str = "ws://localhost:7880"
     livekit_api_key: str = "devkey"
@@ -96,6 +101,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.dev_login and self.profile is Profile.DEVELOPMENT
 
     @property
+    def trusted_origin_list(self) -> list[str]:
+        return [*_split(self.trusted_origins), *self.cors_origin_list]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return _split(self.cors_origins)
+
+    @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
@@ -109,13 +122,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append("MEET_SECRET_KEY must be set to a random value of at least 32 characters.")
             if (self.livekit_api_key, self.livekit_api_secret) == ("devkey", "secret"):
                 problems.append("MEET_LIVEKIT_API_KEY/SECRET must not be LiveKit's development pair.")
+            if not self.public_url:
+                problems.append(
+                    "MEET_PUBLIC_URL must be set (the service's own origin, e.g. https://meet.example.org)."
+                )
             if self.recordings_enabled and self.s3_endpoint_url and not self.storage_hook_token:
                 problems.append("MEET_STORAGE_HOOK_TOKEN must be set when recordings are stored in S3.")
+        for name, value in (
+            ("MEET_PUBLIC_URL", self.public_url),
+            *((f"origin {o!r}", o) for o in self.trusted_origin_list),
+        ):
+            if value and not _is_origin_url(value):
+                problems.append(f"{name} must be an http(s) URL with a host.")
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
         if problems:
             raise SettingsError(" ".join(problems))
         return self
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _is_origin_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -19,6 +19,7 @@ _UNREACHABLE = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    asyncpg.InternalClientError,  # "cannot switch to state N": the connection broke mid-protocol (shutdown)
 )
 
 

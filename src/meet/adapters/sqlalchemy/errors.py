@@ -21,8 +21,14 @@ async def database_errors() -> AsyncIterator[None]:
     except (OperationalError, InterfaceError) as error:
         raise DatabaseUnavailable from error
     except DBAPIError as error:
-        if error.connection_invalidated:
+        if error.connection_invalidated or _lost_protocol_state(error):
             raise DatabaseUnavailable from error
         raise
     except (ConnectionError, OSError) as error:
         raise DatabaseUnavailable from error
+
+
+def _lost_protocol_state(error: DBAPIError) -> bool:
+    """asyncpg's ``InternalClientError`` ("cannot switch to state N"): a connection cut off mid-protocol,
+    as in a fast shutdown of the server; the connection is unusable, the statement was fine."""
+    return any(type(cause).__name__ == "InternalClientError" for cause in (error.orig, error.__cause__))

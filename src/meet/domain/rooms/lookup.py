@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from meet.domain.rooms.errors import RoomNotFound
 from meet.domain.rooms.model import Role, Room
 from meet.domain.rooms.ports import RoleLookup, RoomLookup
-from meet.domain.shared.text import slugify
+from meet.domain.shared.text import MAX_SLUG_LENGTH, slugify
 from meet.domain.users.model import Viewer
 
 
@@ -39,8 +39,10 @@ class RoomLocator:
             if room is None:
                 raise RoomNotFound
             return room
+        if len(id_or_slug) > 4 * MAX_SLUG_LENGTH:
+            raise RoomNotFound  # no room's slug comes from so long a value; not worth slugifying
         slug = slugify(id_or_slug)
-        if not slug:
+        if not slug or len(slug) > MAX_SLUG_LENGTH:
             raise RoomNotFound
         room = await self._rooms.get_by_slug(slug)
         if room is not None:

@@ -9,12 +9,31 @@ import unicodedata
 import uuid
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+# A slug is at most as long as the room name it comes from may be (the column's size).
+MAX_SLUG_LENGTH = 500
+# Bidirectional embeddings, overrides and isolates, and the implicit marks: they let a name display
+# as something else ("evil\u202eexe.txt"), so display names never carry them.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SPACES = re.compile(r"\s+")
 
 
 def slugify(value: str) -> str:
     """Lower-case ASCII words joined by hyphens: ``"Réunion d'équipe"`` -> ``"reunion-d-equipe"``."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
     return _NON_SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+def clean_display_name(value: str | None) -> str | None:
+    """A display name as others will see it: control characters (NUL, newlines...) and bidirectional
+    controls removed, runs of white space made one space, trimmed; ``None`` when nothing is left."""
+    if value is None:
+        return None
+    kept = "".join(
+        " " if char.isspace() else char
+        for char in value
+        if char.isspace() or (unicodedata.category(char) != "Cc" and char not in _BIDI_CONTROLS)
+    )
+    return _SPACES.sub(" ", kept).strip() or None
 
 
 def is_uuid(value: str) -> bool:

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -18,9 +18,12 @@ from litestar.types import ControllerRouterHandler
 
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
+from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
-from meet.entrypoints.http.lobby import LobbyController
+from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
+from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
 from meet.entrypoints.http.participants import ParticipantController
+from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPolicy, security_headers
 from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
 from meet.entrypoints.http.sessions import RotatingSessionConfig
@@ -92,20 +95,48 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
             DishkaRouter("/", route_handlers=[HealthController]),
+            docs_assets_router(),
         ],
         stores={"sessions": session_store(settings)},
-        middleware=[sessions.middleware],
+        middleware=[
+            CrossSiteGuard(
+                OriginPolicy.of(
+                    settings.public_url,
+                    settings.trusted_origin_list,
+                    cookie_names=[SESSION_COOKIE],
+                    cookie_prefixes=[CREDENTIAL_COOKIE_PREFIX],
+                )
+            ),
+            BodyGuard(),
+            sessions.middleware,
+        ],
+        cors_config=cors_config(settings),
+        before_send=[security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow],
         exception_handlers=exception_handlers(),
         lifespan=[close_container],
-        on_startup=[freeze_startup_objects],
+        on_startup=[document_the_truth, freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",
             version="0.1.0",
             description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
-            path=f"{API_PREFIX}/docs",
-            render_plugins=[SwaggerRenderPlugin()],
+            path=DOCS_PATH,
+            render_plugins=[SelfHostedSwagger()],
         ),
         debug=False,
     )
     setup_dishka(container, app)
     return app
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """Off unless ``MEET_CORS_ORIGINS`` names the origins of a frontend served elsewhere."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type", "X-Lobby-Credential"],
+        allow_credentials=True,
+        max_age=600,
+    )

@@ -26,6 +26,7 @@ from meet.domain.recordings.use_cases import (
 )
 from meet.domain.shared.errors import BadRequest
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.schemas import MAX_OFFSET
 from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 
 RecordingModeName = Literal["screen_recording", "transcript"]
@@ -151,7 +152,7 @@ class RecordingController(Controller):
         viewer: FromDishka[Viewer],
         list_mine: FromDishka[ListRecordings],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> RecordingPageOut:
         page = await list_mine.execute(viewer, limit=limit, offset=offset)
         return RecordingPageOut(

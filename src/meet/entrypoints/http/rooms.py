@@ -18,6 +18,7 @@ from meet.domain.rooms.use_cases import (
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import (
+    MAX_OFFSET,
     AccessLevelName,
     ConfigurationBody,
     DisplayName,
@@ -68,7 +69,7 @@ class RoomController(Controller):
         viewer: FromDishka[Viewer],
         list_mine: FromDishka[ListMyRooms],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> RoomPageOut:
         page = await list_mine.execute(viewer, limit=limit, offset=offset)
         return RoomPageOut(count=page.total, limit=limit, offset=offset, results=[RoomOut.of(v) for v in page.items])

@@ -15,6 +15,8 @@ from meet.domain.rooms.use_cases import RoomView
 SourceName = Literal["camera", "microphone", "screen_share", "screen_share_audio"]
 AccessLevelName = Literal["public", "trusted", "restricted"]
 RoleName = Literal["owner", "administrator", "member"]
+# Pages start at most this far in (the largest 32-bit integer: within every database's range).
+MAX_OFFSET = 2**31 - 1
 RoomName = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 DisplayName = Annotated[str, msgspec.Meta(max_length=255)]
 

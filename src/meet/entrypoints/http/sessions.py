@@ -7,8 +7,10 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 
 from meet.adapters.redis.client import UNREACHABLE
 
@@ -16,6 +18,7 @@ logger = logging.getLogger("meet.sessions")
 
 _ROTATE = "meet.rotate_session"
 _FRESH_ID = "meet.fresh_session_id"
+_LOADED = "meet.session_loaded"
 
 
 def start_fresh_session(request: Request[Any, Any, Any]) -> None:
@@ -33,14 +36,24 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             fresh = state[_FRESH_ID] = self.generate_session_id()
         return fresh
 
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        session = await super().load_from_connection(connection)
+        if session:
+            connection.scope.setdefault("state", {})[_LOADED] = True
+        return session
+
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         state = connection.scope.get("state") or {}
         old_id = connection.cookies.get(self.config.key)
-        if isinstance(scope_session, dict) and not scope_session and not old_id:
-            # An anonymous caller with nothing to remember: no session is stored and no cookie is set
-            # (Litestar would otherwise write an empty session, to Redis in production, on every request).
+        if isinstance(scope_session, dict) and not scope_session:
+            # Nothing to remember: nothing is stored (Litestar would write an empty session, to Redis in
+            # production, under whatever id the cookie names). An unknown or expired cookie is cleared.
+            if old_id:
+                if state.get(_LOADED):
+                    await self._forget(old_id, connection)
+                self._clear_cookie(message)
             return
         try:
             if state.get(_ROTATE) and old_id and old_id != "null":
@@ -50,6 +63,17 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # The response is already on its way (usually a 503 saying the store is down): only the
             # session's renewal is lost, so log it rather than break the response.
             logger.warning("could not save the session: %r", error)
+
+    async def _forget(self, session_id: str, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        try:
+            await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        except UNREACHABLE as error:
+            logger.warning("could not delete the session: %r", error)
+
+    def _clear_cookie(self, message: Message) -> None:
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        cookie = Cookie(value="null", key=self.config.key, expires=0, **params)
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):

@@ -13,6 +13,7 @@ from meet.domain.shared.ports import HealthCheck
 from meet.entrypoints.settings import Settings
 
 PROBE_TIMEOUT_SECONDS = 3.0
+RETRY_AFTER_SECONDS = 5
 
 
 class Readiness(msgspec.Struct):
@@ -36,6 +37,7 @@ class HealthController(Controller):
         return Response(
             Readiness(status="ok" if healthy else "unavailable", checks=report),
             status_code=200 if healthy else 503,
+            headers=None if healthy else {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
 

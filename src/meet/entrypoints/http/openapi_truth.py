@@ -1,0 +1,203 @@
+"""Make the served OpenAPI document say what the service really does, and ``OPTIONS`` say what a path allows.
+
+Litestar documents a 400 in its own validation shape on most operations and nothing else. At start-up
+this rewrites the generated document once:
+
+- every error status an operation can answer, with the one error schema (``Error``) the service sends,
+  ``Retry-After`` on 429 and 503;
+- ``additionalProperties: false`` on every request schema that refuses unknown fields;
+- request bodies marked required only when the handler has no default for them (``request-entry``);
+- Server-Sent Event streams as ``text/event-stream``.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.datastructures import MutableScopeHeaders
+from litestar.response import ServerSentEvent
+from litestar.routes import HTTPRoute
+from litestar.types import Empty, Message, Scope
+
+ERROR_SCHEMA = "Error"
+API_PREFIX = "/api/v1"
+UNSAFE = frozenset({"post", "put", "patch", "delete"})
+
+_DESCRIPTIONS = {
+    400: "Malformed request: the body is not JSON or not UTF-8, or nests too deep.",
+    401: "Signing in is required.",
+    403: "Not allowed for this caller, or a cookie-authenticated request from another site (cross_site_request).",
+    404: "No such resource.",
+    409: "Conflicts with the resource's current state.",
+    413: "The request body is too large.",
+    422: "A parameter or a field of the body is invalid; ``fields`` names each one.",
+    429: "Too many requests; retry after ``Retry-After`` seconds.",
+    502: "A service this one depends on (LiveKit, storage, the identity provider) refused or failed.",
+    503: "A backing service is unavailable; retry after ``Retry-After`` seconds.",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+# Operations that touch no backing service, no other service and no caller's identity.
+_NO_BACKING_SERVICE = frozenset({f"{API_PREFIX}/config", f"{API_PREFIX}/auth/logout"})
+
+
+def error_component() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["status", "error", "detail"],
+        "properties": {
+            "status": {"type": "integer", "description": "The HTTP status, repeated."},
+            "error": {"type": "string", "description": "A stable, machine-readable error code."},
+            "detail": {"type": "string", "description": "What went wrong, for people."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Each invalid field or parameter and what is wrong with it.",
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer (a superset is safe, an omission is a lie)."""
+    if not path.startswith(API_PREFIX):
+        return set()
+    statuses = {403, 422}  # a NUL in the URL, a refused caller or a cross-site request
+    if path not in _NO_BACKING_SERVICE:
+        statuses |= {401, 404, 502, 503}
+    if method in UNSAFE or "requestBody" in operation:
+        statuses |= {400, 409, 413}
+    if "/request-entry" in path or "/waiting-participants" in path:
+        statuses.add(429)
+    return statuses
+
+
+def _handlers(app: Litestar) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    found[(route.path_format or "/", method.lower())] = handler
+    return found
+
+
+def _structs(annotation: Any) -> Iterator[type[msgspec.Struct]]:
+    """Every Struct type an annotation mentions, nested ones included."""
+    seen: set[type] = set()
+    pending = [annotation]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, type) and issubclass(current, msgspec.Struct):
+            if current in seen:
+                continue
+            seen.add(current)
+            yield current
+            hints = typing.get_type_hints(current, include_extras=True)
+            pending.extend(hints.values())
+        else:
+            pending.extend(typing.get_args(current))
+            if isinstance(current, types.UnionType):
+                pending.extend(current.__args__)
+
+
+def _closed_structs(handlers: dict[tuple[str, str], Any]) -> set[str]:
+    names: set[str] = set()
+    for handler in handlers.values():
+        data = handler.parsed_fn_signature.parameters.get("data")
+        if data is None:
+            continue
+        for struct in _structs(data.annotation):
+            if struct.__struct_config__.forbid_unknown_fields:
+                names.add(struct.__name__)
+    return names
+
+
+def rewrite(schema: dict[str, Any], app: Litestar) -> None:
+    handlers = _handlers(app)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components[ERROR_SCHEMA] = error_component()
+    for name in _closed_structs(handlers):
+        if name in components:
+            components[name]["additionalProperties"] = False
+    error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            responses.pop("400", None)  # Litestar's own validation shape, never sent
+            for status in sorted(error_statuses(path, method, operation)):
+                response: dict[str, Any] = {
+                    "description": _DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+                if status in {429, 503}:
+                    response["headers"] = _RETRY_AFTER
+                responses[str(status)] = response
+            handler = handlers.get((path, method))
+            if handler is None:
+                continue
+            _document_handler(operation, handler)
+    readiness = schema.get("paths", {}).get("/readyz", {}).get("get")
+    if readiness is not None:
+        ok = readiness["responses"]["200"]
+        readiness["responses"]["503"] = {
+            "description": "A backing service does not answer; the body says which.",
+            "headers": _RETRY_AFTER,
+            "content": ok.get("content", {}),
+        }
+
+
+def _document_handler(operation: dict[str, Any], handler: Any) -> None:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is not None and "requestBody" in operation:
+        operation["requestBody"]["required"] = data.default is Empty
+    if handler.parsed_fn_signature.return_type.annotation is ServerSentEvent:
+        operation["responses"]["200"] = {
+            "description": "A stream of Server-Sent Events (``event:`` and ``data:`` lines, JSON data).",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+
+
+def document_the_truth(app: Litestar) -> None:
+    """On start-up: rewrite the cached OpenAPI document in place (it is served from that cache)."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    rewrite(plugin.provide_openapi_schema(), app)
+
+
+# OPTIONS -----------------------------------------------------------------------------------------
+
+_ALLOWED = "meet.allowed_methods"
+
+
+def _allowed_methods(app: Litestar) -> dict[str, str]:
+    known: dict[str, str] | None = app.state.get(_ALLOWED)
+    if known is None:
+        methods: dict[str, set[str]] = {}
+        for route in app.routes:
+            if isinstance(route, HTTPRoute):
+                methods.setdefault(route.path_format or "/", set()).update(route.methods)
+        known = {path: ", ".join(sorted(names)) for path, names in methods.items()}
+        app.state[_ALLOWED] = known
+    return known
+
+
+async def correct_options_allow(message: Message, scope: Scope) -> None:
+    """Litestar's automatic ``OPTIONS`` lists the methods of the first controller that declared a path;
+    answer every method the path has (a ``before_send`` hook)."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    if "allow" not in headers:
+        return
+    template = scope.get("path_template")
+    allowed = _allowed_methods(scope["app"]).get(template) if isinstance(template, str) else None
+    if allowed:
+        headers["Allow"] = allowed

@@ -32,6 +32,7 @@ async def test_a_database_outage_is_a_503_and_the_api_recovers_by_itself(
             assert answer.json()["error"] == "database_unavailable"
             assert answer.headers["retry-after"]
         assert readiness.status_code == 503
+        assert readiness.headers["retry-after"]
         assert readiness.json()["checks"]["database"].startswith("unavailable")
 
         # Pooled connections died with the server: at most one more request pays for discovering it.

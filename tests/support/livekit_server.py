@@ -187,6 +187,7 @@ class LiveKitServer:
         self._calls: list[Call] = []
         self._failures: dict[str, _Failure] = {}
         self._stalled: set[str] = set()
+        self._emptied: set[str] = set()
         self._waiters: list[asyncio.Event] = []
         self._generation = 0  # bumped by reset(): requests still in flight then belong to no test
         self._errors: list[BaseException] = []
@@ -213,6 +214,7 @@ class LiveKitServer:
             self._calls.clear()
             self._failures.clear()
             self._stalled.clear()
+            self._emptied.clear()
             self._errors.clear()
         self.release_stalled()
 
@@ -279,6 +281,12 @@ class LiveKitServer:
         """Answer the next ``times`` authorised calls of ``method`` with this Twirp error (status from code)."""
         with self._lock:
             self._failures[method] = _Failure(status or TWIRP_STATUS.get(code, 500), code, message, times)
+
+    def answer_empty_next(self, method: str) -> None:
+        """Answer the next call of ``method`` with an empty message (every field at its default, e.g. an
+        ``EgressInfo`` without ``egress_id``), as a misbehaving or mismatched server might."""
+        with self._lock:
+            self._emptied.add(method)
 
     def stall_next(self, method: str) -> None:
         """Hold the next call of ``method`` unanswered until ``reset()`` (to provoke client timeouts)."""
@@ -426,6 +434,9 @@ class LiveKitServer:
                         del self._failures[method]
                     raise TwirpFailure(failure.code, failure.message, failure.status)
                 answer = self._answer(method, message)
+                if method in self._emptied:
+                    self._emptied.discard(method)
+                    answer = type(answer)()
                 record(200, None)
         except TwirpFailure as failure:
             with self._lock:

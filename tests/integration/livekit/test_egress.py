@@ -137,3 +137,12 @@ async def test_egress_refuses_a_token_with_another_secret(livekit: LiveKitServer
         await impostor.aclose()
     assert livekit.calls() == []
     assert [c.method for c in livekit.rejected_calls()] == ["StartRoomCompositeEgress"]
+
+
+async def test_a_start_answered_without_an_egress_id_is_a_refusal(
+    livekit: LiveKitServer, egress: LiveKitRecordingEgress
+) -> None:
+    livekit.add_participant(ROOM, "alice")
+    livekit.answer_empty_next("StartRoomCompositeEgress")
+    with pytest.raises(SfuRequestFailed, match="no egress id"):
+        await egress.start(ROOM, object_key="recordings/a.mp4", audio_only=False)

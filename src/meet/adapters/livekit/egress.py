@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from livekit.api import (
@@ -13,6 +14,9 @@ from livekit.api import (
 )
 
 from meet.adapters.livekit.client import LiveKitClientFactory
+from meet.domain.conference.errors import SfuRequestFailed
+
+logger = logging.getLogger("meet.livekit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,10 @@ class LiveKitRecordingEgress:
         request = self._request(room, object_key=object_key, audio_only=audio_only)
         async with self._clients.guard("StartRoomCompositeEgress", not_found_means_absent=False):
             info = await self._clients.api().egress.start_room_composite_egress(request)
+        if not info.egress_id:
+            # Nothing to stop or follow later: as good as a refusal.
+            logger.warning("LiveKit StartRoomCompositeEgress answered without an egress id")
+            raise SfuRequestFailed("The media server accepted the recording but gave it no egress id.")
         return str(info.egress_id)
 
     async def stop(self, egress_id: str) -> None:

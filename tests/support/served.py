@@ -31,15 +31,19 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(cwd: Path, *, timeout: float = 30, **settings: str) -> Iterator[Served]:
-    """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers."""
+def serve(cwd: Path, *, timeout: float = 30, log: Path | None = None, **settings: str) -> Iterator[Served]:
+    """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers.
+
+    ``log``: write the server's output there (a long run would otherwise fill the unread pipe and block it).
+    """
     port = free_port()
     env = clean_env(**{f"MEET_{name.upper()}": value for name, value in settings.items()})
+    output = log.open("w") if log is not None else None
     process = subprocess.Popen(
         [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=cwd,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -66,3 +70,5 @@ def serve(cwd: Path, *, timeout: float = 30, **settings: str) -> Iterator[Served
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if output is not None:
+            output.close()

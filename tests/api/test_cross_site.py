@@ -45,9 +45,13 @@ async def test_a_cookie_authenticated_unsafe_request_from_another_site_is_refuse
 ) -> None:
     await api.sign_in("owner")
     headers = {**browser, **body.get("headers", {})}
-    response = await api.request("POST", "/api/v1/rooms", user="owner", headers=headers, **{
-        key: value for key, value in body.items() if key != "headers"
-    })
+    response = await api.request(
+        "POST",
+        "/api/v1/rooms",
+        user="owner",
+        headers=headers,
+        **{key: value for key, value in body.items() if key != "headers"},
+    )
     assert_refused(response)
     assert (await api.request("GET", "/api/v1/rooms", user="owner")).json()["count"] == 0
 
@@ -66,7 +70,12 @@ async def test_every_unsafe_method_is_covered(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "browser",
-    [{}, {"Origin": BASE_URL}, {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "same-origin"}],
+    [
+        {},
+        {"Origin": BASE_URL},
+        {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "same-origin"},
+    ],
     ids=["non-browser", "own-origin", "own-origin-fetch", "fetch-same-origin"],
 )
 async def test_the_service_own_pages_and_non_browser_clients_pass(api: Api, browser: dict[str, str]) -> None:

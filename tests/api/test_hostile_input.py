@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from livekit.api import TokenVerifier
 
 from tests.api.conftest import Api
 
@@ -68,7 +69,9 @@ async def test_invalid_utf8_in_a_body_is_a_400(hostile: tuple[Api, Any]) -> None
 async def test_a_body_over_the_size_limit_is_a_413(hostile: tuple[Api, Any]) -> None:
     api, _ = hostile
     huge = b'{"name": "' + b"a" * (1024 * 1024) + b'"}'
-    assert_error(await api.request("POST", "/api/v1/rooms", user="owner", content=huge, headers=JSON), 413, "payload_too_large")
+    assert_error(
+        await api.request("POST", "/api/v1/rooms", user="owner", content=huge, headers=JSON), 413, "payload_too_large"
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,3 +106,21 @@ async def test_a_slug_longer_than_any_room_name_gets_no_temporary_room(api: Api)
     longest = await api.request("GET", "/api/v1/rooms/" + "a" * 500)
     assert longest.status_code == 200
     assert longest.json()["livekit"]["token"]
+
+
+async def test_display_names_are_stripped_of_control_and_bidirectional_characters(api: Api) -> None:
+    await api.sign_in("owner")
+    public = await api.create_room("owner", "Town hall")
+    restricted = await api.create_room("owner", "Board", access_level="restricted")
+    joined = await api.request("GET", f"/api/v1/rooms/{public['id']}", params={"username": "Eve\u202egnp.exe\x07"})
+    token = joined.json()["livekit"]["token"]
+    claims = TokenVerifier(api.settings.livekit_api_key, api.settings.livekit_api_secret).verify(token)
+    assert claims.name == "Evegnp.exe"
+    knock = await api.request(
+        "POST", f"/api/v1/rooms/{restricted['id']}/request-entry", json={"username": "\u2066Mallory\u2069\n"}
+    )
+    assert knock.json()["username"] == "Mallory"
+    waiting = await api.request("GET", f"/api/v1/rooms/{restricted['id']}/waiting-participants", user="owner")
+    assert [p["username"] for p in waiting.json()["participants"]] == ["Mallory"]
+    nul = await api.request("POST", f"/api/v1/rooms/{restricted['id']}/request-entry", json={"username": "a\x00"})
+    assert_error(nul, 422, "invalid_input")

@@ -25,6 +25,9 @@ from datetime import datetime, timedelta
 from meet.domain.recordings.errors import RecordingNotFinished, RecordingStateConflict
 
 RECORDINGS_FOLDER = "recordings"
+# Far longer than the SFU's timeout on a start (seconds): an initiated recording without an egress id
+# this old will never get one.
+START_ABANDONED_AFTER = timedelta(minutes=2)
 MEDIA_PREFIX = "/media/recordings/"
 _FILE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(mp4|ogg)$")
 
@@ -184,6 +187,16 @@ class Recording:
     def fail_to_start(self) -> None:
         self._require(RecordingStatus.INITIATED)
         self.status = RecordingStatus.FAILED_TO_START
+
+    def start_abandoned(self, now: datetime) -> bool:
+        """Still waiting for the SFU's answer long after any answer could come: the process that asked
+        died in between (or its last write failed). Such a recording is treated as ``failed_to_start``."""
+        return (
+            self.status is RecordingStatus.INITIATED
+            and self.egress_id is None
+            and self.created_at is not None
+            and now - self.created_at >= START_ABANDONED_AFTER
+        )
 
     def stop(self) -> None:
         self._require(*ONGOING)

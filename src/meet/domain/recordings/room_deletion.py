@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from meet.domain.recordings.errors import RoomRecordingsUnfinished
-from meet.domain.recordings.ports import ObjectStorage, RecordingRepository
+from meet.domain.recordings.ports import ObjectStorage, RecordingUnitOfWork
 from meet.domain.rooms.model import Room
+from meet.domain.shared.clock import Clock
 
 
 class DeleteRoomRecordings:
@@ -13,18 +14,23 @@ class DeleteRoomRecordings:
     A recording still being made or uploaded keeps the room (its file could land after the room is
     gone, where nobody may ever download or delete it). Objects go before rows, as when one recording is
     deleted: if the storage fails half-way, the room and the remaining rows stay, and deleting the room
-    again finishes the job (a missing object is not an error).
+    again finishes the job (a missing object is not an error). A recording whose start was abandoned
+    half-way counts as failed: it never made a file.
     """
 
-    def __init__(self, recordings: RecordingRepository, storage: ObjectStorage) -> None:
-        self._recordings = recordings
+    def __init__(self, uow: RecordingUnitOfWork, storage: ObjectStorage, clock: Clock) -> None:
+        self._uow = uow
         self._storage = storage
+        self._clock = clock
 
     async def room_deleting(self, room: Room) -> None:
-        recordings = await self._recordings.list_in_room(room.id)
-        if any(not recording.status.is_final for recording in recordings):
-            raise RoomRecordingsUnfinished
-        for recording in recordings:
-            await self._storage.delete(recording.object_key)
-        for recording in recordings:
-            await self._recordings.delete(recording.id)
+        async with self._uow.begin() as tx:
+            recordings = await tx.recordings.list_in_room(room.id)
+            now = self._clock.now()
+            # A start abandoned half-way (see ``Recording.start_abandoned``) never made a file.
+            if any(not (r.status.is_final or r.start_abandoned(now)) for r in recordings):
+                raise RoomRecordingsUnfinished
+            for recording in recordings:
+                await self._storage.delete(recording.object_key)
+            for recording in recordings:
+                await tx.recordings.delete(recording.id)

@@ -6,14 +6,12 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dishka import AsyncContainer, Provider
+from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
 from meet.entrypoints.http.accesses import AccessController
@@ -35,6 +33,7 @@ from meet.entrypoints.settings import Settings
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "meet_session"
+SESSION_STORE = "sessions"
 
 
 def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
@@ -55,12 +54,6 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     return handlers
 
 
-def session_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        return RedisStore.with_client(url=settings.redis_url, namespace="meet-sessions")
-    return MemoryStore()
-
-
 def freeze_startup_objects() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
@@ -72,14 +65,15 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
-    """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
-    settings = settings.check()
-    container = container or make_container(settings, *providers)
+def build_app(settings: Settings, *providers: Provider) -> Litestar:
+    """An app on ``settings`` (already validated); extra ``providers`` override the default adapters (tests)."""
+    container = make_container(settings, *providers)
 
     @asynccontextmanager
-    async def close_container(_: Litestar) -> AsyncIterator[None]:
+    async def run_container(app: Litestar) -> AsyncIterator[None]:
         try:
+            # The composition root chose where sessions live; the middleware finds them under this name.
+            app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
             yield
         finally:
             await container.close()
@@ -90,6 +84,7 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         httponly=True,
         secure=settings.cookie_secure,
         samesite="lax",
+        store=SESSION_STORE,
     )
     app = Litestar(
         route_handlers=[
@@ -97,7 +92,6 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
             DishkaRouter("/", route_handlers=[HealthController]),
             docs_assets_router(),
         ],
-        stores={"sessions": session_store(settings)},
         middleware=[
             CrossSiteGuard(
                 OriginPolicy.of(
@@ -113,7 +107,7 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         cors_config=cors_config(settings),
         before_send=[security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow],
         exception_handlers=exception_handlers(),
-        lifespan=[close_container],
+        lifespan=[run_container],
         on_startup=[document_the_truth, freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",

@@ -144,12 +144,14 @@ class LocalPostgres(Postgres):
         wait_for_port(self.port, process=self._process)
         _wait_until_accepting(self.port)
 
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT to the postmaster): clients are cut off at once, as in a crash or failover."""
+    def stop(self, mode: str = "fast") -> None:
+        """Shut the server down: ``fast`` (SIGINT to the postmaster: clients are cut off at once, as in a
+        failover) or ``immediate`` (SIGQUIT: every process quits without cleaning up, as in a crash)."""
         lock = self._data / "postmaster.pid" if self._data else None
+        sig = {"fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode]
         if lock is not None and lock.exists():
             with contextlib.suppress(ValueError, ProcessLookupError, OSError):
-                os.kill(int(lock.read_text().split()[0]), signal.SIGINT)
+                os.kill(int(lock.read_text().split()[0]), sig)
         if self._process is not None:
             _stop(self._process)
             self._process = None
@@ -259,6 +261,15 @@ class Redis:
             raise ServiceNotFound("stopping and restarting Redis needs the local redis-server binary")
         if self._process is not None:
             _stop(self._process)
+            self._process = None
+
+    def kill(self) -> None:
+        """SIGKILL: Redis dies mid-answer, as in a crash (only the instance this fixture started)."""
+        if self._binary is None:
+            raise ServiceNotFound("killing and restarting Redis needs the local redis-server binary")
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
             self._process = None
 
 

@@ -7,20 +7,10 @@ from contextlib import asynccontextmanager
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from meet.adapters.sql.errors import DatabaseUnavailable
+from meet.adapters.sql.errors import ASYNCPG_UNREACHABLE, DatabaseUnavailable
 
 StatementObserver = Callable[[str], None]
 
-# Errors that mean "no usable connection", not "this statement is wrong".
-_UNREACHABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.InternalClientError,  # "cannot switch to state N": the connection broke mid-protocol (shutdown)
-)
 
 
 def is_asyncpg_url(url: str) -> bool:
@@ -81,5 +71,5 @@ async def postgres_errors() -> AsyncIterator[None]:
     """A refused or lost connection is the domain's 503, as on the SQLAlchemy path."""
     try:
         yield
-    except _UNREACHABLE as error:
+    except ASYNCPG_UNREACHABLE as error:
         raise DatabaseUnavailable from error

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from meet.adapters.sql.errors import DatabaseUnavailable
+from meet.adapters.sql.errors import ASYNCPG_UNREACHABLE, DatabaseUnavailable
 
 
 @asynccontextmanager
@@ -16,14 +16,19 @@ async def database_errors() -> AsyncIterator[None]:
     except (OperationalError, InterfaceError) as error:
         raise DatabaseUnavailable from error
     except DBAPIError as error:
-        if error.connection_invalidated or _lost_protocol_state(error):
+        if error.connection_invalidated or _connection_lost(error):
             raise DatabaseUnavailable from error
         raise
     except (ConnectionError, OSError) as error:
         raise DatabaseUnavailable from error
 
 
-def _lost_protocol_state(error: DBAPIError) -> bool:
-    """asyncpg's ``InternalClientError`` ("cannot switch to state N"): a connection cut off mid-protocol,
-    as in a fast shutdown of the server; the connection is unusable, the statement was fine."""
-    return any(type(cause).__name__ == "InternalClientError" for cause in (error.orig, error.__cause__))
+def _connection_lost(error: DBAPIError) -> bool:
+    """The driver's own error says there was no usable connection (SQLAlchemy wraps some of asyncpg's,
+    "the database system is starting up" or "cannot switch to state N", as a plain ``DBAPIError``)."""
+    cause: BaseException | None = error.orig
+    while cause is not None:
+        if isinstance(cause, ASYNCPG_UNREACHABLE):
+            return True
+        cause = cause.__cause__
+    return False

@@ -95,7 +95,9 @@ async def test_postgresql_shutting_down_under_load(
         created: list[str] = []
 
         async def create() -> httpx.Response:
-            response = await api.request("POST", "/api/v1/rooms", user="owner", json={"name": f"R {len(created)}"})
+            response: httpx.Response = await api.request(
+                "POST", "/api/v1/rooms", user="owner", json={"name": f"R {len(created)}"}
+            )
             if response.status_code == 201:
                 created.append(response.json()["id"])
             return response

@@ -84,8 +84,8 @@ async def test_a_code_for_another_browser_is_refused(oidc_api: Api, oidc_provide
 
 async def test_a_callback_without_a_sign_in_in_progress_is_refused(oidc_api: Api) -> None:
     response = await oidc_api.request("GET", "/api/v1/auth/callback?code=abc&state=def", follow_redirects=False)
-    assert response.status_code == 422
-    assert "state" in response.json()["fields"]
+    assert response.status_code == 409
+    assert response.json()["error"] == "no_sign_in_in_progress"
 
 
 async def test_a_replayed_code_is_refused(oidc_api: Api, oidc_provider: OidcProvider) -> None:

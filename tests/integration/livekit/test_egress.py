@@ -10,7 +10,7 @@ from livekit.protocol import egress as egress_pb
 from meet.adapters.livekit.client import LiveKitClientFactory
 from meet.adapters.livekit.client import LiveKitServer as Connection
 from meet.adapters.livekit.egress import EgressStorage, LiveKitRecordingEgress
-from meet.domain.conference.errors import SfuRequestFailed, SfuUnavailable
+from meet.domain.conference.errors import RoomNotLive, SfuRequestFailed, SfuUnavailable
 from tests.support.livekit_server import LiveKitServer
 from tests.support.services import free_port
 
@@ -112,8 +112,8 @@ async def test_stopping_an_unknown_or_finished_egress_is_a_failure(
 async def test_start_failures_are_refusals_or_unavailability(
     livekit: LiveKitServer, egress: LiveKitRecordingEgress
 ) -> None:
-    with pytest.raises(SfuRequestFailed):
-        await egress.start("nobody-here", object_key="recordings/a.mp4", audio_only=False)  # room not found
+    with pytest.raises(RoomNotLive):  # LiveKit's not_found: nobody is in the room, a 409 for the caller
+        await egress.start("nobody-here", object_key="recordings/a.mp4", audio_only=False)
     livekit.add_participant(ROOM, "alice")
     livekit.fail_next("StartRoomCompositeEgress", code="internal", message="egress not connected (redis required)")
     with pytest.raises(SfuRequestFailed):

@@ -12,7 +12,6 @@ from meet.adapters.sql.errors import ASYNCPG_UNREACHABLE, DatabaseUnavailable
 StatementObserver = Callable[[str], None]
 
 
-
 def is_asyncpg_url(url: str) -> bool:
     parsed = make_url(url)
     return parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "asyncpg"

@@ -14,7 +14,7 @@ from livekit.api import (
 )
 
 from meet.adapters.livekit.client import LiveKitClientFactory
-from meet.domain.conference.errors import SfuRequestFailed
+from meet.domain.conference.errors import ParticipantNotInRoom, RoomNotLive, SfuRequestFailed
 
 logger = logging.getLogger("meet.livekit")
 
@@ -61,8 +61,11 @@ class LiveKitRecordingEgress:
 
     async def start(self, room: str, *, object_key: str, audio_only: bool) -> str:
         request = self._request(room, object_key=object_key, audio_only=audio_only)
-        async with self._clients.guard("StartRoomCompositeEgress", not_found_means_absent=False):
-            info = await self._clients.api().egress.start_room_composite_egress(request)
+        try:
+            async with self._clients.guard("StartRoomCompositeEgress"):
+                info = await self._clients.api().egress.start_room_composite_egress(request)
+        except ParticipantNotInRoom as error:  # LiveKit's not_found: the room does not exist (nobody is in it)
+            raise RoomNotLive from error
         if not info.egress_id:
             # Nothing to stop or follow later: as good as a refusal.
             logger.warning("LiveKit StartRoomCompositeEgress answered without an egress id")

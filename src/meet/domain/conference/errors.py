@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from meet.domain.shared.errors import AuthenticationRequired, BadRequest, NotFound, ServiceUnavailable, UpstreamFailure
+from meet.domain.shared.errors import (
+    AuthenticationRequired,
+    BadRequest,
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    UpstreamFailure,
+)
 
 
 class ParticipantNotInRoom(NotFound):
@@ -31,3 +38,8 @@ class InvalidWebhookSignature(AuthenticationRequired):
 class MalformedWebhook(BadRequest):
     default_message = "The webhook body is not a valid event."
     code = "malformed_webhook"
+
+
+class RoomNotLive(Conflict):
+    default_message = "Nobody is in the live room; a recording starts once someone has joined."
+    code = "room_not_live"

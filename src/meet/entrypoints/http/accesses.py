@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
@@ -25,7 +26,7 @@ from meet.entrypoints.http.schemas import AccessOut, RoleName
 class AccessCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: RoleName
     user_id: uuid.UUID | None = None
-    email: str | None = None
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)] | None = None
 
 
 class AccessUpdate(msgspec.Struct, forbid_unknown_fields=True):

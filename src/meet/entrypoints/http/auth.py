@@ -11,7 +11,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from meet.domain.shared.errors import InvalidInput
+from meet.domain.users.errors import NoSignInInProgress
 from meet.domain.users.model import VerifiedIdentity
 from meet.domain.users.use_cases import (
     BeginSignIn,
@@ -67,7 +67,7 @@ class AuthController(Controller):
     ) -> Redirect:
         pending = (request.session or {}).get(PENDING_KEY)
         if not isinstance(pending, dict):
-            raise InvalidInput("No sign-in is in progress in this browser; start again.", field="state")
+            raise NoSignInInProgress
         user = await complete.execute(
             CompleteSignInRequest(
                 code=code, state=oidc_state, pending=pending, redirect_uri=_callback_uri(request, settings)
@@ -83,8 +83,8 @@ class AuthController(Controller):
 
 class DevLogin(msgspec.Struct, forbid_unknown_fields=True):
     sub: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-    email: str | None = None
-    full_name: str | None = None
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    full_name: Annotated[str, msgspec.Meta(max_length=255)] | None = None
 
 
 class DevAuthController(Controller):

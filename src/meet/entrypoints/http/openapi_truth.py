@@ -5,7 +5,8 @@ this rewrites the generated document once:
 
 - every error status an operation can answer, with the one error schema (``Error``) the service sends,
   ``Retry-After`` on 429 and 503;
-- ``additionalProperties: false`` on every request schema that refuses unknown fields;
+- ``additionalProperties: false`` on every request schema that refuses unknown fields, and the
+  constraints on mapping keys and values;
 - request bodies marked required only when the handler has no default for them (``request-entry``);
 - Server-Sent Event streams as ``text/event-stream``.
 """
@@ -70,7 +71,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         return set()
     statuses = {403, 422}  # a NUL in the URL, a refused caller or a cross-site request
     if path not in _NO_BACKING_SERVICE:
-        statuses |= {401, 404, 502, 503}
+        statuses |= {401, 404, 409, 502, 503}
     if method in UNSAFE or "requestBody" in operation:
         statuses |= {400, 409, 413}
     if "/request-entry" in path or "/waiting-participants" in path:
@@ -107,25 +108,65 @@ def _structs(annotation: Any) -> Iterator[type[msgspec.Struct]]:
                 pending.extend(current.__args__)
 
 
-def _closed_structs(handlers: dict[tuple[str, str], Any]) -> set[str]:
-    names: set[str] = set()
+def _request_structs(handlers: dict[tuple[str, str], Any]) -> dict[str, type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
     for handler in handlers.values():
         data = handler.parsed_fn_signature.parameters.get("data")
-        if data is None:
+        if data is not None:
+            found.update((struct.__name__, struct) for struct in _structs(data.annotation))
+    return found
+
+
+def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(schema.get("oneOf") or schema.get("anyOf") or [schema])
+
+
+def _document_mapping_keys(struct: type[msgspec.Struct], component: dict[str, Any]) -> None:
+    """Constraints on a mapping's keys and values, which Litestar leaves out (msgspec knows them)."""
+    own = msgspec.json.schema(struct)["$defs"][struct.__name__].get("properties", {})
+    properties = component.get("properties", {})
+    for name, field_schema in own.items():
+        mapping = next((b for b in _branches(field_schema) if "propertyNames" in b), None)
+        if mapping is None or name not in properties or "$ref" in str(mapping):
             continue
-        for struct in _structs(data.annotation):
-            if struct.__struct_config__.forbid_unknown_fields:
-                names.add(struct.__name__)
-    return names
+        for branch in _branches(properties[name]):
+            if branch.get("type") == "object":
+                branch["propertyNames"] = mapping["propertyNames"]
+                branch["additionalProperties"] = mapping["additionalProperties"]
+
+
+NO_NUL = "^[^\\x00]*$"
+
+
+def forbid_nul(schema: Any) -> None:
+    """Every free-text string refuses NUL (the body guard answers 422): say so with a pattern."""
+    if isinstance(schema, list):
+        for item in schema:
+            forbid_nul(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"pattern", "enum", "const", "format"} & schema.keys()):
+        schema["pattern"] = NO_NUL
+    for key in ("properties", "patternProperties", "$defs"):
+        for value in (schema.get(key) or {}).values():
+            forbid_nul(value)
+    for key in ("items", "additionalProperties", "propertyNames", "oneOf", "anyOf", "allOf", "not"):
+        if key in schema:
+            forbid_nul(schema[key])
 
 
 def rewrite(schema: dict[str, Any], app: Litestar) -> None:
     handlers = _handlers(app)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components[ERROR_SCHEMA] = error_component()
-    for name in _closed_structs(handlers):
+    for name, struct in _request_structs(handlers).items():
         if name in components:
-            components[name]["additionalProperties"] = False
+            _document_mapping_keys(struct, components[name])
+            if struct.__struct_config__.forbid_unknown_fields:
+                components[name]["additionalProperties"] = False
+            forbid_nul(components[name])
+    components.update(_cross_field_rules(components))
     error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
@@ -141,6 +182,8 @@ def rewrite(schema: dict[str, Any], app: Litestar) -> None:
                 if status in {429, 503}:
                     response["headers"] = _RETRY_AFTER
                 responses[str(status)] = response
+            for parameter in operation.get("parameters", []):
+                forbid_nul(parameter.get("schema"))
             handler = handlers.get((path, method))
             if handler is None:
                 continue
@@ -153,6 +196,18 @@ def rewrite(schema: dict[str, Any], app: Litestar) -> None:
             "headers": _RETRY_AFTER,
             "content": ok.get("content", {}),
         }
+
+
+def _cross_field_rules(components: dict[str, Any]) -> dict[str, Any]:
+    """Rules across fields that the types cannot carry: a grant names its user by id or by email."""
+    grant = components.get("AccessCreate")
+    if grant is None:
+        return {}
+    by = [("user_id", "email"), ("email", "user_id")]
+    grant["oneOf"] = [
+        {"required": [given], "properties": {given: {"type": "string"}, other: {"type": "null"}}} for given, other in by
+    ]
+    return {"AccessCreate": grant}
 
 
 def _document_handler(operation: dict[str, Any], handler: Any) -> None:

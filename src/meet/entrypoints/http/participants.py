@@ -28,7 +28,7 @@ from meet.domain.moderation.use_cases import (
 )
 from meet.domain.rooms.model import Role, TrackSource
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.schemas import DisplayName, SourceName, bearer_token
+from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, bearer_token
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 AttributeValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -83,7 +83,7 @@ class PermissionBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
 
 class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
     role: Annotated[str, msgspec.Meta(pattern="^(member|administrator|owner)$")] | None = None
-    name: DisplayName | None = None
+    name: RequiredDisplayName | None = None
     attributes: dict[AttributeKey, AttributeValue] | None = None
     permission: PermissionBody | None = None
 
@@ -114,7 +114,7 @@ class HandBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class NameBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    name: RequiredDisplayName
 
 
 class ParticipantController(Controller):

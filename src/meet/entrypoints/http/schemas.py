@@ -18,8 +18,12 @@ AccessLevelName = Literal["public", "trusted", "restricted"]
 RoleName = Literal["owner", "administrator", "member"]
 # Pages start at most this far in (the largest 32-bit integer: within every database's range).
 MAX_OFFSET = 2**31 - 1
-RoomName = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+# A room's slug is made of its name's ASCII letters and digits, so a name needs at least one.
+RoomName = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern="[A-Za-z0-9]")]
 DisplayName = Annotated[str, msgspec.Meta(max_length=255)]
+# A name that must not be empty once control, bidirectional and white-space characters are stripped.
+VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
+RequiredDisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=VISIBLE)]
 
 
 class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api
 from tests.support.services import LocalPostgres, Redis
 
 WORKERS = 6
@@ -50,10 +49,10 @@ class Traffic:
         self._running = False
         await asyncio.wait_for(asyncio.gather(*self._tasks), timeout=HANG_SECONDS * 2)
 
-    async def until(self, predicate: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    async def until(self, predicate: Callable[[], bool], within: float) -> None:
+        deadline = time.monotonic() + within
         while not predicate():
-            assert time.monotonic() < deadline, f"still waiting after {timeout} s: {self.summary()}"
+            assert time.monotonic() < deadline, f"still waiting after {within} s: {self.summary()}"
             await asyncio.sleep(0.01)
 
     def summary(self) -> Counter[int]:
@@ -109,10 +108,10 @@ async def test_postgresql_shutting_down_under_load(
             lambda: api.request("GET", "/api/v1/users/me", user="owner"),
         ]
         async with Traffic(requests) as traffic:
-            await traffic.until(lambda: len(traffic.answers) >= 40, timeout=30)
+            await traffic.until(lambda: len(traffic.answers) >= 40, within=30)
             disposable_postgres.stop(mode)
             seen = len(traffic.answers)
-            await traffic.until(lambda: traffic.summary()[503] >= 20 and len(traffic.answers) > seen + 40, timeout=60)
+            await traffic.until(lambda: traffic.summary()[503] >= 20 and len(traffic.answers) > seen + 40, within=60)
             await asyncio.to_thread(disposable_postgres.start)
             recovered = await recovery_time(requests, {200, 201})
         assert_only_unavailable_or_fine(traffic, {200, 201})
@@ -133,10 +132,10 @@ async def test_redis_killed_under_load(api_with: Any, disposable_redis: Redis) -
             lambda: api.request("GET", f"/api/v1/rooms/{room['id']}/waiting-participants", user="owner"),
         ]
         async with Traffic(requests) as traffic:
-            await traffic.until(lambda: len(traffic.answers) >= 30, timeout=30)
+            await traffic.until(lambda: len(traffic.answers) >= 30, within=30)
             disposable_redis.kill()
             seen = len(traffic.answers)
-            await traffic.until(lambda: traffic.summary()[503] >= 20 and len(traffic.answers) > seen + 30, timeout=60)
+            await traffic.until(lambda: traffic.summary()[503] >= 20 and len(traffic.answers) > seen + 30, within=60)
             await asyncio.to_thread(disposable_redis.start)
             # The session died with Redis (it kept nothing on disk): sign in again, as a user would.
             recovered = await recovery_time(requests[1:2], {200})

@@ -43,8 +43,8 @@ _DESCRIPTIONS = {
     503: "A backing service is unavailable; retry after ``Retry-After`` seconds.",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
-# Operations that touch no backing service, no other service and no caller's identity.
-_NO_BACKING_SERVICE = frozenset({f"{API_PREFIX}/config", f"{API_PREFIX}/auth/logout"})
+# Operations that touch no backing service, no other service and no session.
+_NO_BACKING_SERVICE = frozenset({f"{API_PREFIX}/config"})
 
 
 def error_component() -> dict[str, Any]:

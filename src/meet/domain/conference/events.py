@@ -24,6 +24,9 @@ class SfuEvent:
     room: str | None = None
     participant_identity: str | None = None
     egress: EgressReport | None = None
+    # False when the SFU cannot vouch that the participant holds a token meet issued to this identity
+    # (LiveKit always can: the identity is in the signed token; Janus VideoRoom lets clients pick one).
+    identity_proven: bool = True
 
 
 class SfuEventVerifier(Protocol):

@@ -120,7 +120,7 @@ def _sink(events: JanusEvents, forward: list[Callable[[bytes, str | None], None]
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - the base class signature
             return
 
     return ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("MEET_TEST_JANUS_EVENTS_PORT") or 0)), Handler)

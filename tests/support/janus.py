@@ -172,6 +172,7 @@ def write_config(
     events_url: str,
     events_user: str,
     events_password: str,
+    ice_enforce: str = "127.0.0.1",
 ) -> None:
     """The configuration files of a loopback-only Janus with signed tokens, VideoRoom and HTTP events."""
     disable = {kind: _disabled(libdir / kind, keep) for kind, keep in _KEEP.items()}
@@ -197,7 +198,7 @@ media: {{
 nat: {{
     nice_debug = false
     ignore_mdns = true
-    ice_enforce_list = "127.0.0.1"
+    ice_enforce_list = "{ice_enforce}"
 }}
 plugins: {{
     disable = "{disable["plugins"]}"
@@ -345,6 +346,7 @@ def _local_janus(
         events_url=events_url,
         events_user=events.user,
         events_password=events.password,
+        ice_enforce=os.environ.get("MEET_TEST_JANUS_ICE_ADDRESS", "127.0.0.1"),
     )
     with (workdir / "janus.log").open("wb") as log:
         process = subprocess.Popen(

@@ -162,7 +162,8 @@ async def test_who_is_in_the_room_is_listed_under_the_identity_and_name_meet_iss
     assert listed["alice-sub"].name == "Alice"
     assert listed["alice-sub"].attributes["room_role"] == "member"
     found = await arena.sfu.get_participant(room, "bob-sub")
-    assert found is not None and found.name == "Bob"
+    assert found is not None
+    assert found.name == "Bob"
 
 
 async def test_a_removed_participant_is_gone(arena: Arena, room: str) -> None:

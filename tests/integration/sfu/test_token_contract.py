@@ -46,7 +46,9 @@ def tokens(request: pytest.FixtureRequest) -> Tokens:
     return Tokens(request.param, issuer, verifier, impostor)
 
 
-ALICE = Participant.build(identity="alice-sub", requested_name="Alice", full_name=None, role=Role.MEMBER, is_authenticated=True)
+ALICE = Participant.build(
+    identity="alice-sub", requested_name="Alice", full_name=None, role=Role.MEMBER, is_authenticated=True
+)
 GRANTS = ParticipantGrants(room="room-1", room_admin=False, publish_sources=(TrackSource.MICROPHONE,))
 
 

@@ -160,34 +160,38 @@ def _disabled(folder: Path, keep: str) -> str:
     return ",".join(name for name in names if name != keep)
 
 
-def write_config(
-    directory: Path,
-    *,
-    libdir: Path,
-    http_port: int,
-    admin_port: int,
-    admin_secret: str,
-    token_secret: str,
-    admin_key: str,
-    events_url: str,
-    events_user: str,
-    events_password: str,
-    ice_enforce: str = "127.0.0.1",
-) -> None:
+@dataclass(frozen=True)
+class JanusSetup:
+    """What a generated configuration needs: where things are, the free ports, the secrets."""
+
+    directory: Path
+    libdir: Path
+    http_port: int
+    admin_port: int
+    admin_secret: str
+    token_secret: str
+    admin_key: str
+    events_url: str
+    events_user: str
+    events_password: str
+    ice_enforce: str = "127.0.0.1"
+
+
+def write_config(setup: JanusSetup) -> None:
     """The configuration files of a loopback-only Janus with signed tokens, VideoRoom and HTTP events."""
-    disable = {kind: _disabled(libdir / kind, keep) for kind, keep in _KEEP.items()}
-    (directory / "janus.jcfg").write_text(
+    disable = {kind: _disabled(setup.libdir / kind, keep) for kind, keep in _KEEP.items()}
+    (setup.directory / "janus.jcfg").write_text(
         f"""general: {{
-    configs_folder = "{directory}"
-    plugins_folder = "{libdir / "plugins"}"
-    transports_folder = "{libdir / "transports"}"
-    events_folder = "{libdir / "events"}"
-    loggers_folder = "{libdir / "loggers"}"
+    configs_folder = "{setup.directory}"
+    plugins_folder = "{setup.libdir / "plugins"}"
+    transports_folder = "{setup.libdir / "transports"}"
+    events_folder = "{setup.libdir / "events"}"
+    loggers_folder = "{setup.libdir / "loggers"}"
     debug_level = 4
     debug_timestamps = true
-    admin_secret = "{admin_secret}"
+    admin_secret = "{setup.admin_secret}"
     token_auth = true
-    token_auth_secret = "{token_secret}"
+    token_auth_secret = "{setup.token_secret}"
     server_name = "meet-test"
     session_timeout = 60
     protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]
@@ -198,7 +202,7 @@ media: {{
 nat: {{
     nice_debug = false
     ignore_mdns = true
-    ice_enforce_list = "{ice_enforce}"
+    ice_enforce_list = "{setup.ice_enforce}"
 }}
 plugins: {{
     disable = "{disable["plugins"]}"
@@ -216,44 +220,44 @@ events: {{
 }}
 """
     )
-    (directory / "janus.transport.http.jcfg").write_text(
+    (setup.directory / "janus.transport.http.jcfg").write_text(
         f"""general: {{
     json = "compact"
     base_path = "/janus"
     http = true
     ip = "127.0.0.1"
-    port = {http_port}
+    port = {setup.http_port}
     https = false
 }}
 admin: {{
     admin_base_path = "/admin"
     admin_http = true
     admin_ip = "127.0.0.1"
-    admin_port = {admin_port}
+    admin_port = {setup.admin_port}
     admin_https = false
 }}
 cors: {{
 }}
 """
     )
-    (directory / "janus.plugin.videoroom.jcfg").write_text(
+    (setup.directory / "janus.plugin.videoroom.jcfg").write_text(
         f"""general: {{
-    admin_key = "{admin_key}"
+    admin_key = "{setup.admin_key}"
     lock_rtp_forward = true
     string_ids = true
     events = true
 }}
 """
     )
-    (directory / "janus.eventhandler.sampleevh.jcfg").write_text(
+    (setup.directory / "janus.eventhandler.sampleevh.jcfg").write_text(
         f"""general: {{
     enabled = true
     events = "sessions,handles,plugins,core"
     grouping = true
     json = "compact"
-    backend = "{events_url}"
-    backend_user = "{events_user}"
-    backend_pwd = "{events_password}"
+    backend = "{setup.events_url}"
+    backend_user = "{setup.events_user}"
+    backend_pwd = "{setup.events_password}"
     max_retransmissions = 5
     retransmissions_backoff = 100
 }}
@@ -285,9 +289,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def start_janus() -> Iterator[Janus]:
+def start_janus(writer: Callable[[JanusSetup], None] | None = None) -> Iterator[Janus]:
+    """A Janus for the tests; ``writer`` writes its configuration (default: ``write_config``), and makes the
+    fixture start a local one even when ``MEET_TEST_JANUS_URL`` names a running one."""
     user, password = "janus-events", secrets.token_urlsafe(16)
-    if url := os.environ.get(JANUS_URL_ENV):
+    url = os.environ.get(JANUS_URL_ENV) if writer is None else None
+    if url:
         user = os.environ.get("MEET_TEST_JANUS_EVENTS_USER", user)
         password = os.environ.get("MEET_TEST_JANUS_EVENTS_PASSWORD", "")
     events = JanusEvents(user, password)
@@ -307,14 +314,17 @@ def start_janus() -> Iterator[Janus]:
                 forward=forward,
             )
             return
-        yield from _local_janus(events, forward, f"http://127.0.0.1:{sink.server_address[1]}/")
+        yield from _local_janus(events, forward, f"http://127.0.0.1:{sink.server_address[1]}/", writer or write_config)
     finally:
         sink.shutdown()
         sink.server_close()
 
 
 def _local_janus(
-    events: JanusEvents, forward: list[Callable[[bytes, str | None], None]], events_url: str
+    events: JanusEvents,
+    forward: list[Callable[[bytes, str | None], None]],
+    events_url: str,
+    writer: Callable[[JanusSetup], None],
 ) -> Iterator[Janus]:
     binary = shutil.which("janus") or ("/usr/bin/janus" if Path("/usr/bin/janus").exists() else None)
     if binary is None:
@@ -335,18 +345,20 @@ def _local_janus(
         log=workdir / "janus.log",
         forward=forward,
     )
-    write_config(
-        workdir,
-        libdir=libdir,
-        http_port=http_port,
-        admin_port=admin_port,
-        admin_secret=janus.admin_secret,
-        token_secret=janus.token_secret,
-        admin_key=janus.admin_key,
-        events_url=events_url,
-        events_user=events.user,
-        events_password=events.password,
-        ice_enforce=os.environ.get("MEET_TEST_JANUS_ICE_ADDRESS", "127.0.0.1"),
+    writer(
+        JanusSetup(
+            directory=workdir,
+            libdir=libdir,
+            http_port=http_port,
+            admin_port=admin_port,
+            admin_secret=janus.admin_secret,
+            token_secret=janus.token_secret,
+            admin_key=janus.admin_key,
+            events_url=events_url,
+            events_user=events.user,
+            events_password=events.password,
+            ice_enforce=os.environ.get("MEET_TEST_JANUS_ICE_ADDRESS", "127.0.0.1"),
+        )
     )
     with (workdir / "janus.log").open("wb") as log:
         process = subprocess.Popen(
@@ -363,3 +375,33 @@ def _local_janus(
     finally:
         _stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "janus"
+
+
+def write_deploy_config(setup: JanusSetup) -> None:
+    """``deploy/janus/`` as shipped, with only what a machine must change: paths, ports, secrets, addresses.
+
+    Every server binds 127.0.0.1 here (the sample leaves the REST API on all interfaces, as a server would).
+    """
+    replacements = {
+        '"/etc/janus"': f'"{setup.directory}"',
+        '"/usr/lib/x86_64-linux-gnu/janus/': f'"{setup.libdir}/',
+        "CHANGE-ME-token-secret": setup.token_secret,
+        "CHANGE-ME-admin-secret": setup.admin_secret,
+        "CHANGE-ME-admin-key": setup.admin_key,
+        "CHANGE-ME-events-password": setup.events_password,
+        '"http://127.0.0.1:8000/api/v1/webhooks/janus"': f'"{setup.events_url}"',
+        'backend_user = "janus"': f'backend_user = "{setup.events_user}"',
+        "port = 8088": f'port = {setup.http_port}\n    ip = "127.0.0.1"',
+        "admin_port = 7088": f"admin_port = {setup.admin_port}",
+        "ignore_mdns = true": f'ignore_mdns = true\n    ice_enforce_list = "{setup.ice_enforce}"',
+    }
+    for source in sorted(DEPLOY.glob("*.jcfg")):
+        text = source.read_text()
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        if any("CHANGE-ME" in line for line in text.splitlines() if not line.lstrip().startswith("#")):
+            raise AssertionError(f"{source.name}: a CHANGE-ME the test does not fill in")
+        (setup.directory / source.name).write_text(text)

@@ -162,8 +162,12 @@ async def _check(within: float) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         reported: asyncio.Future[dict[str, Any]] = loop.create_future()
 
+        def settle(result: dict[str, Any]) -> None:
+            if not reported.done():
+                reported.set_result(result)
+
         def report(result: dict[str, Any]) -> None:
-            loop.call_soon_threadsafe(lambda: reported.done() or reported.set_result(result))
+            loop.call_soon_threadsafe(settle, result)
 
         server = _page_server(PAGE.replace("__CONNECTION__", json.dumps(payload)), report)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from meet.adapters.janus.events import JanusEventVerifier
-from meet.adapters.janus.janitor import JanusRoomJanitor
+from meet.adapters.janus.rooms import JanusRooms
 from meet.adapters.janus.sfu import JanusSfu
 from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens
 from meet.domain.conference.errors import InvalidWebhookSignature, MalformedWebhook, ParticipantNotInRoom
@@ -26,7 +26,7 @@ def verifier(janus: Janus, janus_tokens: JanusTokens) -> JanusEventVerifier:
 
 
 def read(verifier: JanusEventVerifier, janus: Janus, raw: object) -> list[SfuEvent]:
-    return list(verifier.verify_all(json.dumps(raw).encode(), janus.events.expected_authorization()))
+    return list(verifier.verify(json.dumps(raw).encode(), janus.events.expected_authorization()))
 
 
 async def test_a_delivery_without_the_configured_credentials_is_refused(
@@ -35,18 +35,18 @@ async def test_a_delivery_without_the_configured_credentials_is_refused(
     janus.events.wait_for(lambda _event: True)
     body = janus.events.bodies()[0]
     with pytest.raises(InvalidWebhookSignature):
-        verifier.verify_all(body, None)
+        verifier.verify(body, None)
     with pytest.raises(InvalidWebhookSignature):
-        verifier.verify_all(body, "Basic " + "x" * 20)
+        verifier.verify(body, "Basic " + "x" * 20)
     with pytest.raises(InvalidWebhookSignature):
-        verifier.verify_all(body, janus.events.expected_authorization()[:-2])
+        verifier.verify(body, janus.events.expected_authorization()[:-2])
 
 
 def test_a_body_that_is_not_janus_events_is_malformed(janus: Janus, verifier: JanusEventVerifier) -> None:
     authorization = janus.events.expected_authorization()
     for body in (b"not json", b"[1, 2]", b"[]", b'"text"'):
         with pytest.raises(MalformedWebhook):
-            verifier.verify_all(body, authorization)
+            verifier.verify(body, authorization)
 
 
 async def test_core_and_other_events_are_ignored_and_ids_are_stable(
@@ -77,7 +77,7 @@ async def test_the_last_one_out_leaves_a_destroyed_room_which_finishes_the_meeti
 ) -> None:
     room = f"room-{uuid.uuid4().hex[:12]}"
     await janus_sfu.ensure_room(room)
-    janitor = JanusRoomJanitor(janus_sfu)
+    janitor = JanusRooms(janus_sfu)
     issuer = JanusTokenIssuer(url=janus.url, tokens=janus_tokens)
     start = len(janus.events.events())
     async with httpx.AsyncClient(timeout=15, trust_env=False) as http:

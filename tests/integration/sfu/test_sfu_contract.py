@@ -22,12 +22,12 @@ from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens
 from meet.adapters.livekit.client import LiveKitClientFactory
 from meet.adapters.livekit.client import LiveKitServer as Connection
 from meet.adapters.livekit.room_service import LiveKitSfu
-from meet.adapters.memory.sfu import MemorySfu
 from meet.domain.conference.capabilities import SfuCapabilities, SfuCapabilityMissing
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import Participant, ParticipantGrants
 from meet.domain.conference.sfu import LiveParticipant, ParticipantUpdate, Sfu
 from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
+from tests.doubles.sfu import MemorySfu
 from tests.support.janus import Janus
 from tests.support.janus_client import JanusParticipant
 from tests.support.livekit_server import LiveKitServer
@@ -123,7 +123,7 @@ async def janus_arena(janus: Janus, sfu: JanusSfu, tokens: JanusTokens) -> Async
 async def arena(
     request: pytest.FixtureRequest, livekit: LiveKitServer, janus: Janus, janus_sfu: JanusSfu, janus_tokens: JanusTokens
 ) -> AsyncIterator[Arena]:
-    arenas = {
+    arenas: dict[str, Callable[[], contextlib.AbstractAsyncContextManager[Arena]]] = {
         "livekit": lambda: livekit_arena(livekit),
         "memory": memory_arena,
         "janus": lambda: janus_arena(janus, janus_sfu, janus_tokens),

@@ -28,12 +28,12 @@ class Tokens:
     impostor: TokenIssuer  # same SFU, another secret
 
 
-def janus(secret: str) -> tuple[JanusTokenIssuer, JanusParticipantTokenVerifier]:
+def janus(secret: str) -> tuple[TokenIssuer, ParticipantTokenVerifier]:
     tokens = JanusTokens(JanusTokenSigner(secret), TTL)
     return JanusTokenIssuer(url="http://janus.test/janus", tokens=tokens), JanusParticipantTokenVerifier(tokens)
 
 
-def livekit(secret: str) -> tuple[LiveKitTokenIssuer, LiveKitParticipantTokenVerifier]:
+def livekit(secret: str) -> tuple[TokenIssuer, ParticipantTokenVerifier]:
     issuer = LiveKitTokenIssuer(url="ws://livekit.test", api_key="key", api_secret=secret, ttl=TTL)
     return issuer, LiveKitParticipantTokenVerifier(api_key="key", api_secret=secret)
 

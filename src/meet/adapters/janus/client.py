@@ -134,3 +134,15 @@ class JanusAdmin:
         client, self._client, self._loop = self._client, None, None
         if client is not None:
             await client.aclose()
+
+
+class JanusHealth:
+    """Readiness: Janus's Admin API answers (and accepts meet's admin secret)."""
+
+    name = "janus"
+
+    def __init__(self, admin: JanusAdmin) -> None:
+        self._admin = admin
+
+    async def ping(self) -> None:
+        await self._admin.call("ping")

@@ -40,6 +40,8 @@ _KINDS = {
 class JanusEventVerifier:
     """Checks the basic-auth credentials of a delivery (constant time) and translates its events."""
 
+    provider = "janus"
+
     def __init__(self, *, user: str, password: str, tokens: JanusTokens) -> None:
         if not password:
             raise ValueError("the Janus event handler password is empty")
@@ -51,12 +53,7 @@ class JanusEventVerifier:
         if not hmac.compare_digest((authorization or "").strip().encode(), self._expected):
             raise InvalidWebhookSignature
 
-    def verify(self, body: bytes, authorization: str | None) -> SfuEvent:
-        """The first event meet cares about (``kind="ignored"`` when none): for single-event deliveries."""
-        events = self.verify_all(body, authorization)
-        return events[0] if events else SfuEvent(id=hashlib.sha256(body).hexdigest(), kind="ignored")
-
-    def verify_all(self, body: bytes, authorization: str | None) -> Sequence[SfuEvent]:
+    def verify(self, body: bytes, authorization: str | None) -> Sequence[SfuEvent]:
         """Every event of a delivery that meet cares about, in Janus's order."""
         self._authenticate(authorization)
         try:

@@ -22,6 +22,8 @@ class RemoveImpostors:
         self._sfu = sfu
 
     async def handle(self, event: SfuEvent) -> None:
+        if self._sfu.capabilities.identity_in_token:
+            return
         if event.kind != "participant_joined" or event.identity_proven or not event.room:
             return
         if not event.participant_identity:
@@ -44,6 +46,8 @@ class EnforcePublishGrants:
         self._sfu = sfu
 
     async def handle(self, event: SfuEvent) -> None:
+        if self._sfu.capabilities.per_source_publish_grants:
+            return
         if event.kind != "track_published" or not event.room or not event.participant_identity:
             return
         participant = await self._sfu.get_participant(event.room, event.participant_identity)

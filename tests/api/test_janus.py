@@ -38,6 +38,7 @@ def janus_settings(janus: Janus) -> dict[str, str]:
         "janus_token_secret": janus.token_secret,
         "janus_events_user": janus.events.user,
         "janus_events_password": janus.events.password,
+        "janus_empty_timeout_seconds": "0",
     }
 
 

@@ -16,6 +16,7 @@ When neither is there the run fails and says what to install; it never skips.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -97,6 +98,20 @@ class JanusEvents:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no matching Janus event within {timeout} s; got {self.events()[after:]}")
             time.sleep(0.02)
+
+
+async def arrival(
+    events: JanusEvents, predicate: Callable[[dict[str, Any]], bool], *, within: float = 10.0, after: int = 0
+) -> dict[str, Any]:
+    """``events.wait_for`` for async tests: polls without blocking the event loop."""
+    deadline = time.monotonic() + within
+    while True:
+        found = [event for event in events.events()[after:] if predicate(event)]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no matching Janus event within {within} s")
+        await asyncio.sleep(0.02)
 
 
 def plugin_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     janus_events_password: str = ""
     janus_verify_tls: bool = True
     janus_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    janus_empty_timeout_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
 
     allow_temporary_rooms: bool = True
 

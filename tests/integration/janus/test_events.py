@@ -16,7 +16,7 @@ from meet.domain.conference.errors import InvalidWebhookSignature, MalformedWebh
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import Participant, ParticipantGrants
 from meet.domain.rooms.model import DEFAULT_SOURCES
-from tests.support.janus import Janus, plugin_event
+from tests.support.janus import Janus, arrival, plugin_event
 from tests.support.janus_client import JanusParticipant
 
 
@@ -77,7 +77,7 @@ async def test_the_last_one_out_leaves_a_destroyed_room_which_finishes_the_meeti
 ) -> None:
     room = f"room-{uuid.uuid4().hex[:12]}"
     await janus_sfu.ensure_room(room)
-    janitor = JanusRooms(janus_sfu)
+    janitor = JanusRooms(janus_sfu, empty_timeout=0)
     issuer = JanusTokenIssuer(url=janus.url, tokens=janus_tokens)
     start = len(janus.events.events())
     async with httpx.AsyncClient(timeout=15, trust_env=False) as http:
@@ -110,8 +110,10 @@ async def test_the_last_one_out_leaves_a_destroyed_room_which_finishes_the_meeti
         for client in clients:
             await client.close()
 
-    raw = janus.events.wait_for(
-        lambda e: plugin_event(e).get("event") == "destroyed" and plugin_event(e).get("room") == room, after=start
+    raw = await arrival(
+        janus.events,
+        lambda e: plugin_event(e).get("event") == "destroyed" and plugin_event(e).get("room") == room,
+        after=start,
     )
     [finished] = read(verifier, janus, raw)
     assert (finished.kind, finished.room) == ("room_finished", room)

@@ -119,8 +119,10 @@ class JanusProvider(BackendProvider):
         return sfu
 
     @provide(scope=Scope.APP)
-    def rooms(self, sfu: JanusSfu) -> LiveRooms:
-        return JanusRooms(sfu)
+    async def rooms(self, settings: Settings, sfu: JanusSfu) -> AsyncIterator[LiveRooms]:
+        rooms = JanusRooms(sfu, empty_timeout=settings.janus_empty_timeout_seconds)
+        yield rooms
+        await rooms.aclose()
 
     @provide(scope=Scope.APP)
     def participant_tokens(self, tokens: JanusTokens) -> ParticipantTokenVerifier:

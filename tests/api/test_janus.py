@@ -6,10 +6,8 @@ metadata and records nothing meet can use; these tests show meet making up for e
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 
 from meet.entrypoints.settings import SettingsError, load_settings
 from tests.api.conftest import Api
-from tests.support.janus import Janus
+from tests.support.janus import Janus, meet_settings, until
 from tests.support.janus_client import JanusParticipant
 
 
@@ -28,23 +26,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def janus_settings(janus: Janus) -> dict[str, str]:
-    return {
-        "sfu": "janus",
-        "janus_url": janus.url,
-        "janus_admin_url": janus.admin_url,
-        "janus_admin_secret": janus.admin_secret,
-        "janus_admin_key": janus.admin_key,
-        "janus_token_secret": janus.token_secret,
-        "janus_events_user": janus.events.user,
-        "janus_events_password": janus.events.password,
-        "janus_empty_timeout_seconds": "0",
-    }
-
-
 @pytest.fixture
 async def api(api_with: Any, janus: Janus) -> AsyncIterator[Api]:
-    async with api_with(**janus_settings(janus)) as running:
+    async with api_with(**meet_settings(janus, janus_empty_timeout_seconds="0")) as running:
         await running.sign_in("owner")
         await running.sign_in("member")
         yield running
@@ -65,14 +49,6 @@ class Events:
             response = await self._api.request("POST", "/api/v1/webhooks/janus", content=body, headers=headers)
             assert response.status_code == 200, response.text
         self._seen = len(bodies)
-
-
-async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def connection(api: Api, room: dict[str, Any], user: str | None) -> dict[str, Any]:

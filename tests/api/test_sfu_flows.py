@@ -8,8 +8,6 @@ API's webhook (LiveKit: signed deliveries; Janus: exactly what Janus's event han
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +17,7 @@ import jwt
 import pytest
 
 from tests.api.conftest import Api
-from tests.support.janus import Janus
+from tests.support.janus import Janus, meet_settings, until
 from tests.support.janus_client import JanusParticipant
 from tests.support.livekit_server import LiveKitServer
 from tests.support.livekit_webhooks import signed_delivery
@@ -119,16 +117,7 @@ def janus_stage(janus: Janus, http: httpx.AsyncClient) -> Stage:
         for client in clients:
             await client.close()
 
-    settings = {
-        "sfu": "janus",
-        "janus_url": janus.url,
-        "janus_admin_url": janus.admin_url,
-        "janus_admin_secret": janus.admin_secret,
-        "janus_admin_key": janus.admin_key,
-        "janus_token_secret": janus.token_secret,
-        "janus_events_user": janus.events.user,
-        "janus_events_password": janus.events.password,
-    }
+    settings = meet_settings(janus)
     return Stage("janus", settings, enter, present, deliver, publish, [close])
 
 
@@ -161,14 +150,6 @@ async def connection_of(api: Api, room: dict[str, Any], user: str | None) -> dic
     response = await api.request("GET", f"/api/v1/rooms/{room['id']}", user=user)
     assert response.status_code == 200, response.text
     return dict(response.json()["connection"])
-
-
-async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_member_joins_with_the_connection_the_api_gives(

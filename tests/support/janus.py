@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -112,6 +112,30 @@ async def arrival(
         if time.monotonic() > deadline:
             raise AssertionError(f"no matching Janus event within {within} s")
         await asyncio.sleep(0.02)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+    """Bounded polling of an async condition (never a fixed sleep)."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.05)
+
+
+def meet_settings(janus: Janus, **extra: str) -> dict[str, str]:
+    """The ``MEET_*`` settings (lower-case names, without the prefix) that point meet at ``janus``."""
+    return {
+        "sfu": "janus",
+        "janus_url": janus.url,
+        "janus_admin_url": janus.admin_url,
+        "janus_admin_secret": janus.admin_secret,
+        "janus_admin_key": janus.admin_key,
+        "janus_token_secret": janus.token_secret,
+        "janus_events_user": janus.events.user,
+        "janus_events_password": janus.events.password,
+        **extra,
+    }
 
 
 def plugin_event(event: dict[str, Any]) -> dict[str, Any]:

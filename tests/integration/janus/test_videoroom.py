@@ -7,7 +7,6 @@ with meet's identity and the room's join token.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -30,7 +29,7 @@ from meet.domain.conference.model import ConnectionConfig, Participant, Particip
 from meet.domain.conference.sfu import ParticipantUpdate
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
-from tests.support.janus import Janus, plugin_event
+from tests.support.janus import Janus, plugin_event, until
 from tests.support.janus_client import JanusError, JanusParticipant
 
 UNAUTHORIZED = 403  # Janus core: wrong or missing token
@@ -89,14 +88,6 @@ async def connect(janus: Janus, http: httpx.AsyncClient) -> AsyncIterator[Connec
     yield open_
     for client in opened:
         await client.close()
-
-
-async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def identities(sfu: JanusSfu, room: str) -> set[str]:

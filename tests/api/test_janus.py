@@ -125,6 +125,8 @@ async def test_what_janus_cannot_do_is_refused_naming_the_capability(
     # Changing the room's settings does not fail for want of live metadata.
     updated = await api.request("PATCH", f"/api/v1/rooms/{room['id']}", user="owner", json={"name": "Board 2"})
     assert updated.status_code == 200, updated.text
+    ready = await api.request("GET", "/readyz")
+    assert (ready.status_code, ready.json()["checks"]["janus"]) == (200, "ok")
     config = (await api.request("GET", "/api/v1/config")).json()["sfu"]
     assert config["provider"] == "janus"
     assert config["url"] == janus.url

@@ -40,6 +40,11 @@ class MalformedWebhook(BadRequest):
     code = "malformed_webhook"
 
 
+class WebhookNotExpected(NotFound):
+    default_message = "No such webhook: this service uses another media server."
+    code = "webhook_not_expected"
+
+
 class RoomNotLive(Conflict):
     default_message = "Nobody is in the live room; a recording starts once someone has joined."
     code = "room_not_live"

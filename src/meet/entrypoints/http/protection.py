@@ -30,8 +30,11 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CROSS_SITE_ERROR = "cross_site_request"
-# Callers of these authenticate with something a browser cannot forge (a signature or a bearer token).
-OTHERWISE_AUTHENTICATED = frozenset({"/api/v1/webhooks/livekit", "/api/v1/recordings/storage-hook"})
+# Callers of these authenticate with something a browser cannot forge (a signature, a bearer token, the
+# Janus event handler's basic auth).
+OTHERWISE_AUTHENTICATED = frozenset(
+    {"/api/v1/webhooks/livekit", "/api/v1/webhooks/janus", "/api/v1/recordings/storage-hook"}
+)
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")

@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
 from tests.support.services import ServiceNotFound, _binary, _stop, free_port, wait_for_port
 
 MASTERS = 3
+CREATE_OPTIONS = ("--cluster-replicas", "1", "--cluster-yes")
 READY_TIMEOUT = 60.0
 
 
@@ -82,16 +84,12 @@ class RedisClusterServer:
 
 
 def _cluster_info(port: int) -> dict[str, str]:
-    import redis  # noqa: PLC0415
-
     with contextlib.closing(redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)) as node:
         info = node.cluster("INFO")
     return {str(key): str(value) for key, value in dict(info).items()}
 
 
 def _replicas_in_sync(ports: list[int]) -> bool:
-    import redis  # noqa: PLC0415
-
     synced = 0
     for port in ports:
         with contextlib.closing(redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)) as node:
@@ -111,9 +109,7 @@ def wait_until_healthy(ports: list[int], *, timeout: float = READY_TIMEOUT) -> N
             if all(state == "ok" for state in states) and _replicas_in_sync(ports):
                 return
             last = f"cluster states {states}"
-        except OSError as error:
-            last = repr(error)
-        except Exception as error:  # noqa: BLE001 - redis errors while the nodes settle
+        except (OSError, redis.RedisError) as error:  # while the nodes settle
             last = repr(error)
         time.sleep(0.2)
     raise ServiceNotFound(f"the Redis Cluster did not become healthy within {timeout:.0f} s ({last})")
@@ -147,14 +143,15 @@ def start_local_redis_cluster(*, node_timeout_ms: int = 5000) -> Iterator[RedisC
         for port in ports:
             cluster.start_node(port)
         created = subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports), "--cluster-replicas", "1", "--cluster-yes"],
+            [cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports), *CREATE_OPTIONS],
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
         if created.returncode != 0:
-            raise ServiceNotFound(f"redis-cli --cluster create failed: {created.stdout[-2000:]} {created.stderr[-2000:]}")
+            output = f"{created.stdout[-2000:]} {created.stderr[-2000:]}"
+            raise ServiceNotFound(f"redis-cli --cluster create failed: {output}")
         wait_until_healthy(ports)
         yield cluster
     finally:

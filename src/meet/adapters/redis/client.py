@@ -4,16 +4,34 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 from meet.domain.shared.errors import ServiceUnavailable
 
 T = TypeVar("T")
 
-# What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError).
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+# One Redis server or a Redis Cluster: the adapters use only what both offer (single-slot commands and
+# scripts whose keys share one hash tag), so either client serves them.
+RedisClient = Redis | RedisCluster
+
+# What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError),
+# and on a cluster during a failover: CLUSTERDOWN and MASTERDOWN (ClusterError), TRYAGAIN, and the
+# client's own "no reachable node" / "slots not all covered" while it rebuilds its slot map
+# (RedisClusterException). MOVED and ASK never surface: the cluster client follows them.
+UNREACHABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    ClusterError,
+    TryAgainError,
+    RedisClusterException,
+)
 
 
 def create_redis(url: str) -> Redis:
@@ -24,6 +42,23 @@ def create_redis(url: str) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
         max_connections=200,
+    )
+
+
+def create_redis_cluster(url: str) -> RedisCluster:
+    """A cluster client seeded by any one node (``rediss://`` for TLS); it discovers the others.
+
+    It follows MOVED and ASK, and on a lost node or CLUSTERDOWN rebuilds its slot map from the
+    nodes still up and retries a few times, then gives up (a 503 upstream), so a request waits a
+    bounded time during a failover and the client finds the promoted replica by itself afterwards.
+    """
+    return RedisCluster.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+        max_connections=200,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
     )
 
 
@@ -48,7 +83,7 @@ class RedisUnavailable(ServiceUnavailable):
 class RedisHealth:
     name = "redis"
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         self._client = client
 
     async def ping(self) -> None:

@@ -88,3 +88,15 @@ class RedisHealth:
 
     async def ping(self) -> None:
         await self._client.ping()
+
+
+class RedisClusterHealth:
+    """Ready when every master answers: a dead master's slots answer nothing until its replica takes over."""
+
+    name = "redis"
+
+    def __init__(self, client: RedisCluster) -> None:
+        self._client = client
+
+    async def ping(self) -> None:
+        await self._client.ping(target_nodes=RedisCluster.PRIMARIES)

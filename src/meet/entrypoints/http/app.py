@@ -16,6 +16,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
+from meet.adapters.redis.client import create_redis_cluster
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
@@ -53,6 +54,9 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
 
 
 def session_store(settings: Settings) -> Store:
+    if settings.redis_url and settings.redis_cluster:
+        # Litestar's RedisStore uses single-key commands and a one-key script: a cluster client serves it.
+        return RedisStore(create_redis_cluster(settings.redis_url), namespace="meet-sessions")  # type: ignore[arg-type]
     if settings.redis_url:
         return RedisStore.with_client(url=settings.redis_url, namespace="meet-sessions")
     return MemoryStore()

@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter, MemorySeenEvents
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
 from meet.adapters.redis.lobby import RedisLobbyStore
+from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
@@ -55,14 +56,14 @@ class LobbyProvider(Provider):
         if redis is None:
             yield MemoryLobbyEvents()
             return
-        events = RedisLobbyEvents(redis)
+        events = RedisShardedLobbyEvents(redis) if isinstance(redis, RedisCluster) else RedisLobbyEvents(redis)
         yield events
         await events.aclose()
 
     @provide(scope=Scope.APP)
     def store(self, redis: Redis | None, events: LobbyEvents) -> LobbyStore:
         if redis is not None:
-            return RedisLobbyStore(redis)
+            return RedisLobbyStore(redis, sharded=isinstance(redis, RedisCluster))
         assert isinstance(events, MemoryLobbyEvents)
         return MemoryLobbyStore(events)
 

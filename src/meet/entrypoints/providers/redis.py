@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 
-from meet.adapters.redis.client import create_redis
+from meet.adapters.redis.client import create_redis, create_redis_cluster
 from meet.domain.shared.clock import Clock, SystemClock
 from meet.entrypoints.settings import Settings
 
@@ -18,8 +18,10 @@ class RedisProvider(Provider):
         if not settings.redis_url:
             yield None
             return
-        client = create_redis(settings.redis_url)
-        yield client
+        client = (
+            create_redis_cluster(settings.redis_url) if settings.redis_cluster else create_redis(settings.redis_url)
+        )
+        yield client  # type: ignore[misc]
         await client.aclose()
 
 

@@ -20,7 +20,12 @@ from sqlalchemy.engine import make_url
 
 from tests.support.services import Postgres, _binary, _stop, free_port, wait_for_port
 
-POOL_SIZE = 20
+# The tests' PgBouncer makes transaction pooling's promise strict: after every transaction the server
+# connection runs DISCARD ALL (server_reset_query_always), so nothing a transaction leaves on the server
+# (a prepared statement, a SET, a temporary table) reaches the next one, whoever's it is; the app
+# relying on any of it fails the tests at once instead of now and then under load. Two server
+# connections per database: transactions of different clients share them.
+TEST_POOL_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class PgBouncer:
         return make_url(direct_url).set(host=self.host, port=self.port).render_as_string(hide_password=False)
 
 
-def _ini(workdir: Path, port: int, postgres: Postgres) -> str:
+def _ini(workdir: Path, port: int, postgres: Postgres, pool_size: int, *, strict: bool) -> str:
     return f"""\
 [databases]
 * = host={postgres.host} port={postgres.port}
@@ -54,15 +59,18 @@ pidfile = {workdir / "pgbouncer.pid"}
 auth_type = {"plain" if postgres.password else "trust"}
 auth_file = {workdir / "users.txt"}
 pool_mode = transaction
-default_pool_size = {POOL_SIZE}
+default_pool_size = {pool_size}
 max_client_conn = 1000
-server_reset_query =
+query_wait_timeout = 10
+server_reset_query = {"DISCARD ALL" if strict else ""}
+server_reset_query_always = {1 if strict else 0}
 ignore_startup_parameters = extra_float_digits,options
 """
 
 
 @contextlib.contextmanager
-def start_pgbouncer(postgres: Postgres) -> Iterator[PgBouncer]:
+def start_pgbouncer(postgres: Postgres, *, pool_size: int = TEST_POOL_SIZE, strict: bool = True) -> Iterator[PgBouncer]:
+    """``strict``: the reset after every transaction (tests); off for the benchmark, as in production."""
     if url := os.environ.get("MEET_TEST_PGBOUNCER_URL"):
         parsed = make_url(url)
         yield PgBouncer(host=parsed.host or "127.0.0.1", port=parsed.port or 6432, postgres=postgres)
@@ -70,7 +78,7 @@ def start_pgbouncer(postgres: Postgres) -> Iterator[PgBouncer]:
     binary = _binary("pgbouncer", "/usr/sbin/pgbouncer", install="apt-get install pgbouncer")
     workdir = Path(tempfile.mkdtemp(prefix="meet-pgbouncer-"))
     port = free_port()
-    (workdir / "pgbouncer.ini").write_text(_ini(workdir, port, postgres), encoding="utf-8")
+    (workdir / "pgbouncer.ini").write_text(_ini(workdir, port, postgres, pool_size, strict=strict), encoding="utf-8")
     (workdir / "users.txt").write_text(f'"{postgres.user}" "{postgres.password}"\n', encoding="utf-8")
     # PgBouncer refuses to run as root: run it as the postgres system user, like the local PostgreSQL.
     as_owner: list[str] = []

@@ -58,7 +58,9 @@ class DatabaseProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
-        engine = create_engine(settings.database, pool_size=settings.database_pool_size)
+        engine = create_engine(
+            settings.database, pool_size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer
+        )
         yield engine
         await engine.dispose()
 
@@ -71,8 +73,8 @@ class DatabaseProvider(Provider):
         return DatabaseHealth(engine)
 
     @provide(scope=Scope.APP)
-    def read_sessions(self, engine: AsyncEngine) -> ReadSessions:
-        return ReadSessions(create_read_session_factory(engine))
+    def read_sessions(self, engine: AsyncEngine, settings: Settings) -> ReadSessions:
+        return ReadSessions(create_read_session_factory(engine, pgbouncer=settings.database_pgbouncer))
 
     @provide(scope=Scope.REQUEST)
     async def session(
@@ -88,7 +90,9 @@ class DatabaseProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
-        async with read_pool_for(settings.database, size=settings.database_pool_size) as pool:
+        async with read_pool_for(
+            settings.database, size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer
+        ) as pool:
             yield PostgresReads(pool)
 
     # The room and role lookups every request starts with: on a read-only path they skip SQLAlchemy

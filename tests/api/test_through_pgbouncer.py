@@ -29,7 +29,14 @@ from tests.support.redis_settings import fresh_stores
 from tests.support.services import Postgres
 
 # Every test of these modules, and the fixtures they define, except those replaced below.
-REPLAYED: tuple[ModuleType, ...] = (test_rooms, test_tokens, test_sessions, test_lobby, test_moderation, test_recordings)
+REPLAYED: tuple[ModuleType, ...] = (
+    test_rooms,
+    test_tokens,
+    test_sessions,
+    test_lobby,
+    test_moderation,
+    test_recordings,
+)
 REPLACED = {"api", "api_with", "lobby_api"}
 
 

@@ -29,7 +29,7 @@ def two_processes(
     if request.param == "redis-cluster":
         url = str(request.getfixturevalue("redis_cluster_url"))
         SyncRedisCluster.from_url(url).flushdb()
-        stores = {"redis_url": url, "redis_cluster": "true"}
+        stores: dict[str, Any] = {"redis_url": url, "redis_cluster": "true"}
     else:
         url = str(request.getfixturevalue("redis_url"))
         SyncRedis.from_url(url).flushdb()

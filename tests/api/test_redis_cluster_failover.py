@@ -26,7 +26,7 @@ REQUEST_TIMEOUT = 15.0
 
 @pytest.fixture
 def served_on_cluster(tmp_path: Path, disposable_redis_cluster: RedisClusterServer) -> Iterator[Served]:
-    settings = {
+    settings: dict[str, Any] = {
         "redis_url": disposable_redis_cluster.url,
         "redis_cluster": "true",
         "data_dir": str(tmp_path / "var"),
@@ -43,7 +43,7 @@ def served_on_cluster(tmp_path: Path, disposable_redis_cluster: RedisClusterServ
 def master_holding_the_lobby(cluster: RedisClusterServer) -> int:
     """Asked of each master directly: which one holds the (only) room's lobby keys."""
     with contextlib.closing(cluster.client()) as client:
-        primaries = [int(node.port) for node in client.get_primaries()]
+        primaries = [int(node.port) for node in client.get_primaries()]  # type: ignore[no-untyped-call]
     for port in primaries:
         with contextlib.closing(redis.Redis(host="127.0.0.1", port=port)) as master:
             if master.keys("meet:lobby:*:entries"):  # test-side inspection only

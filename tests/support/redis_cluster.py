@@ -74,7 +74,7 @@ class RedisClusterServer:
     def master_of(self, key: str) -> int:
         """The port of the master that holds ``key``'s slot, as the cluster itself says."""
         with contextlib.closing(self.client()) as client:
-            node = client.get_node_from_key(key)
+            node = client.get_node_from_key(key)  # type: ignore[no-untyped-call]
             return int(node.port)
 
     def stop(self) -> None:

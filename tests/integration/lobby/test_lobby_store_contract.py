@@ -263,7 +263,7 @@ async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend)
         if isinstance(backend.redis, RedisCluster)
         else backend.redis.keys("meet:lobby:*")
     )
-    keys = [key.decode() for key in found]
+    keys = [key.decode() if isinstance(key, bytes) else key for key in found]
     assert keys
     assert all(f"{{{room}}}" in key for key in keys)
     ttls = [await backend.redis.pttl(key) for key in keys]

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from redis.asyncio import Redis, RedisCluster
 from redis.backoff import ExponentialWithJitterBackoff
@@ -12,8 +11,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from meet.domain.shared.errors import ServiceUnavailable
-
-T = TypeVar("T")
 
 # One Redis server or a Redis Cluster: the adapters use only what both offer (single-slot commands and
 # scripts whose keys share one hash tag), so either client serves them.
@@ -68,11 +65,6 @@ async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]
         yield
     except UNREACHABLE as cause:
         raise error from cause
-
-
-async def call(error: type[ServiceUnavailable], operation: Callable[[], Awaitable[T]]) -> T:
-    async with unavailable_as(error):
-        return await operation()
 
 
 class RedisUnavailable(ServiceUnavailable):

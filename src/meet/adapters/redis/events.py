@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from meet.adapters.memory.lobby import MemorySubscription
+from meet.adapters.queues import QueueSubscription
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
 from meet.domain.lobby.errors import LobbyUnavailable
@@ -46,15 +46,15 @@ class Listeners:
     """This process's streams by channel: events read from Redis are delivered to them here."""
 
     def __init__(self) -> None:
-        self._by_channel: dict[str, set[MemorySubscription]] = defaultdict(set)
+        self._by_channel: dict[str, set[QueueSubscription]] = defaultdict(set)
 
-    def add(self, channel: str, subscription: MemorySubscription) -> bool:
+    def add(self, channel: str, subscription: QueueSubscription) -> bool:
         """Add a listener; True when it is the channel's first (time to subscribe)."""
         first = not self._by_channel[channel]
         self._by_channel[channel].add(subscription)
         return first
 
-    def remove(self, channel: str, subscription: MemorySubscription) -> bool:
+    def remove(self, channel: str, subscription: QueueSubscription) -> bool:
         """Remove a listener; True when it was the channel's last (time to unsubscribe)."""
         self._by_channel[channel].discard(subscription)
         if self._by_channel[channel]:
@@ -88,9 +88,9 @@ class ChannelFanOut:
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def subscribe(self, room: str) -> AsyncIterator[MemorySubscription]:
+    async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
         channel = events_channel(room)
-        subscription = MemorySubscription()
+        subscription = QueueSubscription()
         first = self._listeners.add(channel, subscription)
         try:
             if first:

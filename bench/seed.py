@@ -20,7 +20,7 @@ from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.redis.client import create_redis_cluster
+from meet.adapters.redis.client import open_redis_cluster
 from meet.adapters.redis.lobby import RedisLobbyStore
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
@@ -65,8 +65,8 @@ async def seed_database(database_url: str) -> Seeded:
     return seeded
 
 
-def _client(redis_url: str, *, cluster: bool) -> Redis | RedisCluster:
-    return create_redis_cluster(redis_url) if cluster else Redis.from_url(redis_url, max_connections=32)
+async def _client(redis_url: str, *, cluster: bool) -> Redis | RedisCluster:
+    return await open_redis_cluster(redis_url) if cluster else Redis.from_url(redis_url, max_connections=32)
 
 
 async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
@@ -74,7 +74,7 @@ async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = Fal
 
     On a second store (``cluster``), the same session ids as on the first, so one cookie serves both.
     """
-    client = _client(redis_url, cluster=cluster)
+    client = await _client(redis_url, cluster=cluster)
     store = RedisStore(cast("Redis", client), namespace=SESSION_NAMESPACE)
     for user in seeded.users.values():
         session_id = seeded.sessions.setdefault(user.sub, secrets.token_hex(16))
@@ -85,7 +85,7 @@ async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = Fal
 
 async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
     """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
-    client = _client(redis_url, cluster=cluster)
+    client = await _client(redis_url, cluster=cluster)
     store = RedisLobbyStore(client, sharded=cluster)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run

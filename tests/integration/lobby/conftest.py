@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter, MemorySeenEvents
-from meet.adapters.redis.client import create_redis, create_redis_cluster
+from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
 from meet.adapters.redis.lobby import RedisLobbyStore
@@ -37,7 +37,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         yield Backend("memory", MemoryLobbyStore(events), events, MemoryRateLimiter(), MemorySeenEvents())
         return
     if request.param == "redis-cluster":
-        cluster = create_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
+        cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
         await cluster.flushdb()  # on every master
         sharded = RedisShardedLobbyEvents(cluster)
         try:

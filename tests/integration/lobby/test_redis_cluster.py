@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import redis
 from redis.asyncio import RedisCluster
 
-from meet.adapters.redis.client import create_redis_cluster
+from meet.adapters.redis.client import open_redis_cluster
 from meet.adapters.redis.lobby import RedisLobbyStore, events_channel, room_keys
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.lobby.errors import LobbyUnavailable
@@ -28,7 +28,7 @@ FAILOVER_TIMEOUT = 60.0
 
 @contextlib.asynccontextmanager
 async def cluster_store(url: str) -> AsyncIterator[tuple[RedisCluster, RedisLobbyStore, RedisShardedLobbyEvents]]:
-    client = create_redis_cluster(url)
+    client = await open_redis_cluster(url)
     events = RedisShardedLobbyEvents(client, reconnect_delay=0.2)
     try:
         yield client, RedisLobbyStore(client, sharded=True), events
@@ -172,3 +172,19 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
             assert heard.entry is not None
             assert heard.entry.status is LobbyStatus.DENIED
     print(f"failover window: {recovered_at - killed_at:.1f} s, polls {dict(outcomes)}")
+
+
+async def test_a_burst_on_a_freshly_opened_client_is_all_served(redis_cluster: RedisClusterServer) -> None:
+    # A process starts under load: 64 knocks at once, then more, on a client just opened. (redis-py's
+    # lazy first initialization fails some of them when they race it; open_redis_cluster avoids that.)
+    clock, room = FakeClock(), str(uuid.uuid4())
+    async with cluster_store(redis_cluster.url) as (_, store, _events):
+        limit = asyncio.Semaphore(64)
+
+        async def one() -> None:
+            async with limit:
+                await knock(store, room, clock)
+
+        await asyncio.gather(*(one() for _ in range(500)))
+        page = await store.waiting(room, limit=1, after=None, now=clock.now())
+    assert page.count == 500

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -65,6 +66,20 @@ async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]
         yield
     except UNREACHABLE as cause:
         raise error from cause
+
+
+async def open_redis_cluster(url: str) -> RedisCluster:
+    """``create_redis_cluster``, having learnt the slot map already when the cluster answers.
+
+    redis-py's async cluster client initializes lazily, on its first command; when many commands race
+    that first initialization, some fail inside the client (a connection is reset while another command
+    is connecting on it). Learning the map before serving avoids the race. A cluster that does not answer
+    yet does not stop the start: the client then initializes on its first command, as usual.
+    """
+    client = create_redis_cluster(url)
+    with contextlib.suppress(*UNREACHABLE):
+        await client.initialize()
+    return client
 
 
 class RedisUnavailable(ServiceUnavailable):

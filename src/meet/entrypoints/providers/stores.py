@@ -20,7 +20,7 @@ from meet.adapters.redis.client import (
     RedisClusterHealth,
     RedisHealth,
     create_redis,
-    create_redis_cluster,
+    open_redis_cluster,
 )
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
@@ -87,7 +87,7 @@ class RedisClusterProvider(_RedisStores):
 
     @provide(scope=Scope.APP)
     async def client(self, settings: Settings) -> AsyncIterator[AnyOf[RedisCluster, RedisClient]]:
-        client = create_redis_cluster(settings.redis_url)
+        client = await open_redis_cluster(settings.redis_url)
         yield client
         await client.aclose()
 

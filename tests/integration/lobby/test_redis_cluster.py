@@ -188,3 +188,45 @@ async def test_a_burst_on_a_freshly_opened_client_is_all_served(redis_cluster: R
         await asyncio.gather(*(one() for _ in range(500)))
         page = await store.waiting(room, limit=1, after=None, now=clock.now())
     assert page.count == 500
+
+
+def move_slot(cluster: RedisClusterServer, key: str) -> tuple[int, int]:
+    """Migrate ``key``'s slot, keys and all, to another master, the way ``redis-cli --cluster reshard`` does."""
+    with contextlib.closing(cluster.client()) as client:
+        slot = int(client.keyslot(key))
+    source = cluster.master_of(key)
+    target = next(port for port in masters(cluster) if port != source)
+    with contextlib.closing(node(source)) as src, contextlib.closing(node(target)) as dst:
+        src_id, dst_id = src.execute_command("CLUSTER MYID"), dst.execute_command("CLUSTER MYID")
+        dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
+        src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
+        while keys := src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+            src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+        for port in masters(cluster):
+            with contextlib.closing(node(port)) as master:
+                master.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
+    return source, target
+
+
+async def test_a_rooms_slot_moves_to_another_master_and_nothing_notices(
+    disposable_redis_cluster: RedisClusterServer,
+) -> None:
+    cluster, clock, room = disposable_redis_cluster, FakeClock(), str(uuid.uuid4())
+    async with cluster_store(cluster.url) as (_, store, events):
+        people = [await knock(store, room, clock) for _ in range(5)]
+        async with events.subscribe(room) as feed:
+            source, target = move_slot(cluster, room_keys(room)[0])
+            assert cluster.master_of(room_keys(room)[0]) == target
+            # The client's slot map still names the old master: MOVED, followed, never an error.
+            page = await store.waiting(room, limit=10, after=None, now=clock.now())
+            assert [e.participant_id for e in page.entries] == [e.participant_id for e in people]
+            # The old master unsubscribed us from the room's channel; the push follows the slot.
+            heard = None
+            for entry in people:
+                await store.decide(
+                    room, entry.participant_id, allow=True, decided_by="admin", now=clock.now(), timeouts=TIMEOUTS
+                )
+                heard = await next_decision(feed, entry.participant_id, within=1.0)
+                if heard is not None:
+                    break
+            assert heard is not None, f"no event after the slot moved from {source} to {target}"

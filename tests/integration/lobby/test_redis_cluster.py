@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 
 import redis
 from redis.asyncio import RedisCluster
@@ -190,21 +191,25 @@ async def test_a_burst_on_a_freshly_opened_client_is_all_served(redis_cluster: R
     assert page.count == 500
 
 
+def run(client: redis.Redis, *args: Any) -> Any:
+    return client.execute_command(*args)  # type: ignore[no-untyped-call]
+
+
 def move_slot(cluster: RedisClusterServer, key: str) -> tuple[int, int]:
     """Migrate ``key``'s slot, keys and all, to another master, the way ``redis-cli --cluster reshard`` does."""
     with contextlib.closing(cluster.client()) as client:
-        slot = int(client.keyslot(key))
+        slot = int(client.keyslot(key))  # type: ignore[no-untyped-call]
     source = cluster.master_of(key)
     target = next(port for port in masters(cluster) if port != source)
     with contextlib.closing(node(source)) as src, contextlib.closing(node(target)) as dst:
-        src_id, dst_id = src.execute_command("CLUSTER MYID"), dst.execute_command("CLUSTER MYID")
-        dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
-        src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
-        while keys := src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
-            src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+        src_id, dst_id = run(src, "CLUSTER MYID"), run(dst, "CLUSTER MYID")
+        run(dst, "CLUSTER SETSLOT", slot, "IMPORTING", src_id)
+        run(src, "CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
+        while keys := run(src, "CLUSTER GETKEYSINSLOT", slot, 100):
+            run(src, "MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
         for port in masters(cluster):
             with contextlib.closing(node(port)) as master:
-                master.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
+                run(master, "CLUSTER SETSLOT", slot, "NODE", dst_id)
     return source, target
 
 

@@ -13,10 +13,15 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
-from meet.adapters.redis.client import UNREACHABLE
+from meet.adapters.redis.client import UNREACHABLE, RedisUnavailable
 from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.sessions")
+
+# redis-py, reconnecting while a node goes away (a Redis Cluster failover), may also fail with
+# ``RuntimeError: unable to perform operation on <TCPTransport closed=True>``: the store is unreachable.
+STORE_UNREACHABLE = (*UNREACHABLE, RuntimeError)
+
 
 SESSION_USER_KEY = "user"
 _ROTATE = "meet.rotate_session"
@@ -52,7 +57,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return fresh
 
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
-        session = await super().load_from_connection(connection)
+        try:
+            session = await super().load_from_connection(connection)
+        except STORE_UNREACHABLE as error:
+            raise RedisUnavailable from error  # the only store that can fail
         if session:
             connection.scope.setdefault("state", {})[_LOADED] = True
         return session
@@ -74,7 +82,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             if state.get(_ROTATE) and old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             await super().store_in_message(scope_session, message, connection)
-        except UNREACHABLE as error:
+        except STORE_UNREACHABLE as error:
             # The response is already on its way (usually a 503 saying the store is down): only the
             # session's renewal is lost, so log it rather than break the response.
             logger.warning("could not save the session: %r", error)
@@ -82,7 +90,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def _forget(self, session_id: str, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         try:
             await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
-        except UNREACHABLE as error:
+        except STORE_UNREACHABLE as error:
             logger.warning("could not delete the session: %r", error)
 
     def _clear_cookie(self, message: Message) -> None:

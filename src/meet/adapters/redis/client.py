@@ -60,12 +60,26 @@ def create_redis_cluster(url: str) -> RedisCluster:
     )
 
 
+def closed_under_it(error: BaseException) -> bool:
+    """redis-py writing to a connection torn down under it while a node goes away (a cluster failover):
+    ``RuntimeError: ... TCPTransport closed=True ... the handler is closed`` or ``AttributeError:
+    'NoneType' object has no attribute 'writelines'``. The store is unreachable; the command was fine."""
+    text = str(error)
+    if isinstance(error, RuntimeError):
+        return "handler is closed" in text or "TCPTransport closed" in text
+    return isinstance(error, AttributeError) and "writelines" in text
+
+
 @asynccontextmanager
 async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]:
     try:
         yield
     except UNREACHABLE as cause:
         raise error from cause
+    except (RuntimeError, AttributeError) as cause:
+        if closed_under_it(cause):
+            raise error from cause
+        raise
 
 
 async def open_redis_cluster(url: str) -> RedisCluster:

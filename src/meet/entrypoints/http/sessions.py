@@ -13,14 +13,14 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
-from meet.adapters.redis.client import UNREACHABLE, RedisUnavailable
+from meet.adapters.redis.client import UNREACHABLE, RedisUnavailable, closed_under_it
 from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.sessions")
 
 # redis-py, reconnecting while a node goes away (a Redis Cluster failover), may also fail with
-# ``RuntimeError: unable to perform operation on <TCPTransport closed=True>``: the store is unreachable.
-STORE_UNREACHABLE = (*UNREACHABLE, RuntimeError)
+# ``RuntimeError`` or ``AttributeError`` on a closed transport (see ``closed_under_it``).
+STORE_UNREACHABLE = (*UNREACHABLE, RuntimeError, AttributeError)
 
 
 SESSION_USER_KEY = "user"
@@ -59,8 +59,12 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
         try:
             session = await super().load_from_connection(connection)
-        except STORE_UNREACHABLE as error:
+        except UNREACHABLE as error:
             raise RedisUnavailable from error  # the only store that can fail
+        except (RuntimeError, AttributeError) as error:
+            if closed_under_it(error):
+                raise RedisUnavailable from error
+            raise
         if session:
             connection.scope.setdefault("state", {})[_LOADED] = True
         return session

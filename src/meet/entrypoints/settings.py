@@ -82,6 +82,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
 
+    log_format: Literal["", "json", "text"] = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_token: str = ""
+
     @property
     def database(self) -> str:
         if self.database_url:
@@ -94,6 +98,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.dev_login is None:
             return self.profile is Profile.DEVELOPMENT
         return self.dev_login and self.profile is Profile.DEVELOPMENT
+
+    @property
+    def log_json(self) -> bool:
+        """One JSON object per log line: the default in production, plain text in development."""
+        if self.log_format:
+            return self.log_format == "json"
+        return self.profile is Profile.PRODUCTION
 
     @property
     def oidc_enabled(self) -> bool:
@@ -143,7 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         name = key[len(PREFIX) :].lower()
         if name not in known:
             raise SettingsError(f"Unknown setting {key}.")
-        values[name] = value
+        values[name] = value.upper() if name == "log_level" else value
     try:
         settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as error:

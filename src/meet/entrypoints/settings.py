@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_url: str = "/"
 
     livekit_url: str = "ws://localhost:7880"
+    livekit_public_url: str = ""
     livekit_api_key: str = "devkey"
     livekit_api_secret: str = "secret"  # noqa: S105 - LiveKit's documented dev secret
     livekit_verify_tls: bool = True
@@ -98,6 +99,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.dev_login is None:
             return self.profile is Profile.DEVELOPMENT
         return self.dev_login and self.profile is Profile.DEVELOPMENT
+
+    @property
+    def livekit_browser_url(self) -> str:
+        """The LiveKit URL browsers are told (the API may reach LiveKit under another, internal, name)."""
+        return self.livekit_public_url or self.livekit_url
 
     @property
     def log_json(self) -> bool:

@@ -22,7 +22,7 @@ class ConferenceProvider(Provider):
     @provide(scope=Scope.APP)
     def token_issuer(self, settings: Settings) -> TokenIssuer:
         return LiveKitTokenIssuer(
-            url=settings.livekit_url,
+            url=settings.livekit_browser_url,
             api_key=settings.livekit_api_key,
             api_secret=settings.livekit_api_secret,
             ttl=timedelta(seconds=settings.token_ttl_seconds),

@@ -16,10 +16,12 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.lobby import LobbyController
+from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
@@ -72,7 +74,8 @@ def freeze_startup_objects() -> None:
 def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
     """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
     settings = settings.check()
-    container = container or make_container(settings, *providers)
+    metrics = PrometheusMetrics()
+    container = container or make_container(settings, *providers, metrics=metrics)
 
     @asynccontextmanager
     async def close_container(_: Litestar) -> AsyncIterator[None]:
@@ -91,7 +94,7 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
     app = Litestar(
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController]),
+            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
         ],
         stores={"sessions": session_store(settings)},
         middleware=[sessions.middleware],
@@ -108,4 +111,6 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         debug=False,
     )
     setup_dishka(container, app)
+    app.state.metrics = metrics
+    app.asgi_handler = RequestObservation(app.asgi_handler, metrics)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container
 from dishka.integrations.litestar import LitestarProvider
 
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.providers.auth import AuthProvider
 from meet.entrypoints.providers.conference import ConferenceProvider
 from meet.entrypoints.providers.database import DatabaseProvider
@@ -20,6 +21,7 @@ from meet.entrypoints.settings import Settings
 
 class SettingsProvider(Provider):
     settings = from_context(provides=Settings, scope=Scope.APP)
+    metrics = from_context(provides=PrometheusMetrics, scope=Scope.APP)
 
 
 def get_providers() -> list[Provider]:
@@ -40,6 +42,9 @@ def get_providers() -> list[Provider]:
     ]
 
 
-def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+def make_container(
+    settings: Settings, *overrides: Provider, metrics: PrometheusMetrics | None = None
+) -> AsyncContainer:
     """Build the container; providers in ``overrides`` replace the defaults (tests use this)."""
-    return make_async_container(*get_providers(), *overrides, context={Settings: settings})
+    context = {Settings: settings, PrometheusMetrics: metrics or PrometheusMetrics()}
+    return make_async_container(*get_providers(), *overrides, context=context)

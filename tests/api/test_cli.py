@@ -9,6 +9,8 @@ from pathlib import Path
 
 from livekit.api import TokenVerifier
 
+from tests.api.conftest import running_api
+from tests.api.conftest import test_settings as settings_for
 from tests.support.livekit_server import LiveKitServer
 from tests.support.served import MEET, clean_env
 from tests.support.services import S3, OidcProvider, Redis, SmtpServer
@@ -53,15 +55,16 @@ async def test_check_reaches_every_configured_service_and_names_the_one_that_is_
     }
     not_migrated = meet(tmp_path, "check", **settings)
     assert not_migrated.returncode == 1
-    assert "meet db upgrade" in lines(not_migrated)["database"]
-    assert lines(not_migrated)["meet check"] == "database failed"
+    assert lines(not_migrated)["database"] == "ok"
+    assert "meet db upgrade" in lines(not_migrated)["migrations"]
+    assert lines(not_migrated)["meet check"] == "migrations failed"
 
     assert meet(tmp_path, "db", "upgrade", **settings).returncode == 0
     passing = meet(tmp_path, "check", **settings)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     report = lines(passing)
     assert report["settings"] == "ok (development profile)"
-    for service in ("database", "redis", "storage", "livekit", "smtp", "oidc"):
+    for service in ("database", "migrations", "redis", "storage", "livekit", "smtp", "oidc"):
         assert report[service] == "ok", passing.stdout
 
     disposable_redis.stop()
@@ -98,14 +101,18 @@ def test_token_prints_what_the_grant_policy_issues_and_livekit_accepts_it(tmp_pa
     report = lines(result)
     assert report["room"] == "town-hall (temporary)"
     claims = TokenVerifier(API_KEY, API_SECRET).verify(report["token"])
+    video = claims.video
+    assert video is not None
     assert claims.identity == "alice-sub"
     assert claims.name == "Alice"
-    assert claims.video.room == "town-hall"
-    assert claims.video.room_join
-    assert not claims.video.room_admin
-    assert not claims.video.room_create
-    assert not claims.video.room_record
+    assert video.room == "town-hall"
+    assert video.room_join
+    assert not video.room_admin
+    assert not video.room_create
+    assert not video.room_record
+    assert claims.attributes is not None
     assert claims.attributes["room_role"] == "member"
+    assert claims.attributes["is_authenticated"] == "true"
     # The decoded grants printed are the token's own.
     printed = json.loads(result.stdout[result.stdout.index("{") :])
     assert printed["video"]["roomAdmin"] is False
@@ -118,6 +125,23 @@ def test_token_for_an_owner_grants_room_admin(tmp_path: Path) -> None:
         livekit_api_key=API_KEY, livekit_api_secret=API_SECRET,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    claims = TokenVerifier(API_KEY, API_SECRET).verify(lines(result)["token"])
-    assert claims.video.room_admin
-    assert set(claims.video.can_publish_sources) == {"camera", "microphone", "screen_share", "screen_share_audio"}
+    video = TokenVerifier(API_KEY, API_SECRET).verify(lines(result)["token"]).video
+    assert video is not None
+    assert video.room_admin
+    assert set(video.can_publish_sources or ()) == {"camera", "microphone", "screen_share", "screen_share_audio"}
+
+
+async def test_token_for_a_registered_room_follows_its_configuration(tmp_path: Path) -> None:
+    async with running_api(settings_for(tmp_path)) as api:
+        await api.sign_in("owner-sub")
+        room = await api.create_room("owner-sub", "Listen Only", configuration={"can_publish_sources": []})
+    result = meet(
+        tmp_path, "token", "--room", "listen-only", "--identity", "guest", "--role", "member",
+        data_dir=str(tmp_path), livekit_api_key=API_KEY, livekit_api_secret=API_SECRET,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert lines(result)["room"] == room["id"]  # a registered room's SFU room is named by its id
+    video = TokenVerifier(API_KEY, API_SECRET).verify(lines(result)["token"]).video
+    assert video is not None
+    assert video.can_publish is False
+    assert not video.room_admin

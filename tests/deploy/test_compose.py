@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from meet.entrypoints.http.app import create_app
+from meet.entrypoints.http.app import build_app
 from meet.entrypoints.settings import Profile, load_settings
 from tests.support.compose import (
     ENV_EXAMPLE,
@@ -32,7 +32,7 @@ def config(env: dict[str, str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def api_routes(config: dict[str, Any]) -> set[str]:
     settings = load_settings(environment(config["services"]["api"]), dotenv=None)
-    return {route.path for route in create_app(settings).routes}
+    return {route.path for route in build_app(settings).routes}
 
 
 def test_the_stack_has_every_service(config: dict[str, Any]) -> None:

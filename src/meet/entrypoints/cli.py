@@ -32,6 +32,12 @@ def migrate(settings: Settings) -> None:
     asyncio.run(run())
 
 
+def migrate_embedded(settings: Settings) -> None:
+    """The embedded default (and development) migrates by itself; production runs ``meet db upgrade``."""
+    if settings.profile is Profile.DEVELOPMENT or not settings.database_url:
+        migrate(settings)
+
+
 def share_metrics_between_workers() -> None:
     """Point prometheus-client's multiprocess mode at an empty folder before the workers start."""
     folder = os.environ.get(MULTIPROCESS_DIR)
@@ -45,8 +51,7 @@ def share_metrics_between_workers() -> None:
 def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
-    if settings.profile is Profile.DEVELOPMENT or not settings.database_url:
-        migrate(settings)
+    migrate_embedded(settings)
     if workers > 1:
         share_metrics_between_workers()
     display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
@@ -56,8 +61,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allo
     announce(f"API docs: {base}/api/v1/docs")
     sys.stdout.flush()
     uvicorn.run(
-        "meet.entrypoints.asgi:app",
-        factory=False,
+        "meet.entrypoints.asgi:create_app",
+        factory=True,
         host=host,
         port=port,
         workers=workers,
@@ -115,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "token":
         from meet.entrypoints.token_command import print_token  # noqa: PLC0415
 
+        migrate_embedded(settings)
         role = Role(args.role) if args.role else None
         return asyncio.run(print_token(settings, room=args.room, identity=args.identity, role=role, name=args.name))
     serve(settings, args.host, args.port, args.workers, args.forwarded_allow_ips)

@@ -10,21 +10,17 @@ from typing import Any
 from meet.domain.conference.model import Participant, ParticipantGrants
 from meet.domain.conference.ports import TokenIssuer
 from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.text import slugify
 from meet.entrypoints.providers import make_container
 from meet.entrypoints.settings import Settings
 
 
 def decoded_claims(token: str) -> dict[str, Any]:
-    """The JWT's payload as issued (its signature is the SFU's business; ``meet token`` only shows it)."""
+    """The JWT's payload as issued (checking its signature is the SFU's business; this only shows it)."""
     payload = token.split(".")[1]
     claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return claims
-
-
-async def find_room(settings: Settings, slug: str) -> Room:  # noqa: ARG001 - TODO(issue 10): the room reader
-    """The registered room of that slug, else the temporary room of that name."""
-    return Room.temporary(slugify(slug))
 
 
 async def print_token(
@@ -36,10 +32,12 @@ async def print_token(
     name: str | None,
     output: Callable[[str], None] = print,
 ) -> int:
+    """The registered room of that slug (its publish sources apply), else the temporary room of that name."""
     container = make_container(settings)
     try:
+        slug = slugify(room)
+        target = await (await container.get(RoomReader)).room_by_slug(slug) or Room.temporary(slug)
         issuer = await container.get(TokenIssuer)
-        target = await find_room(settings, room)
         participant = Participant.build(
             identity=identity, requested_name=name, full_name=None, role=role, is_authenticated=role is not None
         )

@@ -1,4 +1,4 @@
-"""The lobby in one process's memory: the embedded default, and the domain's fast tests.
+"""The lobby in one process's memory: the single-process embedded default (and fast unit tests).
 
 Same contract as the Redis adapter; atomic because every method runs without an ``await``
 between reading and writing.
@@ -6,7 +6,6 @@ between reading and writing.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections import defaultdict
@@ -14,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from meet.adapters.queues import QueueSubscription
 from meet.domain.lobby.model import (
     DecisionResult,
     KnockResult,
@@ -25,24 +25,13 @@ from meet.domain.lobby.model import (
 )
 
 
-class MemorySubscription:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[LobbyEvent] = asyncio.Queue()
-
-    async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            return None
-
-
 class MemoryLobbyEvents:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[MemorySubscription]] = defaultdict(set)
+        self._subscribers: dict[str, set[QueueSubscription]] = defaultdict(set)
 
     @asynccontextmanager
-    async def subscribe(self, room: str) -> AsyncIterator[MemorySubscription]:
-        subscription = MemorySubscription()
+    async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
+        subscription = QueueSubscription()
         self._subscribers[room].add(subscription)
         try:
             yield subscription

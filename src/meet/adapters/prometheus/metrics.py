@@ -10,11 +10,14 @@ application keeps its figures in its own registry.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from meet.domain.shared.errors import AuthenticationRequired, BadRequest, InvalidInput, ServiceUnavailable
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # The classic text format every Prometheus reads (the server adds the charset).
@@ -22,6 +25,11 @@ CONTENT_TYPE = "text/plain; version=0.0.4"
 
 # From 1 ms (a token) to 10 s (a stalled backing service, just above the default timeouts).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    event: str = "unknown"  # until the delivery is verified: an unsigned body names no label value
 
 
 class PrometheusMetrics:
@@ -112,8 +120,25 @@ class PrometheusMetrics:
         if count:
             self.lobby_decisions.labels(outcome).inc(count)
 
-    def webhook(self, source: str, event: str, outcome: str) -> None:
-        self.webhook_events.labels(source, event, outcome).inc()
+    @contextmanager
+    def webhook_delivery(self, source: str) -> Iterator[WebhookDelivery]:
+        """Count one delivery: its event type once known, and how it ended (the error's kind if it failed)."""
+        delivery = WebhookDelivery()
+        outcome = "failed"
+        try:
+            yield delivery
+            outcome = "accepted"
+        except AuthenticationRequired:
+            outcome = "rejected"
+            raise
+        except (BadRequest, InvalidInput):
+            outcome = "malformed"
+            raise
+        except ServiceUnavailable:
+            outcome = "unavailable"
+            raise
+        finally:
+            self.webhook_events.labels(source, delivery.event, outcome).inc()
 
     def service_unavailable(self, service: str) -> None:
         self.backing_service_errors.labels(service).inc()

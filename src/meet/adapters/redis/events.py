@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from meet.adapters.memory.lobby import MemorySubscription
+from meet.adapters.queues import QueueSubscription
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
 from meet.domain.lobby.errors import LobbyUnavailable
@@ -46,15 +46,15 @@ class RedisLobbyEvents:
     def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
         self._client = client
         self._reconnect_delay = reconnect_delay
-        self._listeners: dict[str, set[MemorySubscription]] = defaultdict(set)
+        self._listeners: dict[str, set[QueueSubscription]] = defaultdict(set)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def subscribe(self, room: str) -> AsyncIterator[MemorySubscription]:
+    async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
         channel = events_channel(room)
-        subscription = MemorySubscription()
+        subscription = QueueSubscription()
         first = not self._listeners[channel]
         self._listeners[channel].add(subscription)
         try:

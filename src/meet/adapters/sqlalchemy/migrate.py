@@ -43,7 +43,7 @@ async def revisions(engine: AsyncEngine) -> tuple[str | None, str]:
 class MigrationHealth:
     """The database answers and carries every migration this code needs."""
 
-    name = "database"
+    name = "migrations"
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -6,14 +6,12 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dishka import AsyncContainer, Provider
+from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
@@ -34,6 +32,7 @@ from meet.entrypoints.settings import Settings
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "meet_session"
+SESSION_STORE = "sessions"
 
 
 def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
@@ -54,12 +53,6 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     return handlers
 
 
-def session_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        return RedisStore.with_client(url=settings.redis_url, namespace="meet-sessions")
-    return MemoryStore()
-
-
 def freeze_startup_objects() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
@@ -71,15 +64,16 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
-    """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
-    settings = settings.check()
+def build_app(settings: Settings, *providers: Provider) -> Litestar:
+    """An app on ``settings`` (already validated); extra ``providers`` override the default adapters (tests)."""
     metrics = PrometheusMetrics()
-    container = container or make_container(settings, *providers, metrics=metrics)
+    container = make_container(settings, *providers, metrics=metrics)
 
     @asynccontextmanager
-    async def close_container(_: Litestar) -> AsyncIterator[None]:
+    async def run_container(app: Litestar) -> AsyncIterator[None]:
         try:
+            # The composition root chose where sessions live; the middleware finds them under this name.
+            app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
             yield
         finally:
             await container.close()
@@ -90,16 +84,16 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         httponly=True,
         secure=settings.cookie_secure,
         samesite="lax",
+        store=SESSION_STORE,
     )
     app = Litestar(
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
             DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
         ],
-        stores={"sessions": session_store(settings)},
         middleware=[sessions.middleware],
         exception_handlers=exception_handlers(),
-        lifespan=[close_container],
+        lifespan=[run_container],
         on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",

@@ -14,20 +14,26 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent
+from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyStatus
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
+    AdmitEveryoneRequest,
     DecideEntry,
+    DecideEntryRequest,
     EntryView,
     ListWaiting,
+    ListWaitingRequest,
     RequestEntry,
+    RequestEntryRequest,
     StreamUpdate,
     WaitForDecision,
+    WaitForDecisionRequest,
     WatchWaiting,
+    WatchWaitingRequest,
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
-from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
@@ -117,26 +123,35 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[ServerSentEventMessage]:
-    async for update in updates:
-        if update.kind == "keepalive":
-            yield ServerSentEventMessage(comment="keepalive")
-        elif update.entry is not None:
-            yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
-        else:
-            yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
+async def _participant_messages(
+    updates: AsyncIterator[StreamUpdate], metrics: PrometheusMetrics
+) -> AsyncIterator[ServerSentEventMessage]:
+    async with metrics.participant_stream() as no_longer_waiting:
+        async for update in updates:
+            if update.kind == "keepalive":
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            if update.entry is None or update.entry.status is not LobbyStatus.WAITING:
+                no_longer_waiting()
+            if update.entry is not None:
+                yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
+            else:
+                yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
 
 
-async def _admin_messages(changes: AsyncIterator[LobbyEvent | None]) -> AsyncIterator[ServerSentEventMessage]:
-    async for change in changes:
-        if change is None:
-            yield ServerSentEventMessage(comment="keepalive")
-            continue
-        body = {
-            "participant_id": change.participant_id,
-            "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
-        }
-        yield ServerSentEventMessage(event=change.type.value, data=_json(body))
+async def _admin_messages(
+    changes: AsyncIterator[LobbyEvent | None], metrics: PrometheusMetrics
+) -> AsyncIterator[ServerSentEventMessage]:
+    async with metrics.admin_stream():
+        async for change in changes:
+            if change is None:
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            body = {
+                "participant_id": change.participant_id,
+                "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
+            }
+            yield ServerSentEventMessage(event=change.type.value, data=_json(body))
 
 
 class LobbyController(Controller):
@@ -147,7 +162,6 @@ class LobbyController(Controller):
         "/request-entry",
         status_code=200,
         summary="Knock (first call) or poll (with the credential)",
-        opt=READ_ONLY_DATABASE,
     )
     async def request_entry(
         self,
@@ -159,18 +173,19 @@ class LobbyController(Controller):
         data: JSONBody[EntryRequest | None] = None,
     ) -> Response[LobbyParticipantOut]:
         view = await request_entry.execute(
-            viewer,
-            id_or_slug,
-            username=data.username if data else None,
-            credentials=offered_credentials(request),
-            client_address=request.client.host if request.client else None,
+            RequestEntryRequest(
+                viewer,
+                id_or_slug,
+                username=data.username if data else None,
+                credentials=offered_credentials(request),
+                client_address=request.client.host if request.client else None,
+            )
         )
         return Response(LobbyParticipantOut.of(view), cookies=[credential_cookie(view, settings)])
 
     @get(
         "/request-entry/events",
         summary="Server-Sent Events: the decision, pushed as soon as it is taken",
-        opt=READ_ONLY_DATABASE,
     )
     async def entry_events(
         self,
@@ -178,14 +193,16 @@ class LobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> ServerSentEvent:
-        updates = await wait.open(viewer, id_or_slug, credentials=offered_credentials(request))
-        return ServerSentEvent(_participant_messages(updates), headers=SSE_HEADERS)
+        updates = await wait.execute(
+            WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
+        )
+        return ServerSentEvent(_participant_messages(updates, metrics), headers=SSE_HEADERS)
 
     @get(
         "/waiting-participants",
         summary="The waiting list in arrival order (owners and administrators)",
-        opt=READ_ONLY_DATABASE,
     )
     async def waiting_participants(
         self,
@@ -195,7 +212,9 @@ class LobbyController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Parameter(pattern=r"^[0-9]{1,18}$")] = None,
     ) -> WaitingListOut:
-        page = await list_waiting.execute(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+        page = await list_waiting.execute(
+            ListWaitingRequest(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+        )
         return WaitingListOut(
             participants=[WaitingParticipantOut.of(entry) for entry in page.entries],
             count=page.count,
@@ -205,19 +224,22 @@ class LobbyController(Controller):
     @get(
         "/waiting-participants/events",
         summary="Server-Sent Events: changes of the waiting list",
-        opt=READ_ONLY_DATABASE,
     )
     async def waiting_events(
-        self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        watch: FromDishka[WatchWaiting],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> ServerSentEvent:
-        changes = await watch.open(viewer, id_or_slug)
-        return ServerSentEvent(_admin_messages(changes), headers=SSE_HEADERS)
+        changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
+        return ServerSentEvent(_admin_messages(changes, metrics), headers=SSE_HEADERS)
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(
         self, id_or_slug: str, viewer: FromDishka[Viewer], admit_everyone: FromDishka[AdmitEveryone]
     ) -> AdmittedOut:
-        return AdmittedOut(admitted=await admit_everyone.execute(viewer, id_or_slug))
+        return AdmittedOut(admitted=await admit_everyone.execute(AdmitEveryoneRequest(viewer, id_or_slug)))
 
     @post("/waiting-participants/{participant_id:str}", status_code=200, summary="Admit or deny one participant")
     async def decide(
@@ -228,4 +250,5 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         decide: FromDishka[DecideEntry],
     ) -> WaitingParticipantOut:
-        return WaitingParticipantOut.of(await decide.execute(viewer, id_or_slug, participant_id, allow=data.allow))
+        decision = DecideEntryRequest(viewer, id_or_slug, participant_id, allow=data.allow)
+        return WaitingParticipantOut.of(await decide.execute(decision))

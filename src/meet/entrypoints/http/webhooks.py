@@ -5,7 +5,8 @@ from typing import Any
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, post
 
-from meet.domain.conference.webhooks import ReceiveSfuEvent
+from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.conference.webhooks import ReceiveSfuEvent, SfuDelivery
 
 
 class WebhookController(Controller):
@@ -13,6 +14,13 @@ class WebhookController(Controller):
     tags = ["webhooks"]
 
     @post("/livekit", status_code=200, summary="LiveKit webhook (signed JWT in Authorization, over the raw body)")
-    async def livekit(self, request: Request[Any, Any, Any], receive: FromDishka[ReceiveSfuEvent]) -> dict[str, str]:
-        event = await receive.execute(await request.body(), request.headers.get("authorization"))
+    async def livekit(
+        self,
+        request: Request[Any, Any, Any],
+        receive: FromDishka[ReceiveSfuEvent],
+        metrics: FromDishka[PrometheusMetrics],
+    ) -> dict[str, str]:
+        with metrics.webhook_delivery("livekit") as delivery:
+            event = await receive.execute(SfuDelivery(await request.body(), request.headers.get("authorization")))
+            delivery.event = event.kind
         return {"status": "ok", "event": event.kind}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import Api, running_api
 from tests.api.conftest import test_settings as settings_for
+from tests.support.livekit_server import LiveKitServer
+from tests.support.livekit_webhooks import signed_delivery
+from tests.support.services import free_port
 
 TOKEN = "metrics-token-" + "m" * 24
 
@@ -106,3 +110,72 @@ async def test_every_response_carries_a_request_id(api: Api) -> None:
     assert len(fresh.headers["x-request-id"]) == 32
     missing = await api.request("GET", "/no/such/path")
     assert len(missing.headers["x-request-id"]) == 32
+
+
+async def test_lobby_knocks_and_decisions_are_counted(api: Api) -> None:
+    await api.sign_in("owner")
+    room = await api.create_room("owner", "Board", access_level="restricted")
+    before = await scrape(api)
+    knocked = []
+    for name in ("Ann", "Bob"):
+        response = await api.request("POST", f"/api/v1/rooms/{room['slug']}/request-entry", json={"username": name})
+        assert response.status_code == 200, response.text
+        knocked.append(response.json()["id"])
+    decisions = f"/api/v1/rooms/{room['id']}/waiting-participants"
+    assert (
+        await api.request("POST", f"{decisions}/{knocked[0]}", user="owner", json={"allow": True})
+    ).status_code == 200
+    assert (
+        await api.request("POST", f"{decisions}/{knocked[1]}", user="owner", json={"allow": False})
+    ).status_code == 200
+    contrary = await api.request("POST", f"{decisions}/{knocked[1]}", user="owner", json={"allow": True})
+    assert contrary.status_code == 409
+    after = await scrape(api)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("meet_lobby_knocks_total", kind="new") == 2
+    assert moved("meet_lobby_decisions_total", outcome="accepted") == 1
+    assert moved("meet_lobby_decisions_total", outcome="denied") == 1
+    assert moved("meet_lobby_decisions_total", outcome="already_decided") == 1
+
+
+async def test_sfu_calls_are_counted_by_operation_and_outcome(api_with: Any, livekit: LiveKitServer) -> None:
+    async with api_with(livekit_url=livekit.url) as api:
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Board")
+        path = f"/api/v1/rooms/{room['id']}/participants"
+        assert (await api.request("GET", path, user="owner")).status_code == 200
+        livekit.fail_next("ListParticipants", code="internal")
+        assert (await api.request("GET", path, user="owner")).status_code == 502
+        scraped = await scrape(api)
+    call = {"sfu": "livekit", "operation": "ListParticipants"}
+    assert value(scraped, "meet_sfu_calls_total", **call, outcome="ok") == 1
+    assert value(scraped, "meet_sfu_calls_total", **call, outcome="refused") == 1
+    assert value(scraped, "meet_sfu_call_duration_seconds_count", **call) == 2
+
+
+async def test_an_unreachable_sfu_is_a_backing_service_error(api_with: Any) -> None:
+    async with api_with(livekit_url=f"ws://127.0.0.1:{free_port()}") as api:
+        await api.sign_in("owner")
+        room = await api.create_room("owner", "Board")
+        response = await api.request("GET", f"/api/v1/rooms/{room['id']}/participants", user="owner")
+        assert response.status_code == 503
+        scraped = await scrape(api)
+    assert value(scraped, "meet_backing_service_errors_total", service="sfu") == 1
+    assert (
+        value(scraped, "meet_sfu_calls_total", sfu="livekit", operation="ListParticipants", outcome="unavailable") == 1
+    )
+
+
+async def test_webhook_events_are_counted_by_type_and_outcome(api: Api) -> None:
+    body, headers = signed_delivery({"event": "room_finished", "room": {"name": "no-such-room"}})
+    assert (await api.request("POST", "/api/v1/webhooks/livekit", content=body, headers=headers)).status_code == 200
+    assert (await api.request("POST", "/api/v1/webhooks/livekit", content=body, headers=headers)).status_code == 200
+    forged = {**headers, "Authorization": "not-a-token"}
+    assert (await api.request("POST", "/api/v1/webhooks/livekit", content=body, headers=forged)).status_code == 401
+    scraped = await scrape(api)
+    accepted = {"source": "livekit", "event": "room_finished", "outcome": "accepted"}
+    assert value(scraped, "meet_webhook_events_total", **accepted) == 2  # the second is a duplicate, acknowledged
+    assert value(scraped, "meet_webhook_events_total", source="livekit", event="unknown", outcome="rejected") == 1

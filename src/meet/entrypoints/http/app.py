@@ -93,6 +93,8 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         ],
         middleware=[sessions.middleware],
         exception_handlers=exception_handlers(),
+        # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
+        logging_config=None,
         lifespan=[run_container],
         on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(

@@ -14,7 +14,7 @@ from tests.support.served import MEET, clean_env, serve
 from tests.support.services import free_port, wait_for_port
 
 STARTUP_SECONDS = 120  # as serve(): a loaded 2-core machine starts slowly; the wait ends once it answers
-SECRETS = {
+SECRETS: dict[str, str] = {
     "secret_key": "secret-key-that-must-not-be-logged-0123456789",
     "livekit_api_secret": "livekit-secret-that-must-not-be-logged-0123",
     "storage_hook_token": "hook-token-that-must-not-be-logged-0123456",
@@ -23,8 +23,15 @@ SECRETS = {
 
 
 def test_json_logs_are_one_object_per_line_with_the_request_id_and_no_secret(tmp_path: Path) -> None:
-    settings = {"log_format": "json", "livekit_api_key": "operator", **SECRETS}
-    with serve(tmp_path, **settings) as running:
+    with serve(
+        tmp_path,
+        log_format="json",
+        livekit_api_key="operator",
+        secret_key=SECRETS["secret_key"],
+        livekit_api_secret=SECRETS["livekit_api_secret"],
+        storage_hook_token=SECRETS["storage_hook_token"],
+        metrics_token=SECRETS["metrics_token"],
+    ) as running:
         base = running.base_url
         answered = httpx.get(f"{base}/api/v1/rooms/hello", headers={"X-Request-ID": "client-chosen-id-1"})
         assert answered.headers["x-request-id"] == "client-chosen-id-1"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import os
 import re
 import sys
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ def accepted_request_id(incoming: str | None) -> str:
     """The incoming id when well-formed, else a new one."""
     if incoming is not None and _WELL_FORMED.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestIdFilter(logging.Filter):

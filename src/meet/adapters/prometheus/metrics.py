@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -40,6 +41,7 @@ class PrometheusMetrics:
         # In multiprocess mode the values live in the shared folder, not in a registry.
         registry = None if self._multiprocess else CollectorRegistry(auto_describe=True)
         self._registry = registry
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.http_requests = Counter(
             "meet_http_requests",
             "HTTP requests answered, by route template, method and status.",
@@ -110,8 +112,16 @@ class PrometheusMetrics:
         self.sfu_duration.labels(service, operation).observe(seconds)
 
     def request_ended(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_duration.labels(route, method).observe(seconds)
+        # On every request: keep each label set's children instead of looking them up (and locking) anew.
+        key = (route, method, status)
+        children = self._http_children.get(key)
+        if children is None:
+            children = self._http_children[key] = (
+                self.http_requests.labels(route, method, str(status)),
+                self.http_duration.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def knocked(self, *, new: bool) -> None:
         self.lobby_knocks.labels("new" if new else "again").inc()

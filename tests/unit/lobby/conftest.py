@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter
 from meet.domain.conference.join import Admission
@@ -68,7 +69,8 @@ class Lobby:
         self.store = MemoryLobbyStore(self.events)
         self.limiter = MemoryRateLimiter()
         self.admission = Admission(
-            LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
+            LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10)),
+            LiveKitRooms(),
         )
 
     def views(self) -> EntryViews:

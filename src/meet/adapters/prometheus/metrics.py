@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -30,7 +30,9 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 @dataclass(slots=True)
 class WebhookDelivery:
-    event: str = "unknown"  # until the delivery is verified: an unsigned body names no label value
+    # The delivery's events once verified (Janus sends several at once); until then, an unsigned body
+    # names no label value: "unknown".
+    events: list[str] = field(default_factory=list)
 
 
 class PrometheusMetrics:
@@ -132,7 +134,7 @@ class PrometheusMetrics:
 
     @contextmanager
     def webhook_delivery(self, source: str) -> Iterator[WebhookDelivery]:
-        """Count one delivery: its event type once known, and how it ended (the error's kind if it failed)."""
+        """Count a delivery's events by type once known, and how the delivery ended (the error's kind if it failed)."""
         delivery = WebhookDelivery()
         outcome = "failed"
         try:
@@ -148,7 +150,8 @@ class PrometheusMetrics:
             outcome = "unavailable"
             raise
         finally:
-            self.webhook_events.labels(source, delivery.event, outcome).inc()
+            for event in delivery.events or ["unknown"]:
+                self.webhook_events.labels(source, event, outcome).inc()
 
     def service_unavailable(self, service: str) -> None:
         self.backing_service_errors.labels(service).inc()

@@ -60,11 +60,11 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
+    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
-            connection = self._admission.connect(
+            connection = await self._admission.connect(
                 room, viewer, visit.role, requested_name=entry.username, anonymous_identity=entry.participant_id
             )
         return EntryView(
@@ -131,13 +131,13 @@ class RequestEntry:
         # caller (barred by their account) is worth asking the guard about.
         may_be_barred = proven is not None or viewer.is_authenticated
         if may_be_barred and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
-            return self._views.of(visit, viewer, knock.decided(allow=False, by="", at=now))
+            return await self._views.of(visit, viewer, knock.decided(allow=False, by="", at=now))
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
-            return self._views.of(visit, viewer, knock.decided(allow=True, by="", at=now))
+            return await self._views.of(visit, viewer, knock.decided(allow=True, by="", at=now))
         result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts)
         if result.created:
             self._announcer.announce(room.sfu_room_name, result.entry)
-        return self._views.of(visit, viewer, result.entry)
+        return await self._views.of(visit, viewer, result.entry)
 
     async def _limit(self, room: str, participant_id: str | None, client_address: str | None) -> None:
         if participant_id is not None:
@@ -212,7 +212,7 @@ class WaitForDecision:
             while entry is not None:
                 if await self._guard.is_barred(room, viewer.identity_or(participant_id)):
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
-                yield StreamUpdate("status", self._views.of(visit, viewer, entry))
+                yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
                 if not entry.is_waiting:
                     return
                 event = await feed.next_event(self._policy.keepalive_seconds)

@@ -21,6 +21,22 @@ class WebhookController(Controller):
         metrics: FromDishka[PrometheusMetrics],
     ) -> dict[str, str]:
         with metrics.webhook_delivery("livekit") as delivery:
-            event = await receive.execute(SfuDelivery(await request.body(), request.headers.get("authorization")))
-            delivery.event = event.kind
+            [event] = await receive.execute(
+                SfuDelivery(await request.body(), request.headers.get("authorization"), provider="livekit")
+            )
+            delivery.events = [event.kind]
         return {"status": "ok", "event": event.kind}
+
+    @post("/janus", status_code=200, summary="Janus HTTP event handler (basic auth; one event or an array)")
+    async def janus(
+        self,
+        request: Request[Any, Any, Any],
+        receive: FromDishka[ReceiveSfuEvent],
+        metrics: FromDishka[PrometheusMetrics],
+    ) -> dict[str, Any]:
+        with metrics.webhook_delivery("janus") as delivery:
+            events = await receive.execute(
+                SfuDelivery(await request.body(), request.headers.get("authorization"), provider="janus")
+            )
+            delivery.events = [event.kind for event in events]
+        return {"status": "ok", "events": [event.kind for event in events]}

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from redis.asyncio import RedisCluster
 
 from meet.domain.lobby.model import LobbyEntry, LobbyEventType, LobbyStatus, LobbyTimeouts
 from tests.integration.lobby.conftest import Backend
@@ -247,7 +248,7 @@ async def test_seen_events_answer_first_time_once_until_forgotten(backend: Backe
     assert await backend.seen.first_time(event_id)
 
 
-@pytest.mark.parametrize("backend", ["redis"], indirect=True)
+@pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)
 async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend) -> None:
     assert backend.redis is not None
     clock, room = FakeClock(), new_room()
@@ -256,7 +257,12 @@ async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend)
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
     )
     await knock(backend, room, clock)
-    found = await backend.redis.keys("meet:lobby:*")  # test-side inspection only
+    # Test-side inspection only (on a cluster, of every master).
+    found = await (
+        backend.redis.keys("meet:lobby:*", target_nodes=RedisCluster.PRIMARIES)
+        if isinstance(backend.redis, RedisCluster)
+        else backend.redis.keys("meet:lobby:*")
+    )
     keys = [key.decode() if isinstance(key, bytes) else key for key in found]
     assert keys
     assert all(f"{{{room}}}" in key for key in keys)

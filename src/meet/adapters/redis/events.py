@@ -42,32 +42,94 @@ def parse_event(payload: bytes | str) -> LobbyEvent | None:
         return None
 
 
-class RedisLobbyEvents:
-    def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
-        self._client = client
-        self._reconnect_delay = reconnect_delay
-        self._listeners: dict[str, set[QueueSubscription]] = defaultdict(set)
-        self._pubsub: PubSub | None = None
-        self._reader: asyncio.Task[None] | None = None
+class Listeners:
+    """This process's streams by channel: events read from Redis are delivered to them here."""
+
+    def __init__(self) -> None:
+        self._by_channel: dict[str, set[QueueSubscription]] = defaultdict(set)
+
+    def add(self, channel: str, subscription: QueueSubscription) -> bool:
+        """Add a listener; True when it is the channel's first (time to subscribe)."""
+        first = not self._by_channel[channel]
+        self._by_channel[channel].add(subscription)
+        return first
+
+    def remove(self, channel: str, subscription: QueueSubscription) -> bool:
+        """Remove a listener; True when it was the channel's last (time to unsubscribe)."""
+        self._by_channel[channel].discard(subscription)
+        if self._by_channel[channel]:
+            return False
+        del self._by_channel[channel]
+        return True
+
+    def deliver(self, channel: str, payload: bytes | str) -> None:
+        event = parse_event(payload)
+        if event is None:
+            return
+        for subscription in tuple(self._by_channel.get(channel, ())):
+            subscription.queue.put_nowait(event)
+
+    def channels(self) -> list[str]:
+        return list(self._by_channel)
+
+    def __contains__(self, channel: object) -> bool:
+        return channel in self._by_channel
+
+    def __bool__(self) -> bool:
+        return bool(self._by_channel)
+
+
+class ChannelFanOut:
+    """``LobbyEvents.subscribe`` over Redis: the first local listener of a room subscribes this process
+    to the room's channel, the last one unsubscribes it; events are fanned out to the listeners."""
+
+    def __init__(self) -> None:
+        self._listeners = Listeners()
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
     async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
         channel = events_channel(room)
         subscription = QueueSubscription()
-        first = not self._listeners[channel]
-        self._listeners[channel].add(subscription)
+        first = self._listeners.add(channel, subscription)
         try:
             if first:
                 async with self._lock, unavailable_as(LobbyUnavailable):
-                    await self._connected().subscribe(channel)
-            self._start_reader()
+                    await self._first_listener(channel)
+            self._subscribed()
             yield subscription
         finally:
-            self._listeners[channel].discard(subscription)
-            if not self._listeners[channel]:
-                del self._listeners[channel]
-                await self._unsubscribe(channel)
+            if self._listeners.remove(channel, subscription):
+                await self._last_listener(channel)
+
+    async def _first_listener(self, channel: str) -> None:
+        raise NotImplementedError
+
+    def _subscribed(self) -> None:
+        """Called after each subscription (the reader may need starting)."""
+
+    async def _last_listener(self, channel: str) -> None:
+        raise NotImplementedError
+
+
+class RedisLobbyEvents(ChannelFanOut):
+    """Classic pub/sub on one Redis server (see ``sharded_events`` for a Redis Cluster)."""
+
+    def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
+        super().__init__()
+        self._client = client
+        self._reconnect_delay = reconnect_delay
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def _first_listener(self, channel: str) -> None:
+        await self._connected().subscribe(channel)
+
+    def _subscribed(self) -> None:
+        self._start_reader()
+
+    async def _last_listener(self, channel: str) -> None:
+        await self._unsubscribe(channel)
 
     def _connected(self) -> PubSub:
         if self._pubsub is None:
@@ -97,11 +159,7 @@ class RedisLobbyEvents:
             if message is None or message.get("type") != "message":
                 continue
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            event = parse_event(message["data"])
-            if event is None:
-                continue
-            for subscription in tuple(self._listeners.get(channel, ())):
-                subscription.queue.put_nowait(event)
+            self._listeners.deliver(channel, message["data"])
 
     async def _reconnect(self) -> None:
         old, self._pubsub = self._pubsub, None
@@ -112,7 +170,7 @@ class RedisLobbyEvents:
             await asyncio.sleep(self._reconnect_delay)
             try:
                 async with self._lock:
-                    channels = list(self._listeners)
+                    channels = self._listeners.channels()
                     if channels:
                         await self._connected().subscribe(*channels)
             except UNREACHABLE:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
-from meet.adapters.redis.client import RedisUnavailable, unavailable_as
+from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
 
 _HIT = """
 local n = redis.call('INCR', KEYS[1])
@@ -15,7 +13,7 @@ return -1
 class RedisRateLimiter:
     """Fixed windows shared by every API process: one counter key per bucket, expiring with its window."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         self._hit = client.register_script(_HIT)
 
     async def hit(self, bucket: str, *, limit: int, window_seconds: int) -> int | None:
@@ -29,7 +27,7 @@ class RedisRateLimiter:
 class RedisSeenEvents:
     """Webhook event ids, remembered for a day (LiveKit retries within minutes)."""
 
-    def __init__(self, client: Redis, *, remember_seconds: int = 86400) -> None:
+    def __init__(self, client: RedisClient, *, remember_seconds: int = 86400) -> None:
         self._client = client
         self._remember = remember_seconds
 

@@ -17,9 +17,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
-from meet.adapters.redis.client import unavailable_as
+from meet.adapters.redis.client import RedisClient, unavailable_as
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import (
     DecisionResult,
@@ -208,16 +206,31 @@ def decode_entry(raw: bytes | str | dict[str, Any]) -> LobbyEntry:
     )
 
 
+def _scripts(*, sharded: bool) -> tuple[str, ...]:
+    scripts = (_KNOCK, _TOUCH, _DECIDE, _ADMIT_ALL, _WAITING, _REVOKE, _CLEAR)
+    if not sharded:
+        return scripts
+    # Sharded pub/sub: on a cluster, SPUBLISH reaches only the shard that owns the channel's slot (the
+    # room's: the channel carries the room's hash tag and is one of the script's KEYS), where PUBLISH
+    # would be broadcast over the cluster bus to every node.
+    return tuple(
+        script.replace("redis.call('PUBLISH', channel,", "redis.call('SPUBLISH', channel,") for script in scripts
+    )
+
+
 class RedisLobbyStore:
-    def __init__(self, client: Redis) -> None:
+    """The lobby on one Redis server, or on a Redis Cluster with ``sharded=True`` (events by SPUBLISH)."""
+
+    def __init__(self, client: RedisClient, *, sharded: bool = False) -> None:
         self._client = client
-        self._knock = client.register_script(_KNOCK)
-        self._touch = client.register_script(_TOUCH)
-        self._decide = client.register_script(_DECIDE)
-        self._admit_all = client.register_script(_ADMIT_ALL)
-        self._waiting = client.register_script(_WAITING)
-        self._revoke = client.register_script(_REVOKE)
-        self._clear = client.register_script(_CLEAR)
+        knock, touch, decide, admit_all, waiting, revoke, clear = _scripts(sharded=sharded)
+        self._knock = client.register_script(knock)
+        self._touch = client.register_script(touch)
+        self._decide = client.register_script(decide)
+        self._admit_all = client.register_script(admit_all)
+        self._waiting = client.register_script(waiting)
+        self._revoke = client.register_script(revoke)
+        self._clear = client.register_script(clear)
 
     @staticmethod
     def _room_ttl(timeouts: LobbyTimeouts) -> int:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
-from meet.adapters.redis.client import RedisUnavailable, unavailable_as
+from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
 
 
 class RedisRemovalRegistry:
     """One expiring key per removed identity, tagged with the room like the room's lobby keys."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         self._client = client
 
     @staticmethod

@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from meet.adapters.redis.client import UNREACHABLE
+from meet.adapters.redis.client import is_unreachable
 from meet.domain.shared.errors import (
     AuthenticationRequired,
     BadRequest,
@@ -122,7 +122,7 @@ def handle_http_exception(_: Request[Any, Any, Any], error: HTTPException) -> Re
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[ErrorBody]:
-    if isinstance(error, UNREACHABLE):
+    if is_unreachable(error):
         # An infrastructure client failed outside an adapter (e.g. the session store).
         logger.warning("backing service unreachable on %s: %r", request.url.path, error)
         _count_unavailable(request, "session_store")

@@ -31,7 +31,7 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(cwd: Path, *, timeout: float = 30, log: Path | None = None, **settings: str) -> Iterator[Served]:
+def serve(cwd: Path, *, timeout: float = 120, log: Path | None = None, **settings: str) -> Iterator[Served]:
     """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers.
 
     ``log``: write the server's output there (a long run would otherwise fill the unread pipe and block it).

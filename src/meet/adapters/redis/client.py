@@ -60,24 +60,37 @@ def create_redis_cluster(url: str) -> RedisCluster:
     )
 
 
-def closed_under_it(error: BaseException) -> bool:
-    """redis-py writing to a connection torn down under it while a node goes away (a cluster failover):
-    ``RuntimeError: ... TCPTransport closed=True ... the handler is closed`` or ``AttributeError:
-    'NoneType' object has no attribute 'writelines'``. The store is unreachable; the command was fine."""
-    text = str(error)
-    if isinstance(error, RuntimeError):
-        return "handler is closed" in text or "TCPTransport closed" in text
-    return isinstance(error, AttributeError) and "writelines" in text
+def _torn_down_under_a_command(error: BaseException) -> bool:
+    """redis-py's async cluster client, when a node dies, closes every connection to it, also those a
+    concurrent command is writing on; that command then fails inside the client with an
+    ``AttributeError`` (its writer is gone). It means the node was lost, nothing more."""
+    if not isinstance(error, AttributeError):
+        return False
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_filename.replace("\\", "/").endswith(
+        "redis/asyncio/connection.py"
+    )
+
+
+def _written_after_close(error: BaseException) -> bool:
+    """The same race seen from asyncio: ``RuntimeError: unable to perform operation on <TCPTransport
+    closed=True ...>; the handler is closed`` while a node goes away."""
+    return isinstance(error, RuntimeError) and "handler is closed" in str(error)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means "Redis is not there right now" rather than a bug."""
+    return isinstance(error, UNREACHABLE) or _torn_down_under_a_command(error) or _written_after_close(error)
 
 
 @asynccontextmanager
 async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]:
     try:
         yield
-    except UNREACHABLE as cause:
-        raise error from cause
-    except (RuntimeError, AttributeError) as cause:
-        if closed_under_it(cause):
+    except Exception as cause:
+        if is_unreachable(cause):
             raise error from cause
         raise
 

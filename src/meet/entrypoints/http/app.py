@@ -14,11 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.stores.base import Store
 from litestar.types import ControllerRouterHandler
 
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
+from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
 from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPolicy, security_headers
@@ -67,7 +69,8 @@ def freeze_startup_objects() -> None:
 
 def build_app(settings: Settings, *providers: Provider) -> Litestar:
     """An app on ``settings`` (already validated); extra ``providers`` override the default adapters (tests)."""
-    container = make_container(settings, *providers)
+    metrics = PrometheusMetrics()
+    container = make_container(settings, *providers, metrics=metrics)
 
     @asynccontextmanager
     async def run_container(app: Litestar) -> AsyncIterator[None]:
@@ -89,7 +92,7 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
     app = Litestar(
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController]),
+            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
             docs_assets_router(),
         ],
         middleware=[
@@ -107,6 +110,8 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         cors_config=cors_config(settings),
         before_send=[security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow],
         exception_handlers=exception_handlers(),
+        # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
+        logging_config=None,
         lifespan=[run_container],
         on_startup=[document_the_truth, freeze_startup_objects],
         openapi_config=OpenAPIConfig(
@@ -119,6 +124,8 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         debug=False,
     )
     setup_dishka(container, app)
+    app.state.metrics = metrics
+    app.asgi_handler = RequestObservation(app.asgi_handler, metrics)
     return app
 
 

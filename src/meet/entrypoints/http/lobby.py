@@ -14,7 +14,8 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent
+from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyStatus
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AdmitEveryoneRequest,
@@ -124,26 +125,35 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[ServerSentEventMessage]:
-    async for update in updates:
-        if update.kind == "keepalive":
-            yield ServerSentEventMessage(comment="keepalive")
-        elif update.entry is not None:
-            yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
-        else:
-            yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
+async def _participant_messages(
+    updates: AsyncIterator[StreamUpdate], metrics: PrometheusMetrics
+) -> AsyncIterator[ServerSentEventMessage]:
+    async with metrics.participant_stream() as no_longer_waiting:
+        async for update in updates:
+            if update.kind == "keepalive":
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            if update.entry is None or update.entry.status is not LobbyStatus.WAITING:
+                no_longer_waiting()
+            if update.entry is not None:
+                yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
+            else:
+                yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
 
 
-async def _admin_messages(changes: AsyncIterator[LobbyEvent | None]) -> AsyncIterator[ServerSentEventMessage]:
-    async for change in changes:
-        if change is None:
-            yield ServerSentEventMessage(comment="keepalive")
-            continue
-        body = {
-            "participant_id": change.participant_id,
-            "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
-        }
-        yield ServerSentEventMessage(event=change.type.value, data=_json(body))
+async def _admin_messages(
+    changes: AsyncIterator[LobbyEvent | None], metrics: PrometheusMetrics
+) -> AsyncIterator[ServerSentEventMessage]:
+    async with metrics.admin_stream():
+        async for change in changes:
+            if change is None:
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            body = {
+                "participant_id": change.participant_id,
+                "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
+            }
+            yield ServerSentEventMessage(event=change.type.value, data=_json(body))
 
 
 class LobbyController(Controller):
@@ -185,11 +195,12 @@ class LobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> ServerSentEvent:
         updates = await wait.execute(
             WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
         )
-        return ServerSentEvent(_participant_messages(updates), headers=SSE_HEADERS)
+        return ServerSentEvent(_participant_messages(updates, metrics), headers=SSE_HEADERS)
 
     @get(
         "/waiting-participants",
@@ -217,10 +228,14 @@ class LobbyController(Controller):
         summary="Server-Sent Events: changes of the waiting list",
     )
     async def waiting_events(
-        self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        watch: FromDishka[WatchWaiting],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> ServerSentEvent:
         changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
-        return ServerSentEvent(_admin_messages(changes), headers=SSE_HEADERS)
+        return ServerSentEvent(_admin_messages(changes, metrics), headers=SSE_HEADERS)
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(

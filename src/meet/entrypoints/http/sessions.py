@@ -13,14 +13,10 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
-from meet.adapters.redis.client import UNREACHABLE, RedisUnavailable, closed_under_it
+from meet.adapters.redis.client import RedisUnavailable, is_unreachable
 from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.sessions")
-
-# redis-py, reconnecting while a node goes away (a Redis Cluster failover), may also fail with
-# ``RuntimeError`` or ``AttributeError`` on a closed transport (see ``closed_under_it``).
-STORE_UNREACHABLE = (*UNREACHABLE, RuntimeError, AttributeError)
 
 
 SESSION_USER_KEY = "user"
@@ -59,11 +55,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
         try:
             session = await super().load_from_connection(connection)
-        except UNREACHABLE as error:
-            raise RedisUnavailable from error  # the only store that can fail
-        except (RuntimeError, AttributeError) as error:
-            if closed_under_it(error):
-                raise RedisUnavailable from error
+        except Exception as error:
+            if is_unreachable(error):
+                raise RedisUnavailable from error  # the only store that can fail
             raise
         if session:
             connection.scope.setdefault("state", {})[_LOADED] = True
@@ -86,7 +80,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             if state.get(_ROTATE) and old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             await super().store_in_message(scope_session, message, connection)
-        except STORE_UNREACHABLE as error:
+        except Exception as error:
+            if not is_unreachable(error):
+                raise
             # The response is already on its way (usually a 503 saying the store is down): only the
             # session's renewal is lost, so log it rather than break the response.
             logger.warning("could not save the session: %r", error)
@@ -94,7 +90,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def _forget(self, session_id: str, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         try:
             await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
-        except STORE_UNREACHABLE as error:
+        except Exception as error:
+            if not is_unreachable(error):
+                raise
             logger.warning("could not delete the session: %r", error)
 
     def _clear_cookie(self, message: Message) -> None:

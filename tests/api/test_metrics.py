@@ -91,6 +91,7 @@ async def test_production_without_a_token_exposes_no_metrics(tmp_path: Path) -> 
     settings = settings_for(
         tmp_path,
         profile="production",
+        public_url="https://meet.example.org",
         secret_key="s" * 40,
         livekit_api_key="key",
         livekit_api_secret="l" * 40,

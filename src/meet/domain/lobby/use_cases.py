@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import (
+    KnockGate,
     LobbyEntry,
     LobbyEvent,
     LobbyEventType,
@@ -21,13 +23,13 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
-from meet.domain.lobby.ports import LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room
 from meet.domain.rooms.ports import EntryGuard
 from meet.domain.rooms.use_cases import require_admin
 from meet.domain.shared.clock import Clock
-from meet.domain.shared.errors import RateLimited
+from meet.domain.shared.errors import RateLimited, ServiceUnavailable
 from meet.domain.shared.ports import UnitOfWork
 from meet.domain.users.model import Viewer
 
@@ -114,9 +116,8 @@ class RequestEntry:
     in the store; everyone else waits for an admin's decision.
     """
 
-    def __init__(self, door: LobbyDoor, limiter: RateLimiter, announcer: KnockAnnouncer) -> None:
+    def __init__(self, door: LobbyDoor, announcer: KnockAnnouncer) -> None:
         self._door = door
-        self._limiter = limiter
         self._announcer = announcer
 
     async def execute(
@@ -131,50 +132,59 @@ class RequestEntry:
         room = await self._door.locator.locate(id_or_slug)
         role = await self._door.locator.role_of(room, viewer)
         proven = self._door.proven_participant(room, credentials)
-        await self._limit(room, proven, client_address)
         participant_id = proven or str(uuid.uuid4())
         name = (username or "").strip() or (viewer.full_name or "").strip() or ANONYMOUS_NAME
         now = self._door.clock.now()
         knock = LobbyEntry.knock(participant_id, name, now)
-        # An id minted just now cannot have been barred: only a returning participant or a signed-in
-        # caller (barred by their account) is worth asking the guard about.
-        may_be_barred = proven is not None or viewer.is_authenticated
-        if may_be_barred and await self._door.is_barred(room, viewer, participant_id):
-            return self._door.view(room, viewer, role, knock.decided(allow=False, by="", at=now))
+        gate = self._gate(viewer, proven, client_address)
+        store = self._door.store
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
-            return self._door.view(room, viewer, role, knock.decided(allow=True, by="", at=now))
-        result = await self._door.store.knock(room.sfu_room_name, knock, now, self._door.policy.timeouts)
-        if result.created:
-            self._announcer.announce(room.sfu_room_name, result.entry)
-        return self._door.view(room, viewer, role, result.entry)
-
-    async def _limit(self, room: Room, participant_id: str | None, client_address: str | None) -> None:
-        if participant_id is not None:
-            bucket = f"knock:{room.sfu_room_name}:{participant_id}"
-            limit = self._door.policy.knocks_per_minute_per_participant
+            passed = await store.pass_gate(room.sfu_room_name, gate, now)
+            entry = knock.decided(allow=passed.passed, by="", at=now)
         else:
-            # New participants are counted per address, generously: a whole organisation may share one NAT.
-            bucket = f"new-participant:{client_address or 'unknown'}"
-            limit = self._door.policy.new_participants_per_minute_per_address
-        retry_after = await self._limiter.hit(bucket, limit=limit, window_seconds=60)
-        if retry_after is not None:
-            raise RateLimited(retry_after, "Too many knocks; wait before knocking again.")
+            result = await store.knock(room.sfu_room_name, knock, now, self._door.policy.timeouts, gate)
+            passed, entry = result.gate, result.entry
+            if result.created:
+                self._announcer.announce(room.sfu_room_name, result.entry)
+        if passed.retry_after is not None:
+            raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
+        if passed.barred:
+            entry = knock.decided(allow=False, by="", at=now)
+        return self._door.view(room, viewer, role, entry)
+
+    def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None) -> KnockGate:
+        """Checked by the store in the same step as the knock: the rate limit and the room's bars
+        (a removal's, by account or participant id; a denial's, by participant id)."""
+        identities = tuple(dict.fromkeys(i for i in (proven, viewer.sub) if i))
+        policy = self._door.policy
+        if proven is not None:
+            return KnockGate(f"p:{proven}", policy.knocks_per_minute_per_participant, identities=identities)
+        # New participants are counted per address and room, generously: a whole organisation may share one NAT.
+        # (An id minted by this very request cannot be barred: only a signed-in caller's account can be.)
+        address = client_address or "unknown"
+        return KnockGate(f"a:{address}", policy.new_participants_per_minute_per_address, identities=identities)
 
 
 @dataclass(frozen=True, slots=True)
 class StreamUpdate:
-    """One message of a participant's stream: their entry, a keep-alive, or "your entry is gone"."""
+    """One message of a participant's stream: their entry, a keep-alive, "your entry is gone", or
+    "the lobby cannot be reached" (the stream's last message: reconnect shortly)."""
 
-    kind: str  # "status" | "keepalive" | "gone"
+    kind: str  # "status" | "keepalive" | "gone" | "unavailable"
     entry: EntryView | None = None
 
 
 class WaitForDecision:
-    """Push the decision to a waiting participant; holding the stream keeps the entry alive."""
+    """Push the decision to a waiting participant; holding the stream keeps the entry alive.
 
-    def __init__(self, door: LobbyDoor, events: LobbyEvents, uow: UnitOfWork) -> None:
+    The keep-alive and the entry's refresh run on their own schedule, whatever else happens in the
+    room: the stream only ever hears about its own participant.
+    """
+
+    def __init__(self, door: LobbyDoor, events: LobbyEvents, presence: LobbyPresence, uow: UnitOfWork) -> None:
         self._door = door
         self._events = events
+        self._presence = presence
         self._uow = uow
 
     async def open(self, viewer: Viewer, id_or_slug: str, *, credentials: Sequence[str]) -> AsyncIterator[StreamUpdate]:
@@ -196,35 +206,42 @@ class WaitForDecision:
     async def _updates(
         self, room: Room, viewer: Viewer, role: Role | None, participant_id: str
     ) -> AsyncIterator[StreamUpdate]:
-        name = room.sfu_room_name
-        timeouts = self._door.policy.timeouts
-        async with self._events.subscribe(name) as feed:
-            # Read the state only once subscribed, so a decision taken in between is not missed.
+        try:
+            async for update in self._followed(room, viewer, role, participant_id):
+                yield update
+        except ServiceUnavailable:
+            # Events may have been missed: end cleanly, and the client reconnects for the current state.
+            yield StreamUpdate("unavailable")
+
+    async def _followed(
+        self, room: Room, viewer: Viewer, role: Role | None, participant_id: str
+    ) -> AsyncIterator[StreamUpdate]:
+        name, period, timeouts = room.sfu_room_name, self._door.policy.keepalive_seconds, self._door.policy.timeouts
+
+        async with (
+            self._events.of_participant(name, participant_id) as feed,
+            self._presence.holding(name, participant_id),
+        ):
+            # Read the state only once listening, so a decision taken in between is not missed.
             entry = await self._door.store.touch(name, participant_id, self._door.clock.now(), timeouts)
+            if entry is not None and await self._door.is_barred(room, viewer, participant_id):
+                entry = entry.decided(allow=False, by="", at=self._door.clock.now())
+            next_keepalive = time.monotonic() + period
             while entry is not None:
-                if await self._door.is_barred(room, viewer, participant_id):
-                    entry = entry.decided(allow=False, by="", at=self._door.clock.now())
                 yield StreamUpdate("status", self._door.view(room, viewer, role, entry))
                 if not entry.is_waiting:
                     return
-                event = await feed.next_event(self._door.policy.keepalive_seconds)
-                while event is None or not _concerns(event, participant_id):
-                    if event is None:
-                        entry = await self._door.store.touch(name, participant_id, self._door.clock.now(), timeouts)
-                        if entry is None or not entry.is_waiting:
-                            break
-                        yield StreamUpdate("keepalive")
-                    event = await feed.next_event(self._door.policy.keepalive_seconds)
-                else:
-                    entry = event.entry if event.type in _CARRIES_ENTRY else None
+                while True:
+                    event = await feed.next_event(max(0.0, next_keepalive - time.monotonic()))
+                    if event is not None:
+                        break
+                    next_keepalive += period
+                    yield StreamUpdate("keepalive")
+                entry = event.entry if event.type in _CARRIES_ENTRY else None
             yield StreamUpdate("gone")
 
 
 _CARRIES_ENTRY = frozenset({LobbyEventType.DECIDED, LobbyEventType.KNOCKED})
-
-
-def _concerns(event: LobbyEvent, participant_id: str) -> bool:
-    return event.type is LobbyEventType.CLEARED or event.participant_id == participant_id
 
 
 class _AdminDesk:
@@ -288,8 +305,18 @@ class AdmitEveryone(_AdminDesk):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingListUpdate:
+    """One message of an admin's stream: "listening" (first), changes, a keep-alive, or "the lobby
+    cannot be reached" (last: reconnect and read the list again)."""
+
+    kind: str  # "listening" | "changes" | "keepalive" | "unavailable"
+    changes: Sequence[LobbyEvent] = ()
+
+
 class WatchWaiting(_AdminDesk):
-    """Push every change of the waiting list to an admin (knocks, decisions, departures)."""
+    """Push every change of the waiting list to an admin (knocks, decisions, departures), coalesced:
+    what happened while the stream was busy comes as one batch, the latest change per participant."""
 
     def __init__(
         self,
@@ -304,17 +331,26 @@ class WatchWaiting(_AdminDesk):
         self._events = events
         self._uow = uow
 
-    async def open(self, viewer: Viewer, id_or_slug: str) -> AsyncIterator[LobbyEvent | None]:
+    async def open(self, viewer: Viewer, id_or_slug: str) -> AsyncIterator[WaitingListUpdate]:
         room = await self._administered(viewer, id_or_slug)
         await self._uow.rollback()  # a stream lasts minutes: give the database connection back first
         return self._changes(room.sfu_room_name)
 
-    async def _changes(self, room: str) -> AsyncIterator[LobbyEvent | None]:
-        """Lobby events as they happen; None is a keep-alive."""
-        async with self._events.subscribe(room) as feed:
-            yield None  # subscribed: from here on no change is missed
-            while True:
-                yield await feed.next_event(self._policy.keepalive_seconds)
+    async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
+        period = self._policy.keepalive_seconds
+        try:
+            async with self._events.of_room(room) as feed:
+                yield WaitingListUpdate("listening")  # from here on no change is missed
+                next_keepalive = time.monotonic() + period
+                while True:
+                    changes = await feed.next_changes(max(0.0, next_keepalive - time.monotonic()))
+                    if changes:
+                        yield WaitingListUpdate("changes", changes)
+                    if time.monotonic() >= next_keepalive:
+                        next_keepalive = time.monotonic() + period
+                        yield WaitingListUpdate("keepalive")
+        except ServiceUnavailable:
+            yield WaitingListUpdate("unavailable")
 
 
 class ClearLobbyWhenRoomFinishes:

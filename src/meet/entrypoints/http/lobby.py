@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,9 +11,10 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent
+from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.lobby.model import LobbyEntry
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     DecideEntry,
@@ -23,6 +23,7 @@ from meet.domain.lobby.use_cases import (
     RequestEntry,
     StreamUpdate,
     WaitForDecision,
+    WaitingListUpdate,
     WatchWaiting,
 )
 from meet.domain.users.model import Viewer
@@ -117,26 +118,65 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[ServerSentEventMessage]:
+RETRY_MS = 3000  # how long a browser's EventSource waits before it reconnects
+KEEPALIVE = b": keep-alive\n\n"  # a comment: keeps proxies from closing the stream, fires no event
+
+
+def _sse(event: str, data: Any, *, event_id: str | None = None, retry: int | None = None) -> bytes:
+    head = (f"retry: {retry}\n" if retry is not None else "") + (f"id: {event_id}\n" if event_id else "")
+    return f"{head}event: {event}\ndata: {_json(data)}\n\n".encode()
+
+
+def _unavailable() -> bytes:
+    body = {
+        "status": 503,
+        "error": LobbyUnavailable.code,
+        "detail": LobbyUnavailable.default_message,
+        "fields": None,
+    }
+    return _sse("error", body, retry=RETRY_MS)
+
+
+async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[bytes]:
+    """``retry:`` first; each status carries ``id:`` (the status), so a reconnect says what it saw last
+    (``Last-Event-ID``) and gets the current state at once anyway."""
+    retry: int | None = RETRY_MS
     async for update in updates:
         if update.kind == "keepalive":
-            yield ServerSentEventMessage(comment="keepalive")
+            yield KEEPALIVE
+        elif update.kind == "unavailable":
+            yield _unavailable()
         elif update.entry is not None:
-            yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
+            view = update.entry
+            yield _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
+            retry = None
         else:
-            yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
+            yield _sse("gone", {"status": "gone"}, event_id="gone")
 
 
-async def _admin_messages(changes: AsyncIterator[LobbyEvent | None]) -> AsyncIterator[ServerSentEventMessage]:
-    async for change in changes:
-        if change is None:
-            yield ServerSentEventMessage(comment="keepalive")
-            continue
-        body = {
-            "participant_id": change.participant_id,
-            "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
-        }
-        yield ServerSentEventMessage(event=change.type.value, data=_json(body))
+async def _admin_messages(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIterator[bytes]:
+    sent = 0
+    async for update in updates:
+        if update.kind == "listening":
+            yield f"retry: {RETRY_MS}\n: listening\n\n".encode()
+        elif update.kind == "keepalive":
+            yield KEEPALIVE
+        elif update.kind == "unavailable":
+            yield _unavailable()
+        else:
+            chunk = []
+            for change in update.changes:
+                sent += 1
+                body = {
+                    "participant_id": change.participant_id,
+                    "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
+                }
+                chunk.append(_sse(change.type.value, body, event_id=str(sent)))
+            yield b"".join(chunk)  # one write for the whole batch
+
+
+def _event_stream(messages: AsyncIterator[bytes]) -> Stream:
+    return Stream(messages, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 class LobbyController(Controller):
@@ -178,9 +218,9 @@ class LobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
-    ) -> ServerSentEvent:
+    ) -> Stream:
         updates = await wait.open(viewer, id_or_slug, credentials=offered_credentials(request))
-        return ServerSentEvent(_participant_messages(updates), headers=SSE_HEADERS)
+        return _event_stream(_participant_messages(updates))
 
     @get(
         "/waiting-participants",
@@ -209,9 +249,9 @@ class LobbyController(Controller):
     )
     async def waiting_events(
         self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
-    ) -> ServerSentEvent:
+    ) -> Stream:
         changes = await watch.open(viewer, id_or_slug)
-        return ServerSentEvent(_admin_messages(changes), headers=SSE_HEADERS)
+        return _event_stream(_admin_messages(changes))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(

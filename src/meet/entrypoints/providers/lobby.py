@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter, MemorySeenEvents
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.presence import BatchedPresence
 from meet.adapters.redis.events import RedisLobbyEvents
-from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore
+from meet.adapters.redis.limits import RedisSeenEvents
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.removals import RedisRemovalRegistry
+from meet.adapters.sqlalchemy.bars import SqlBarLedger
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.notify import NotifyAdminsInRoom
-from meet.domain.lobby.ports import KnockNotifier, LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.ports import BarLedger, KnockNotifier, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     ClearLobbyWhenRoomFinishes,
@@ -26,7 +31,17 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
     WatchWaiting,
 )
+from meet.domain.moderation.ports import RemovalRegistry
+from meet.domain.shared.clock import Clock
 from meet.entrypoints.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyBackend:
+    """The lobby store and the removals, which share the room's bars (and their cache)."""
+
+    store: LobbyStore
+    removals: RemovalRegistry
 
 
 class LobbyProvider(Provider):
@@ -59,16 +74,31 @@ class LobbyProvider(Provider):
         yield events
         await events.aclose()
 
-    @provide(scope=Scope.APP)
-    def store(self, redis: Redis | None, events: LobbyEvents) -> LobbyStore:
-        if redis is not None:
-            return RedisLobbyStore(redis)
-        assert isinstance(events, MemoryLobbyEvents)
-        return MemoryLobbyStore(events)
+    ledger = provide(SqlBarLedger, scope=Scope.APP, provides=BarLedger)
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, redis: Redis | None) -> RateLimiter:
-        return RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter()
+    def backend(self, redis: Redis | None, events: LobbyEvents, ledger: BarLedger, clock: Clock) -> LobbyBackend:
+        if redis is not None:
+            bars = RedisBars(redis, ledger)
+            return LobbyBackend(RedisLobbyStore(redis, bars), RedisRemovalRegistry(bars, clock))
+        assert isinstance(events, MemoryLobbyEvents)
+        memory_bars = MemoryBars(ledger)
+        return LobbyBackend(MemoryLobbyStore(events, memory_bars), MemoryRemovalRegistry(memory_bars, clock))
+
+    @provide(scope=Scope.APP)
+    def store(self, backend: LobbyBackend) -> LobbyStore:
+        return backend.store
+
+    @provide(scope=Scope.APP)
+    def removals(self, backend: LobbyBackend) -> RemovalRegistry:
+        return backend.removals
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, policy: LobbyPolicy) -> AsyncIterator[LobbyPresence]:
+        # Three refreshes per waiting timeout: an entry survives a missed one.
+        presence = BatchedPresence(store, clock, policy.timeouts, period=policy.timeouts.waiting / 3)
+        yield presence
+        await presence.aclose()
 
     @provide(scope=Scope.APP)
     def seen_events(self, redis: Redis | None) -> SeenEvents:

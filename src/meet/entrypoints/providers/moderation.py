@@ -1,12 +1,8 @@
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
-from redis.asyncio import Redis
 
-from meet.adapters.memory.removals import MemoryRemovalRegistry
-from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.domain.moderation.guard import PublishRoomMetadata, RemoveAgainOnRejoin, RemovedAreBarred
-from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.moderation.use_cases import (
     ChangeParticipant,
     ListLiveParticipants,
@@ -28,10 +24,6 @@ class ModerationProvider(Provider):
             removal_seconds=settings.removal_seconds,
             allow_display_name_changes=settings.allow_display_name_changes,
         )
-
-    @provide(scope=Scope.APP)
-    def removals(self, redis: Redis | None) -> RemovalRegistry:
-        return RedisRemovalRegistry(redis) if redis is not None else MemoryRemovalRegistry()
 
     entry_guard = provide(RemovedAreBarred, scope=Scope.APP, provides=EntryGuard)
     room_changes = provide(PublishRoomMetadata, scope=Scope.REQUEST, provides=RoomChangeListener)

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter
+from meet.adapters.memory.bars import MemoryBarLedger, MemoryBars
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
+from meet.adapters.memory.presence import BatchedPresence
 from meet.domain.conference.join import Admission
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
@@ -64,8 +66,11 @@ class Lobby:
     credentials: LobbyCredentials = field(default_factory=lambda: LobbyCredentials(SECRET))
 
     def __post_init__(self) -> None:
-        self.store = MemoryLobbyStore(self.events)
-        self.limiter = MemoryRateLimiter()
+        self.ledger = MemoryBarLedger()
+        self.bars = MemoryBars(self.ledger)
+        self.store = MemoryLobbyStore(self.events, self.bars)
+        # Refreshed by the tests themselves (``refresh_now``): nothing is timed.
+        self.presence = BatchedPresence(self.store, self.clock, self.policy.timeouts, period=3600)
         self.admission = Admission(
             LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
         )
@@ -83,10 +88,10 @@ class Lobby:
 
     def request_entry(self) -> RequestEntry:
         announcer = KnockAnnouncer(self.notifier, timeout_seconds=self.policy.notify_timeout_seconds)
-        return RequestEntry(self.door(), self.limiter, announcer)
+        return RequestEntry(self.door(), announcer)
 
     def wait(self) -> WaitForDecision:
-        return WaitForDecision(self.door(), self.events, self.world.uow)
+        return WaitForDecision(self.door(), self.events, self.presence, self.world.uow)
 
     def list_waiting(self) -> ListWaiting:
         return ListWaiting(self.world.locator(), self.store, self.clock, self.policy)

@@ -13,14 +13,14 @@ class MemoryBarLedger:
     """A ledger in memory: for tests of the domain only (the embedded default keeps its bars in SQLite)."""
 
     def __init__(self) -> None:
-        self._bars: dict[tuple[str, str], datetime] = {}
+        self.bars: dict[tuple[str, str], datetime] = {}
 
     async def record(self, room: str, identity: str, until: datetime) -> None:
         key = (room, identity)
-        self._bars[key] = max(until, self._bars.get(key, until))
+        self.bars[key] = max(until, self.bars.get(key, until))
 
     async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
-        return {identity: until for (r, identity), until in self._bars.items() if r == room and until > now}
+        return {identity: until for (r, identity), until in self.bars.items() if r == room and until > now}
 
 
 class MemoryBars:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Column, String, Table, case, delete, select
+from sqlalchemy import Column, String, Table, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,16 +30,11 @@ class SqlBarLedger:
         self._engine = engine
 
     async def record(self, room: str, identity: str, until: datetime) -> None:
-        # The room's ended bars go at the same time, so the table holds only what still matters.
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(room_bar).values(room=room, identity=identity, until=until)
         later = case((insert.excluded.until > room_bar.c.until, insert.excluded.until), else_=room_bar.c.until)
         upsert = insert.on_conflict_do_update(index_elements=["room", "identity"], set_={"until": later})
         async with database_errors(), self._engine.begin() as connection:
-            await connection.execute(
-                delete(room_bar).where(room_bar.c.room == room, room_bar.c.until <= datetime.now(UTC))
-            )
-
             await connection.execute(upsert)
 
     async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:

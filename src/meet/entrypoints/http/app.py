@@ -16,6 +16,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
+from meet.adapters.redis.client import create_redis
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
@@ -54,7 +55,8 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
 
 def session_store(settings: Settings) -> Store:
     if settings.redis_url:
-        return RedisStore.with_client(url=settings.redis_url, namespace="meet-sessions")
+        # The same client settings as the lobby's: a connection gone stale with a Redis restart is retried.
+        return RedisStore(create_redis(settings.redis_url), namespace="meet-sessions", handle_client_shutdown=True)
     return MemoryStore()
 
 

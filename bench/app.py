@@ -16,7 +16,7 @@ from litestar import Litestar, get
 from meet.domain.conference.join import Admission
 from meet.domain.rooms.model import Room
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.app import create_app
+from meet.entrypoints.http.app import build_app
 from meet.entrypoints.settings import load_settings
 
 REFERENCE_ROOM = Room.temporary("bench-reference")
@@ -37,7 +37,7 @@ async def token(admission: FromDishka[Admission]) -> dict[str, str]:
 
 
 def create() -> Litestar:
-    app = create_app(load_settings())
+    app = build_app(load_settings())
     app.register(constant)
     app.register(token)
     return app

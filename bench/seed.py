@@ -18,16 +18,11 @@ from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
 from redis.asyncio import Redis
+from tests.doubles.bars import MemoryBarLedger
 
-from meet.adapters.memory.bars import MemoryBarLedger
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
-from meet.adapters.sqlalchemy.repositories import (
-    SqlaRoomAccessRepository,
-    SqlaRoomRepository,
-    SqlaUnitOfWork,
-    SqlaUserRepository,
-)
+from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.users.model import User
@@ -47,12 +42,8 @@ class Seeded:
 async def seed_database(database_url: str) -> Seeded:
     seeded = Seeded()
     engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session:
-        users, rooms, accesses = (
-            SqlaUserRepository(session),
-            SqlaRoomRepository(session),
-            SqlaRoomAccessRepository(session),
-        )
+    async with SqlaUnitOfWork(create_session_factory(engine)).begin() as tx:
+        users, rooms, accesses = tx.users, tx.rooms, tx.accesses
         owner = await users.add(User(id=uuid.uuid4(), sub="bench-owner", full_name="Bench Owner"))
         member = await users.add(User(id=uuid.uuid4(), sub="bench-member", full_name="Bench Member"))
         plan = {
@@ -69,7 +60,6 @@ async def seed_database(database_url: str) -> Seeded:
             await accesses.add(RoomAccess.grant(room.id, owner.id, Role.OWNER))
             seeded.rooms[key] = room
         await accesses.add(RoomAccess.grant(seeded.rooms["restricted"].id, member.id, Role.MEMBER))
-        await SqlaUnitOfWork(session).commit()
     await engine.dispose()
     seeded.users = {owner.sub: owner, member.sub: member}
     return seeded

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from meet.adapters.sqlalchemy.database import create_engine
 from meet.adapters.sqlalchemy.migrate import upgrade
-from meet.entrypoints.http.app import SESSION_COOKIE, create_app
+from meet.entrypoints.http.app import SESSION_COOKIE, build_app
 from meet.entrypoints.settings import Settings, load_settings
 
 BASE_URL = "https://testserver.local"
@@ -74,7 +74,7 @@ async def running_api(settings: Settings, *providers: Any) -> AsyncIterator[Api]
         await upgrade(engine)
     finally:
         await engine.dispose()
-    app = create_app(settings, *providers)
+    app = build_app(settings, *providers)
     async with AsyncTestClient(app, base_url=BASE_URL) as client:
         yield Api(client=client, settings=settings)
 

@@ -29,7 +29,7 @@ async def test_a_redis_outage_ends_open_streams_cleanly_and_recovery_answers_no_
 ) -> None:
     settings = {"redis_url": disposable_redis.url, "data_dir": str(tmp_path / "var"), "lobby_keepalive_seconds": "1"}
     try:
-        with serve(tmp_path, **settings) as served:
+        with serve(tmp_path, timeout=90, **settings) as served:
             await outage_and_recovery(served.base_url, disposable_redis)
     except ServiceNotFound as error:
         pytest.fail(str(error))

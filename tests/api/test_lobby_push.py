@@ -23,11 +23,16 @@ STEP_TIMEOUT = 15
 def two_processes(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[tuple[Served, Served]]:
     tmp_path = tmp_path_factory.mktemp("two-processes")
     SyncRedis.from_url(redis_url).flushdb()
-    settings = {"redis_url": redis_url, "data_dir": str(tmp_path / "var"), "lobby_keepalive_seconds": "1"}
+    data_dir = str(tmp_path / "var")
     try:
         with ExitStack() as stack:
-            first = stack.enter_context(serve(tmp_path, **settings))  # migrates the shared database first
-            second = stack.enter_context(serve(tmp_path, **settings))
+            # The first migrates the shared database.
+            first = stack.enter_context(
+                serve(tmp_path, redis_url=redis_url, data_dir=data_dir, lobby_keepalive_seconds="1")
+            )
+            second = stack.enter_context(
+                serve(tmp_path, redis_url=redis_url, data_dir=data_dir, lobby_keepalive_seconds="1")
+            )
             yield first, second
     except ServiceNotFound as error:
         pytest.fail(str(error))

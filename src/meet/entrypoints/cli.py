@@ -35,8 +35,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     print(f"meet ({settings.profile.value}) on http://{display_host}:{port}", flush=True)
     print(f"API docs: http://{display_host}:{port}/api/v1/docs", flush=True)
     uvicorn.run(
-        "meet.entrypoints.asgi:app",
-        factory=False,
+        "meet.entrypoints.asgi:create_app",
+        factory=True,
         host=host,
         port=port,
         workers=workers,

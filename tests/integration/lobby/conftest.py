@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from meet.adapters.memory.bars import MemoryBarLedger, MemoryBars
+from meet.adapters.memory.bars import MemoryBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.redis.client import create_redis
 from meet.adapters.redis.events import RedisLobbyEvents
@@ -17,6 +17,7 @@ from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
+from tests.doubles.bars import MemoryBarLedger
 
 
 @dataclass

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
+from meet.adapters.sqlalchemy.database import create_engine, create_read_session_factory, create_session_factory
 from meet.adapters.sqlalchemy.migrate import upgrade
+from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,3 +31,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with create_session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def room_reader(engine: AsyncEngine) -> SqlaRoomReader:
+    return SqlaRoomReader(create_read_session_factory(engine))
+
+
+@pytest.fixture
+def recording_reader(engine: AsyncEngine) -> SqlaRecordingReader:
+    return SqlaRecordingReader(create_read_session_factory(engine))

@@ -7,13 +7,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from meet.adapters.sqlalchemy.database import create_session_factory
 from meet.adapters.sqlalchemy.migrate import downgrade, upgrade
-from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository, SqlaRecordingTransactions
+from meet.adapters.sqlalchemy.readers import SqlaRecordingReader
+from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository
 from meet.adapters.sqlalchemy.repositories import SqlaRoomAccessRepository, SqlaRoomRepository, SqlaUserRepository
+from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.recordings.errors import RecordingInProgress
 from meet.domain.recordings.model import Recording, RecordingMode, RecordingOptions, RecordingStatus
 from meet.domain.rooms.model import Role, Room, RoomAccess
@@ -114,7 +117,9 @@ async def test_concurrent_starts_in_one_room_leave_one_ongoing_recording(engine:
     assert sorted(results) == [False, False, False, False, True]
 
 
-async def test_admins_list_the_recordings_of_their_rooms_newest_first(session: AsyncSession) -> None:
+async def test_admins_list_the_recordings_of_their_rooms_newest_first(
+    session: AsyncSession, recording_reader: SqlaRecordingReader
+) -> None:
     board = await room_with(session, "Board", alice=Role.OWNER, bob=Role.MEMBER)
     team = await room_with(session, "Team", bob=Role.ADMINISTRATOR, alice=Role.ADMINISTRATOR)
     recordings = SqlaRecordingRepository(session)
@@ -128,11 +133,11 @@ async def test_admins_list_the_recordings_of_their_rooms_newest_first(session: A
     await session.commit()
 
     alice = await user_id(session, "alice")
-    mine, total = await recordings.list_administered_by(alice, limit=2, offset=0)
+    mine, total = await recording_reader.administered_by(alice, limit=2, offset=0)
     assert ([r.id for r in mine], total) == ([made[2].id, made[1].id], 3)
-    rest, _ = await recordings.list_administered_by(alice, limit=2, offset=2)
+    rest, _ = await recording_reader.administered_by(alice, limit=2, offset=2)
     assert [r.id for r in rest] == [made[0].id]
-    bobs, total = await recordings.list_administered_by(await user_id(session, "bob"), limit=10, offset=0)
+    bobs, total = await recording_reader.administered_by(await user_id(session, "bob"), limit=10, offset=0)
     assert ([r.id for r in bobs], total) == ([made[1].id], 1)  # a member of Board sees none of its recordings
 
 
@@ -156,7 +161,7 @@ async def test_deleting_a_recording_or_its_room(session: AsyncSession) -> None:
     assert await recordings.get(kept.id) is None
 
 
-async def test_sfu_event_transactions_commit_on_their_own(engine: AsyncEngine) -> None:
+async def test_a_unit_of_work_commits_when_its_block_ends(engine: AsyncEngine) -> None:
     sessions = create_session_factory(engine)
     async with sessions() as session:
         room = await room_with(session, "Board", owner=Role.OWNER)
@@ -167,18 +172,47 @@ async def test_sfu_event_transactions_commit_on_their_own(engine: AsyncEngine) -
         await SqlaRecordingRepository(session).update(recording)
         await session.commit()
 
-    async with SqlaRecordingTransactions(sessions).open() as tx:
+    async with SqlaUnitOfWork(sessions).begin() as tx:
         found = await tx.recordings.get_by_egress_id("EG_9")
         assert found is not None
         assert await tx.rooms.get(found.room_id) == room
         found.egress_reported("active")
         await tx.recordings.update(found)
-        await tx.uow.commit()
 
     async with sessions() as session:
         fetched = await SqlaRecordingRepository(session).get(recording.id)
         assert fetched is not None
         assert fetched.status is RecordingStatus.ACTIVE
+
+
+async def test_a_unit_of_work_that_raises_leaves_nothing_behind(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        room = await room_with(session, "Board", owner=Role.OWNER)
+    recording = Recording.initiate(room.id, RecordingMode.TRANSCRIPT, created_by=None)
+
+    async def fail_half_way() -> None:
+        async with SqlaUnitOfWork(sessions).begin() as tx:
+            await tx.recordings.add(recording)
+            await tx.rooms.delete(room.id)
+            raise RuntimeError("the use case failed half-way")
+
+    with pytest.raises(RuntimeError):
+        await fail_half_way()
+    async with sessions() as session:
+        assert await SqlaRecordingRepository(session).get(recording.id) is None
+        assert await SqlaRoomRepository(session).get(room.id) == room
+
+
+async def test_the_database_refuses_a_status_the_domain_does_not_know(session: AsyncSession) -> None:
+    room = await room_with(session, "Board", owner=Role.OWNER)
+    recording = await SqlaRecordingRepository(session).add(
+        Recording.initiate(room.id, RecordingMode.TRANSCRIPT, created_by=None)
+    )
+    await session.commit()
+    assert recording.status is RecordingStatus.INITIATED
+    with pytest.raises(IntegrityError):
+        await session.execute(text("UPDATE meet_recording SET status = 'paused'"))
 
 
 async def test_the_recordings_migration_goes_down_and_up(engine: AsyncEngine) -> None:

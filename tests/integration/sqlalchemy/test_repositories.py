@@ -6,14 +6,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from meet.adapters.sqlalchemy.database import create_session_factory
+from meet.adapters.sqlalchemy.database import create_read_session_factory, create_session_factory
 from meet.adapters.sqlalchemy.migrate import downgrade, upgrade
-from meet.adapters.sqlalchemy.repositories import (
-    SqlaRoomAccessRepository,
-    SqlaRoomRepository,
-    SqlaUnitOfWork,
-    SqlaUserRepository,
-)
+from meet.adapters.sqlalchemy.readers import SqlaRoomReader
+from meet.adapters.sqlalchemy.repositories import SqlaRoomAccessRepository, SqlaRoomRepository, SqlaUserRepository
 from meet.domain.rooms.errors import AccessAlreadyExists, RoomSlugTaken
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, TrackSource
 from meet.domain.users.model import User
@@ -38,7 +34,7 @@ async def test_users_round_trip_and_update(session: AsyncSession) -> None:
     assert fetched.full_name == "Alice Liddell"
 
 
-async def test_rooms_round_trip_with_configuration(session: AsyncSession) -> None:
+async def test_rooms_round_trip_with_configuration(session: AsyncSession, room_reader: SqlaRoomReader) -> None:
     rooms = SqlaRoomRepository(session)
     room = Room.create(
         "Réunion",
@@ -47,7 +43,7 @@ async def test_rooms_round_trip_with_configuration(session: AsyncSession) -> Non
     )
     await rooms.add(room)
     await session.commit()
-    fetched = await rooms.get_by_slug("reunion")
+    fetched = await room_reader.room_by_slug("reunion")
     assert fetched is not None
     assert fetched.id == room.id
     assert fetched.access_level is AccessLevel.TRUSTED
@@ -60,7 +56,9 @@ async def test_rooms_round_trip_with_configuration(session: AsyncSession) -> Non
     assert silent.configuration.can_publish_sources == ()
 
 
-async def test_a_duplicate_slug_is_a_domain_error_and_the_session_stays_usable(session: AsyncSession) -> None:
+async def test_a_duplicate_slug_is_a_domain_error_and_the_session_stays_usable(
+    session: AsyncSession, room_reader: SqlaRoomReader
+) -> None:
     rooms = SqlaRoomRepository(session)
     await rooms.add(Room.create("Daily"))
     await session.commit()
@@ -68,10 +66,10 @@ async def test_a_duplicate_slug_is_a_domain_error_and_the_session_stays_usable(s
         await rooms.add(Room.create("daily"))
     await rooms.add(Room.create("Weekly"))
     await session.commit()
-    assert await rooms.get_by_slug("weekly") is not None
+    assert await room_reader.room_by_slug("weekly") is not None
 
 
-async def test_accesses_are_unique_per_room_and_user(session: AsyncSession) -> None:
+async def test_accesses_are_unique_per_room_and_user(session: AsyncSession, room_reader: SqlaRoomReader) -> None:
     user = await add_user(session, "alice")
     room = await SqlaRoomRepository(session).add(Room.create("Daily"))
     accesses = SqlaRoomAccessRepository(session)
@@ -79,11 +77,12 @@ async def test_accesses_are_unique_per_room_and_user(session: AsyncSession) -> N
     await session.commit()
     with pytest.raises(AccessAlreadyExists):
         await accesses.add(RoomAccess.grant(room.id, user.id, Role.MEMBER))
-    assert await accesses.role_of(room.id, user.id) is Role.OWNER
+    await session.commit()
+    assert await room_reader.role_of(room.id, user.id) is Role.OWNER
     assert await accesses.count_owners(room.id) == 1
 
 
-async def test_listing_rooms_for_a_user_pages_and_counts(session: AsyncSession) -> None:
+async def test_listing_rooms_for_a_user_pages_and_counts(session: AsyncSession, room_reader: SqlaRoomReader) -> None:
     alice, bob = await add_user(session, "alice"), await add_user(session, "bob")
     rooms, accesses = SqlaRoomRepository(session), SqlaRoomAccessRepository(session)
     for n in range(5):
@@ -91,11 +90,11 @@ async def test_listing_rooms_for_a_user_pages_and_counts(session: AsyncSession) 
         await accesses.add(RoomAccess.grant(room.id, alice.id, Role.MEMBER if n % 2 else Role.OWNER))
     other = await rooms.add(Room.create("Bob's"))
     await accesses.add(RoomAccess.grant(other.id, bob.id, Role.OWNER))
-    await SqlaUnitOfWork(session).commit()
-    page, total = await rooms.list_for_user(alice.id, limit=2, offset=0)
+    await session.commit()
+    page, total = await room_reader.rooms_of(alice.id, limit=2, offset=0)
     assert total == 5
     assert len(page) == 2
-    rest, _ = await rooms.list_for_user(alice.id, limit=10, offset=2)
+    rest, _ = await room_reader.rooms_of(alice.id, limit=10, offset=2)
     assert {r.name for r, _ in [*page, *rest]} == {f"Room {n}" for n in range(5)}
 
 
@@ -121,10 +120,10 @@ async def test_a_join_lookup_costs_one_query_per_read_whatever_the_data_size(eng
         await session.commit()
     statements: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    async with create_session_factory(engine)() as session:
-        room = await SqlaRoomRepository(session).get_by_slug("room-17")
-        assert room is not None
-        assert await SqlaRoomAccessRepository(session).role_of(room.id, user.id) is Role.OWNER
+    reader = SqlaRoomReader(create_read_session_factory(engine))
+    found = await reader.room_by_slug("room-17")
+    assert found is not None
+    assert await reader.role_of(found.id, user.id) is Role.OWNER
     assert len(statements) == 2, statements
 
 

@@ -8,23 +8,25 @@ from datetime import timedelta
 import pytest
 
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
-from meet.adapters.memory.bars import MemoryBarLedger, MemoryBars
+from meet.adapters.memory.bars import MemoryBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
-from meet.adapters.memory.presence import BatchedPresence
+from meet.adapters.presence import BatchedPresence
 from meet.domain.conference.join import Admission
+from meet.domain.conference.ports import EntryGuard
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
     DecideEntry,
+    EntryViews,
     ListWaiting,
-    LobbyDoor,
     LobbyPolicy,
     RequestEntry,
     WaitForDecision,
 )
 from meet.domain.rooms.model import Room
-from meet.domain.rooms.use_cases import NobodyBarred
+from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.null import NobodyBarred
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
 
@@ -59,7 +61,7 @@ class Lobby:
     clock: FakeClock = field(default_factory=FakeClock)
     events: MemoryLobbyEvents = field(default_factory=MemoryLobbyEvents)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
-    guard: object = field(default_factory=NobodyBarred)
+    guard: EntryGuard = field(default_factory=NobodyBarred)
     policy: LobbyPolicy = field(
         default_factory=lambda: LobbyPolicy(timeouts=LobbyTimeouts(waiting=30, accepted=600, denied=300))
     )
@@ -75,26 +77,36 @@ class Lobby:
             LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
         )
 
-    def door(self) -> LobbyDoor:
-        return LobbyDoor(
+    def views(self) -> EntryViews:
+        return EntryViews(self.admission, self.credentials)
+
+    def request_entry(self) -> RequestEntry:
+        announcer = KnockAnnouncer(self.notifier, timeout_seconds=self.policy.notify_timeout_seconds)
+        return RequestEntry(
             self.world.locator(),
-            self.admission,
-            self.store,
             self.credentials,
-            self.guard,  # type: ignore[arg-type]
+            self.views(),
+            self.store,
+            announcer,
             self.clock,
             self.policy,
         )
 
-    def request_entry(self) -> RequestEntry:
-        announcer = KnockAnnouncer(self.notifier, timeout_seconds=self.policy.notify_timeout_seconds)
-        return RequestEntry(self.door(), announcer)
-
     def wait(self) -> WaitForDecision:
-        return WaitForDecision(self.door(), self.events, self.presence, self.world.uow)
+        return WaitForDecision(
+            self.world.locator(),
+            self.credentials,
+            self.views(),
+            self.store,
+            self.events,
+            self.presence,
+            self.guard,
+            self.clock,
+            self.policy,
+        )
 
     def list_waiting(self) -> ListWaiting:
-        return ListWaiting(self.world.locator(), self.store, self.clock, self.policy)
+        return ListWaiting(self.world.locator(), self.store, self.clock)
 
     def decide(self) -> DecideEntry:
         return DecideEntry(self.world.locator(), self.store, self.clock, self.policy)

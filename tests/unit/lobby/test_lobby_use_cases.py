@@ -9,12 +9,20 @@ from livekit.api import TokenVerifier
 
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
-from meet.domain.lobby.use_cases import EntryView, LobbyPolicy
+from meet.domain.lobby.use_cases import (
+    DecideEntryRequest,
+    EntryView,
+    ListWaitingRequest,
+    LobbyPolicy,
+    RequestEntryRequest,
+    WaitForDecisionRequest,
+)
 from meet.domain.rooms.errors import NotRoomAdmin
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
 from meet.domain.users.model import Viewer
 from tests.unit.lobby.conftest import Barred, Lobby, RecordingNotifier
+from tests.unit.rooms.conftest import World
 
 ANONYMOUS = Viewer.anonymous()
 
@@ -29,11 +37,13 @@ async def restricted_room(lobby: Lobby) -> Room:
 
 async def knock(lobby: Lobby, room: Room, credential: str | None = None, name: str = "Zoe") -> EntryView:
     return await lobby.request_entry().execute(
-        ANONYMOUS,
-        str(room.id),
-        username=name,
-        credentials=[credential] if credential else [],
-        client_address="10.0.0.1",
+        RequestEntryRequest(
+            ANONYMOUS,
+            str(room.id),
+            username=name,
+            credentials=[credential] if credential else [],
+            client_address="10.0.0.1",
+        )
     )
 
 
@@ -63,7 +73,7 @@ async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant(
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     waiting = await knock(lobby, room)
-    await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=True)
+    await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=True))
     accepted = await knock(lobby, room, waiting.credential)
     assert accepted.status is LobbyStatus.ACCEPTED
     assert identity_of(accepted) == waiting.participant_id
@@ -88,8 +98,8 @@ async def test_a_room_made_public_lets_its_waiting_people_in_at_their_next_poll(
     assert (await knock(lobby, room, waiting.credential)).status is LobbyStatus.ACCEPTED
 
 
-async def test_a_barred_identity_is_denied_and_given_no_token(world: object) -> None:
-    lobby = Lobby(world)  # type: ignore[arg-type]
+async def test_a_barred_identity_is_denied_and_given_no_token(world: World) -> None:
+    lobby = Lobby(world)
     room = await restricted_room(lobby)
     first = await knock(lobby, room)
     now = lobby.clock.now()
@@ -98,7 +108,9 @@ async def test_a_barred_identity_is_denied_and_given_no_token(world: object) -> 
     assert again.status is LobbyStatus.DENIED
     assert again.connection is None
     lobby.guard = Barred(first.participant_id)  # the stream asks the guard too
-    updates = await lobby.wait().open(ANONYMOUS, str(room.id), credentials=[first.credential])
+    updates = await lobby.wait().execute(
+        WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[first.credential])
+    )
     denied = await anext(updates)
     assert denied.entry is not None
     assert denied.entry.status is LobbyStatus.DENIED
@@ -106,10 +118,10 @@ async def test_a_barred_identity_is_denied_and_given_no_token(world: object) -> 
         await anext(updates)
 
 
-async def test_knocks_are_rate_limited_per_credential_and_new_ones_per_address(world: object) -> None:
+async def test_knocks_are_rate_limited_per_credential_and_new_ones_per_address(world: World) -> None:
     lobby = Lobby(
         world, policy=LobbyPolicy(knocks_per_minute_per_participant=3, new_participants_per_minute_per_address=2)
-    )  # type: ignore[arg-type]
+    )
     room = await restricted_room(lobby)
     first = await knock(lobby, room)
     for _ in range(3):
@@ -140,24 +152,24 @@ async def test_only_admins_list_and_decide(lobby: Lobby) -> None:
     assert member.user_id is not None
     await lobby.world.accesses.add(RoomAccess.grant(room.id, member.user_id, Role.MEMBER))
     with pytest.raises(AuthenticationRequired):
-        await lobby.list_waiting().execute(ANONYMOUS, str(room.id), limit=10, after=None)
+        await lobby.list_waiting().execute(ListWaitingRequest(ANONYMOUS, str(room.id), limit=10, after=None))
     with pytest.raises(NotRoomAdmin):
-        await lobby.list_waiting().execute(member, str(room.id), limit=10, after=None)
+        await lobby.list_waiting().execute(ListWaitingRequest(member, str(room.id), limit=10, after=None))
     with pytest.raises(NotRoomAdmin):
-        await lobby.decide().execute(member, str(room.id), str(uuid.uuid4()), allow=True)
+        await lobby.decide().execute(DecideEntryRequest(member, str(room.id), str(uuid.uuid4()), allow=True))
 
 
 async def test_a_contrary_second_decision_is_reported_not_recorded(lobby: Lobby) -> None:
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     waiting = await knock(lobby, room)
-    decided = await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=False)
-    again = await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=False)
+    decided = await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=False))
+    again = await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=False))
     assert decided.status is again.status is LobbyStatus.DENIED
     with pytest.raises(AlreadyDecided):
-        await lobby.decide().execute(owner, str(room.id), waiting.participant_id, allow=True)
+        await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=True))
     with pytest.raises(LobbyEntryNotFound):
-        await lobby.decide().execute(owner, str(room.id), "not-a-uuid", allow=True)
+        await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), "not-a-uuid", allow=True))
 
 
 async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decision(world: object) -> None:
@@ -165,7 +177,9 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     streaming, idle = await knock(lobby, room), await knock(lobby, room, name="Idle")
-    updates = await lobby.wait().open(ANONYMOUS, str(room.id), credentials=[streaming.credential])
+    updates = await lobby.wait().execute(
+        WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[streaming.credential])
+    )
     first = await anext(updates)
     assert first.kind == "status"
     assert first.entry is not None
@@ -174,10 +188,10 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
         lobby.clock.advance(20)
         await lobby.presence.refresh_now()
         assert (await anext(updates)).kind == "keepalive"
-    listed = await lobby.list_waiting().execute(owner, str(room.id), limit=10, after=None)
+    listed = await lobby.list_waiting().execute(ListWaitingRequest(owner, str(room.id), limit=10, after=None))
     assert [e.participant_id for e in listed.entries] == [streaming.participant_id]
     assert idle.participant_id not in {e.participant_id for e in listed.entries}
-    await lobby.decide().execute(owner, str(room.id), streaming.participant_id, allow=True)
+    await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), streaming.participant_id, allow=True))
     update = await anext(updates)
     while update.kind == "keepalive":
         update = await anext(updates)
@@ -191,4 +205,4 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
 async def test_a_stream_for_an_unknown_credential_is_refused_up_front(lobby: Lobby) -> None:
     room = await restricted_room(lobby)
     with pytest.raises(LobbyEntryNotFound):
-        await lobby.wait().open(ANONYMOUS, str(room.id), credentials=["nope"])
+        await lobby.wait().execute(WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=["nope"]))

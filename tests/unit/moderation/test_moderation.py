@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meet.adapters.memory.bars import MemoryBarLedger, MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
-from meet.adapters.memory.sfu import MemorySfu, track
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import LiveParticipant
@@ -15,15 +14,20 @@ from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.moderation.errors import ForbiddenPermission, NotAllowedToMute, NotPresent, RoleChangeRefused
 from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
 from meet.domain.moderation.ports import ParticipantCredentials
+from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
     ChangeParticipant,
+    ChangeParticipantRequest,
     ModerationPolicy,
     MuteTrack,
-    ParticipantChanges,
+    MuteTrackRequest,
     RemoveParticipant,
+    RemoveParticipantRequest,
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
 from meet.domain.users.model import Viewer
+from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.sfu import MemorySfu, track
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
 
@@ -73,11 +77,11 @@ async def meeting(world: World) -> Meeting:  # noqa: F811
 
 
 def mute(meeting: Meeting) -> MuteTrack:
-    return MuteTrack(meeting.world.locator(), meeting.sfu, meeting.verifier)
+    return MuteTrack(meeting.world.locator(), meeting.sfu, PresentParticipants(meeting.verifier, meeting.sfu))
 
 
 async def test_admins_mute_with_their_session(meeting: Meeting) -> None:
-    await mute(meeting).execute(meeting.owner, str(meeting.room.id), "guest", "TR_G", bearer=None)
+    await mute(meeting).execute(MuteTrackRequest(meeting.owner, str(meeting.room.id), "guest", "TR_G", bearer=None))
     guest = await meeting.sfu.get_participant(meeting.room.sfu_room_name, "guest")
     assert guest is not None
     assert guest.tracks[0].muted
@@ -87,20 +91,34 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
     room, name = meeting.room, meeting.room.sfu_room_name
     guest_token = meeting.verifier.issue("guest", name)
     with pytest.raises(NotAllowedToMute):
-        await mute(meeting).execute(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+        await mute(meeting).execute(
+            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+        )
     room.configuration = RoomConfiguration(everyone_can_mute=True)
     await meeting.world.rooms.update(room)
-    await mute(meeting).execute(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+    await mute(meeting).execute(
+        MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+    )
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
-            Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=meeting.verifier.issue("guest", "another-room")
+            MuteTrackRequest(
+                Viewer.anonymous(),
+                str(room.id),
+                "member",
+                "TR_1",
+                bearer=meeting.verifier.issue("guest", "another-room"),
+            )
         )
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
-            Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
+            MuteTrackRequest(
+                Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
+            )
         )
     with pytest.raises(InvalidParticipantToken):
-        await mute(meeting).execute(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer="forged")
+        await mute(meeting).execute(
+            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer="forged")
+        )
 
 
 async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_on_rejoin(meeting: Meeting) -> None:
@@ -112,7 +130,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
     remove = RemoveParticipant(
         meeting.world.locator(), meeting.sfu, removals, lobby, ModerationPolicy(removal_seconds=60)
     )
-    await remove.execute(meeting.owner, str(meeting.room.id), "guest")
+    await remove.execute(RemoveParticipantRequest(meeting.owner, str(meeting.room.id), "guest"))
     assert await meeting.sfu.get_participant(name, "guest") is None
     assert await lobby.touch(name, "guest", clock.now(), LobbyTimeouts()) is None
     assert await RemovedAreBarred(removals).is_barred(meeting.room, "guest")
@@ -126,7 +144,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
 
 def change(meeting: Meeting) -> ChangeParticipant:
     w = meeting.world
-    return ChangeParticipant(w.locator(), meeting.sfu, w.users, w.accesses, w.uow)
+    return ChangeParticipant(w.locator(), meeting.sfu, w.uow)
 
 
 async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
@@ -134,7 +152,7 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     meeting.room.configuration = RoomConfiguration(can_publish_sources=())
     await meeting.world.rooms.update(meeting.room)
     result = await change(meeting).execute(
-        meeting.owner, str(meeting.room.id), "member", ParticipantChanges(role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
     )
     assert result.live_updated
     assert result.participant is not None
@@ -142,9 +160,9 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     assert result.participant.can_publish
     member_id = meeting.member.user_id
     assert member_id is not None
-    assert await meeting.world.accesses.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR
+    assert await meeting.world.reader.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR
     demoted = await change(meeting).execute(
-        meeting.owner, str(meeting.room.id), "member", ParticipantChanges(role=Role.MEMBER)
+        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.MEMBER)
     )
     assert demoted.participant is not None
     assert not demoted.participant.can_publish
@@ -153,19 +171,21 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
 async def test_role_changes_that_are_never_allowed(meeting: Meeting) -> None:
     use_case, room_id = change(meeting), str(meeting.room.id)
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(meeting.owner, room_id, "member", ParticipantChanges(role=Role.OWNER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "member", role=Role.OWNER))
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(meeting.owner, room_id, "owner", ParticipantChanges(role=Role.MEMBER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "owner", role=Role.MEMBER))
     with pytest.raises(ForbiddenPermission):
-        await use_case.execute(meeting.owner, room_id, "guest", ParticipantChanges(forbidden_permissions=("hidden",)))
+        await use_case.execute(
+            ChangeParticipantRequest(meeting.owner, room_id, "guest", forbidden_permissions=("hidden",))
+        )
 
 
 async def test_a_live_failure_never_loses_the_saved_role(meeting: Meeting) -> None:
     del meeting.sfu.rooms[meeting.room.sfu_room_name]["member"]  # left the live room meanwhile
     result = await change(meeting).execute(
-        meeting.owner, str(meeting.room.id), "member", ParticipantChanges(role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
     )
     assert not result.live_updated
     member_id = meeting.member.user_id
     assert member_id is not None
-    assert await meeting.world.accesses.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR
+    assert await meeting.world.reader.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR

@@ -5,16 +5,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from meet.adapters.memory.egress import MemoryRecordingEgress
-from meet.adapters.memory.mailer import MemoryMailer
-from meet.adapters.memory.recordings import MemoryRecordingRepository, MemoryRecordingTransactions
-from meet.adapters.memory.sfu import MemorySfu
-from meet.adapters.memory.storage import MemoryObjectStorage
 from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.recordings.events import FollowRecordingEgress
 from meet.domain.recordings.model import Recording
 from meet.domain.recordings.room_deletion import DeleteRoomRecordings
 from meet.domain.recordings.use_cases import (
+    AdministeredRecordings,
     AuthorizeMediaDownload,
     DeleteRecording,
     GetRecording,
@@ -27,6 +23,11 @@ from meet.domain.recordings.use_cases import (
 from meet.domain.rooms.model import Role, Room
 from meet.domain.rooms.use_cases import DeleteRoom
 from meet.domain.users.model import Viewer
+from tests.doubles.egress import MemoryRecordingEgress
+from tests.doubles.mailer import MemoryMailer
+from tests.doubles.rooms import MemoryRecordingRepository
+from tests.doubles.sfu import MemorySfu
+from tests.doubles.storage import MemoryObjectStorage
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
 
@@ -54,37 +55,36 @@ class Studio:
 
     def start(self) -> StartRecording:
         w = self.world
-        return StartRecording(w.locator(), self.recordings, self.egress, self.sfu, w.uow, self.clock, self.policy)
+        return StartRecording(w.locator(), self.egress, self.sfu, w.uow, self.clock, self.policy)
 
     def stop(self) -> StopRecording:
-        return StopRecording(self.world.locator(), self.recordings, self.egress, self.sfu, self.world.uow)
+        w = self.world
+        return StopRecording(w.locator(), w.reader, self.egress, self.sfu, w.uow)
+
+    def administered(self) -> AdministeredRecordings:
+        return AdministeredRecordings(self.world.reader, self.world.reader)
 
     def get(self) -> GetRecording:
-        return GetRecording(self.world.locator(), self.world.rooms, self.recordings)
+        return GetRecording(self.administered())
 
     def list(self) -> ListRecordings:
-        return ListRecordings(self.recordings)
+        return ListRecordings(self.world.reader)
 
     def delete(self) -> DeleteRecording:
-        w = self.world
-        return DeleteRecording(w.locator(), w.rooms, self.recordings, self.storage, w.uow)
+        return DeleteRecording(self.administered(), self.storage, self.world.uow)
 
     def delete_room(self) -> DeleteRoom:
         w = self.world
-        return DeleteRoom(w.locator(), w.rooms, w.uow, DeleteRoomRecordings(self.recordings, self.storage))
+        return DeleteRoom(w.locator(), w.uow, DeleteRoomRecordings(w.uow, self.storage))
 
     def storage_hook(self) -> ReceiveStorageNotification:
-        w = self.world
-        return ReceiveStorageNotification(
-            self.recordings, w.rooms, w.accesses, w.users, self.mailer, self.sfu, w.uow, self.clock, self.policy
-        )
+        return ReceiveStorageNotification(self.world.uow, self.mailer, self.sfu, self.clock, self.policy)
 
     def media_auth(self) -> AuthorizeMediaDownload:
-        w = self.world
-        return AuthorizeMediaDownload(w.locator(), w.rooms, self.recordings, self.storage, self.clock)
+        return AuthorizeMediaDownload(self.world.reader, self.administered(), self.storage, self.clock)
 
     def follow_egress(self) -> FollowRecordingEgress:
-        return FollowRecordingEgress(MemoryRecordingTransactions(self.world.db, self.store), self.sfu)
+        return FollowRecordingEgress(self.world.uow, self.sfu)
 
     def live(self) -> None:
         """Someone is in the live room, so it has metadata to update."""
@@ -98,7 +98,7 @@ async def studio(world: World) -> Studio:  # noqa: F811
     member = await world.user("member", "member@example.org")
     stranger = await world.user("stranger", "stranger@example.org")
     room = await world.room("Board", owner=Role.OWNER, admin=Role.ADMINISTRATOR, member=Role.MEMBER)
-    store: dict[uuid.UUID, Recording] = {}
+    store = world.db.recordings
     return Studio(
         world=world,
         room=room,
@@ -106,7 +106,7 @@ async def studio(world: World) -> Studio:  # noqa: F811
         admin=admin,
         member=member,
         stranger=stranger,
-        recordings=MemoryRecordingRepository(world.db, store),
+        recordings=MemoryRecordingRepository(world.db),
         egress=MemoryRecordingEgress(),
         sfu=MemorySfu(),
         storage=MemoryObjectStorage(),

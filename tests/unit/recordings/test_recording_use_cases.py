@@ -21,14 +21,30 @@ from meet.domain.recordings.errors import (
     RoomRecordingsUnfinished,
 )
 from meet.domain.recordings.model import Recording, RecordingMode, RecordingOptions, RecordingStatus
-from meet.domain.recordings.use_cases import RecordingPolicy, StoredObject
+from meet.domain.recordings.use_cases import (
+    ListRecordingsRequest,
+    MediaDownloadRequest,
+    RecordingPolicy,
+    RecordingRequest,
+    StartRecordingRequest,
+    StopRecordingRequest,
+    StorageNotification,
+    StoredObject,
+)
 from meet.domain.rooms.errors import NotRoomAdmin, RoomNotFound
 from meet.domain.rooms.model import Role
+from meet.domain.rooms.use_cases import DeleteRoomRequest
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.schemas import bearer_of
 from tests.unit.recordings.conftest import HOOK_TOKEN, Studio
 
 BEARER = f"Bearer {HOOK_TOKEN}"
+
+
+def notification(authorization: str | None, objects: list[StoredObject]) -> StorageNotification:
+    """What the storage hook hands the use case for a request with this ``Authorization`` header."""
+    return StorageNotification(token=bearer_of(authorization), objects=objects)
 
 
 def stored(recording: Recording, *, bucket: str = "meet-media", content_type: str | None = None) -> StoredObject:
@@ -41,9 +57,9 @@ def egress_event(egress_id: str, status: str, kind: str = "egress_updated") -> S
 
 
 async def saved_recording(studio: Studio, mode: RecordingMode = RecordingMode.SCREEN_RECORDING) -> Recording:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, mode)
-    await studio.stop().execute(studio.owner, studio.room.slug)
-    (saved,) = await studio.storage_hook().execute(BEARER, [stored(recording)])
+    recording = await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, mode))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    (saved,) = await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
     return saved
 
 
@@ -52,7 +68,9 @@ async def saved_recording(studio: Studio, mode: RecordingMode = RecordingMode.SC
 
 async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> None:
     studio.live()
-    recording = await studio.start().execute(studio.admin, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.admin, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
 
     assert recording.status is RecordingStatus.INITIATED
     assert recording.created_by == studio.admin.user_id
@@ -68,7 +86,9 @@ async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> 
 
 async def test_a_transcript_is_audio_only_ogg_with_its_options(studio: Studio) -> None:
     recording = await studio.start().execute(
-        studio.owner, str(studio.room.id), RecordingMode.TRANSCRIPT, RecordingOptions(language="fr")
+        StartRecordingRequest(
+            studio.owner, str(studio.room.id), RecordingMode.TRANSCRIPT, RecordingOptions(language="fr")
+        )
     )
     (egress,) = studio.egress.egresses.values()
     assert egress.audio_only
@@ -80,32 +100,42 @@ async def test_a_transcript_is_audio_only_ogg_with_its_options(studio: Studio) -
 async def test_only_room_admins_start_and_stop(studio: Studio) -> None:
     for viewer, error in ((Viewer.anonymous(), AuthenticationRequired), (studio.member, NotRoomAdmin)):
         with pytest.raises(error):
-            await studio.start().execute(viewer, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+            await studio.start().execute(
+                StartRecordingRequest(viewer, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+            )
         with pytest.raises(error):
-            await studio.stop().execute(viewer, studio.room.slug)
+            await studio.stop().execute(StopRecordingRequest(viewer, studio.room.slug))
     with pytest.raises(RoomNotFound):  # a temporary room has no admin
-        await studio.start().execute(studio.owner, "somewhere-else", RecordingMode.SCREEN_RECORDING)
+        await studio.start().execute(
+            StartRecordingRequest(studio.owner, "somewhere-else", RecordingMode.SCREEN_RECORDING)
+        )
     assert studio.egress.egresses == {}
 
 
 async def test_one_recording_at_a_time_per_room(studio: Studio) -> None:
-    await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
     with pytest.raises(RecordingInProgress):
-        await studio.start().execute(studio.admin, studio.room.slug, RecordingMode.TRANSCRIPT)
+        await studio.start().execute(StartRecordingRequest(studio.admin, studio.room.slug, RecordingMode.TRANSCRIPT))
     other = await studio.world.room("Other", owner=Role.OWNER)
-    await studio.start().execute(studio.owner, other.slug, RecordingMode.TRANSCRIPT)  # another room may record
+    await studio.start().execute(
+        StartRecordingRequest(studio.owner, other.slug, RecordingMode.TRANSCRIPT)
+    )  # another room may record
     assert sorted(e.room for e in studio.egress.egresses.values()) == sorted([str(studio.room.id), str(other.id)])
 
 
 async def test_a_refused_start_is_kept_as_failed_and_the_next_start_works(studio: Studio) -> None:
     studio.egress.fail_start = SfuRequestFailed("egress not connected")
     with pytest.raises(RecordingFailedToStart):
-        await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        await studio.start().execute(
+            StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        )
     (failed,) = studio.store.values()
     assert failed.status is RecordingStatus.FAILED_TO_START
     assert failed.egress_id is None
 
-    retry = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    retry = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     assert retry.status is RecordingStatus.INITIATED
     assert retry.egress_id in studio.egress.egresses
 
@@ -113,7 +143,9 @@ async def test_a_refused_start_is_kept_as_failed_and_the_next_start_works(studio
 async def test_an_unreachable_sfu_is_unavailable_not_a_stuck_recording(studio: Studio) -> None:
     studio.egress.fail_start = SfuUnavailable()
     with pytest.raises(SfuUnavailable):
-        await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        await studio.start().execute(
+            StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        )
     assert [r.status for r in studio.store.values()] == [RecordingStatus.FAILED_TO_START]
     assert await studio.recordings.ongoing_in_room(studio.room.id) is None
 
@@ -122,7 +154,7 @@ async def test_recording_can_be_switched_off(studio: Studio) -> None:
     start = studio.start()
     start._policy = RecordingPolicy(enabled=False)
     with pytest.raises(RecordingsDisabled):
-        await start.execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        await start.execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
 
 
 # --- stop -----------------------------------------------------------------------------------------
@@ -131,33 +163,41 @@ async def test_recording_can_be_switched_off(studio: Studio) -> None:
 async def test_stop_ends_the_egress_and_reports_stopped(studio: Studio) -> None:
     studio.live()
     with pytest.raises(NoRecordingInProgress):
-        await studio.stop().execute(studio.owner, studio.room.slug)
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
-    stopped = await studio.stop().execute(studio.admin, studio.room.slug)
+        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
+    stopped = await studio.stop().execute(StopRecordingRequest(studio.admin, studio.room.slug))
     assert (stopped.id, stopped.status) == (recording.id, RecordingStatus.STOPPED)
     assert recording.egress_id is not None
     assert studio.egress.egresses[recording.egress_id].stopped
     assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "stopped"
     with pytest.raises(NoRecordingInProgress):
-        await studio.stop().execute(studio.owner, studio.room.slug)
+        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
 
 
 async def test_a_refused_stop_is_an_error_and_recorded_as_failed_to_stop(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     studio.egress.fail_stop = SfuRequestFailed("egress already ended")
     with pytest.raises(RecordingFailedToStop):
-        await studio.stop().execute(studio.owner, studio.room.slug)
+        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
     assert studio.store[recording.id].status is RecordingStatus.FAILED_TO_STOP
-    await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT))
 
 
 async def test_an_unreachable_sfu_leaves_the_recording_to_stop_again(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     studio.egress.fail_stop = SfuUnavailable()
     with pytest.raises(SfuUnavailable):
-        await studio.stop().execute(studio.owner, studio.room.slug)
+        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
     assert studio.store[recording.id].status is RecordingStatus.INITIATED
-    assert (await studio.stop().execute(studio.owner, studio.room.slug)).status is RecordingStatus.STOPPED
+    assert (
+        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    ).status is RecordingStatus.STOPPED
 
 
 # --- egress events --------------------------------------------------------------------------------
@@ -165,7 +205,9 @@ async def test_an_unreachable_sfu_leaves_the_recording_to_stop_again(studio: Stu
 
 async def test_egress_events_move_the_recording_and_the_room_metadata(studio: Studio) -> None:
     studio.live()
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     assert recording.egress_id is not None
     follow = studio.follow_egress()
 
@@ -186,11 +228,15 @@ async def test_egress_failures_and_unknown_egresses(studio: Studio) -> None:
     await follow.handle(egress_event("EG_nobody_knows", "active"))
     await follow.handle(SfuEvent(id="EV_1", kind="room_finished", room="x"))
     await follow.handle(SfuEvent(id="EV_2", kind="egress_updated"))
-    first = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    first = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     assert first.egress_id is not None
     await follow.handle(egress_event(first.egress_id, "failed", "egress_ended"))
     assert studio.store[first.id].status is RecordingStatus.FAILED_TO_START
-    second = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    second = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     assert second.egress_id is not None
     await follow.handle(egress_event(second.egress_id, "active"))
     await follow.handle(egress_event(second.egress_id, "aborted", "egress_ended"))
@@ -201,10 +247,12 @@ async def test_egress_failures_and_unknown_egresses(studio: Studio) -> None:
 
 
 async def test_the_stored_object_saves_the_recording_and_tells_the_admins(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
-    await studio.stop().execute(studio.owner, studio.room.slug)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
+    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
 
-    saved = await studio.storage_hook().execute(BEARER, [stored(recording)])
+    saved = await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
 
     assert [r.id for r in saved] == [recording.id]
     now = studio.clock.now()
@@ -214,23 +262,25 @@ async def test_the_stored_object_saves_the_recording_and_tells_the_admins(studio
     assert all(f"/media/recordings/{recording.id}.mp4" in m.body for m in studio.mailer.sent)
     assert "Board" in studio.mailer.sent[0].subject
     # A repeated notification changes nothing and mails nobody again.
-    assert await studio.storage_hook().execute(BEARER, [stored(recording)]) == []
+    assert await studio.storage_hook().execute(notification(BEARER, [stored(recording)])) == []
     assert len(studio.mailer.sent) == 2
 
 
 async def test_the_hook_needs_its_bearer_token(studio: Studio) -> None:
     for authorization in (None, "", HOOK_TOKEN, "Bearer wrong", f"Basic {HOOK_TOKEN}"):
         with pytest.raises(InvalidStorageHookToken):
-            await studio.storage_hook().execute(authorization, [])
+            await studio.storage_hook().execute(notification(authorization, []))
     hook = studio.storage_hook()
     hook._policy = RecordingPolicy(storage_hook_token="")
     with pytest.raises(InvalidStorageHookToken):
-        await hook.execute("Bearer ", [])
-    assert await studio.storage_hook().execute(f"bearer  {HOOK_TOKEN} ", []) == []
+        await hook.execute(notification("Bearer ", []))
+    assert await studio.storage_hook().execute(notification(f"bearer  {HOOK_TOKEN} ", [])) == []
 
 
 async def test_objects_that_are_not_the_recording_file_are_ignored(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     key = recording.object_key
     others = [
         stored(recording, bucket="another-bucket"),
@@ -241,15 +291,19 @@ async def test_objects_that_are_not_the_recording_file_are_ignored(studio: Studi
         StoredObject(bucket="meet-media", key="recordings/00000000-0000-0000-0000-000000000000.mp4", content_type="x"),
         StoredObject(bucket="meet-media", key=key, content_type="video/mp4", event_name="s3:ObjectRemoved:Delete"),
     ]
-    assert await studio.storage_hook().execute(BEARER, others) == []
+    assert await studio.storage_hook().execute(notification(BEARER, others)) == []
     assert studio.store[recording.id].status is RecordingStatus.INITIATED
     assert studio.mailer.sent == []
 
 
 async def test_the_object_may_arrive_before_the_egress_reports_its_end(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+    )
     assert recording.egress_id is not None
-    await studio.storage_hook().execute(BEARER, [stored(recording, content_type="audio/ogg; codecs=opus")])
+    await studio.storage_hook().execute(
+        notification(BEARER, [stored(recording, content_type="audio/ogg; codecs=opus")])
+    )
     await studio.follow_egress().handle(egress_event(recording.egress_id, "complete", "egress_ended"))
     assert studio.store[recording.id].status is RecordingStatus.SAVED
     assert await studio.recordings.ongoing_in_room(studio.room.id) is None
@@ -260,7 +314,7 @@ async def test_without_expiry_a_saved_recording_never_expires(studio: Studio) ->
     recording = await saved_recording(studio)
     assert recording.expires_at is None
     studio.clock.advance(3650 * 86400)
-    assert await studio.media_auth().execute(studio.owner, recording.media_path)
+    assert await studio.media_auth().execute(MediaDownloadRequest(studio.owner, recording.media_path))
 
 
 # --- media authorisation --------------------------------------------------------------------------
@@ -270,13 +324,15 @@ async def test_media_auth_answers_the_storage_headers_to_room_admins_only(studio
     recording = await saved_recording(studio)
     url = f"https://meet.example.org{recording.media_path}"
     for viewer in (studio.owner, studio.admin):
-        assert await studio.media_auth().execute(viewer, url) == {"Authorization": f"memory {recording.object_key}"}
-    assert await studio.media_auth().execute(studio.owner, f"{recording.media_path}?download=1")
+        assert await studio.media_auth().execute(MediaDownloadRequest(viewer, url)) == {
+            "Authorization": f"memory {recording.object_key}"
+        }
+    assert await studio.media_auth().execute(MediaDownloadRequest(studio.owner, f"{recording.media_path}?download=1"))
     with pytest.raises(AuthenticationRequired):
-        await studio.media_auth().execute(Viewer.anonymous(), url)
+        await studio.media_auth().execute(MediaDownloadRequest(Viewer.anonymous(), url))
     for viewer in (studio.member, studio.stranger):
         with pytest.raises(NoRecordingAccess):
-            await studio.media_auth().execute(viewer, url)
+            await studio.media_auth().execute(MediaDownloadRequest(viewer, url))
 
 
 @pytest.mark.parametrize(
@@ -304,25 +360,31 @@ async def test_media_auth_refuses_every_other_path(studio: Studio, path: str | N
     recording = await saved_recording(studio)
     url = path.replace("{id}", str(recording.id)).replace("{ID}", str(recording.id).upper()) if path else path
     with pytest.raises(MediaPathRefused):
-        await studio.media_auth().execute(studio.owner, url)
+        await studio.media_auth().execute(MediaDownloadRequest(studio.owner, url))
 
 
 async def test_media_auth_needs_a_saved_unexpired_recording_of_that_kind(studio: Studio) -> None:
     with pytest.raises(RecordingNotFound):
-        await studio.media_auth().execute(studio.owner, "/media/recordings/6f1c1a52-0f57-4c4b-9a39-4f43c1f7c3a0.mp4")
-    ongoing = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        await studio.media_auth().execute(
+            MediaDownloadRequest(studio.owner, "/media/recordings/6f1c1a52-0f57-4c4b-9a39-4f43c1f7c3a0.mp4")
+        )
+    ongoing = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     with pytest.raises(RecordingNotAvailable):
-        await studio.media_auth().execute(studio.owner, ongoing.media_path)
+        await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
     with pytest.raises(RecordingNotFound):
-        await studio.media_auth().execute(studio.owner, ongoing.media_path.replace(".mp4", ".ogg"))
-    await studio.stop().execute(studio.owner, studio.room.slug)
-    await studio.storage_hook().execute(BEARER, [stored(ongoing)])
-    assert await studio.media_auth().execute(studio.owner, ongoing.media_path)
+        await studio.media_auth().execute(
+            MediaDownloadRequest(studio.owner, ongoing.media_path.replace(".mp4", ".ogg"))
+        )
+    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    await studio.storage_hook().execute(notification(BEARER, [stored(ongoing)]))
+    assert await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
     studio.clock.advance(7 * 86400 - 1)
-    assert await studio.media_auth().execute(studio.owner, ongoing.media_path)
+    assert await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
     studio.clock.advance(1)
     with pytest.raises(RecordingNotAvailable):
-        await studio.media_auth().execute(studio.owner, ongoing.media_path)
+        await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
 
 
 # --- list, get, delete ----------------------------------------------------------------------------
@@ -331,35 +393,39 @@ async def test_media_auth_needs_a_saved_unexpired_recording_of_that_kind(studio:
 async def test_admins_list_and_get_the_recordings_of_their_rooms(studio: Studio) -> None:
     first = await saved_recording(studio)
     studio.clock.advance(60)
-    second = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
-    page = await studio.list().execute(studio.admin, limit=10, offset=0)
+    second = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+    )
+    page = await studio.list().execute(ListRecordingsRequest(studio.admin, limit=10, offset=0))
     assert ([r.id for r in page.items], page.total) == ([second.id, first.id], 2)
-    assert (await studio.list().execute(studio.member, limit=10, offset=0)).total == 0
-    assert (await studio.get().execute(studio.owner, first.id)).status is RecordingStatus.SAVED
+    assert (await studio.list().execute(ListRecordingsRequest(studio.member, limit=10, offset=0))).total == 0
+    assert (await studio.get().execute(RecordingRequest(studio.owner, first.id))).status is RecordingStatus.SAVED
     with pytest.raises(NoRecordingAccess):
-        await studio.get().execute(studio.member, first.id)
+        await studio.get().execute(RecordingRequest(studio.member, first.id))
     with pytest.raises(AuthenticationRequired):
-        await studio.list().execute(Viewer.anonymous(), limit=10, offset=0)
+        await studio.list().execute(ListRecordingsRequest(Viewer.anonymous(), limit=10, offset=0))
 
 
 async def test_only_finished_recordings_are_deleted_with_their_object(studio: Studio) -> None:
-    recording = await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    recording = await studio.start().execute(
+        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    )
     with pytest.raises(RecordingNotFinished):
-        await studio.delete().execute(studio.owner, recording.id)
-    await studio.stop().execute(studio.owner, studio.room.slug)
+        await studio.delete().execute(RecordingRequest(studio.owner, recording.id))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
     with pytest.raises(RecordingNotFinished):  # stopped: its file is still on its way
-        await studio.delete().execute(studio.owner, recording.id)
-    await studio.storage_hook().execute(BEARER, [stored(recording)])
+        await studio.delete().execute(RecordingRequest(studio.owner, recording.id))
+    await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
     with pytest.raises(NoRecordingAccess):
-        await studio.delete().execute(studio.member, recording.id)
+        await studio.delete().execute(RecordingRequest(studio.member, recording.id))
 
-    await studio.delete().execute(studio.admin, recording.id)
+    await studio.delete().execute(RecordingRequest(studio.admin, recording.id))
 
     assert studio.storage.deleted == [recording.object_key]
     with pytest.raises(RecordingNotFound):
-        await studio.get().execute(studio.owner, recording.id)
+        await studio.get().execute(RecordingRequest(studio.owner, recording.id))
     with pytest.raises(RecordingNotFound):
-        await studio.delete().execute(studio.owner, recording.id)
+        await studio.delete().execute(RecordingRequest(studio.owner, recording.id))
 
 
 # --- deleting the room ------------------------------------------------------------------------------
@@ -368,7 +434,7 @@ async def test_only_finished_recordings_are_deleted_with_their_object(studio: St
 async def test_a_deleted_room_takes_its_recordings_files_with_it(studio: Studio) -> None:
     first = await saved_recording(studio)
     second = await saved_recording(studio, RecordingMode.TRANSCRIPT)
-    await studio.delete_room().execute(studio.owner, studio.room.slug)
+    await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
     assert sorted(studio.storage.deleted) == sorted([first.object_key, second.object_key])
     assert await studio.recordings.list_in_room(studio.room.id) == []
     assert await studio.world.rooms.get(studio.room.id) is None
@@ -376,12 +442,12 @@ async def test_a_deleted_room_takes_its_recordings_files_with_it(studio: Studio)
 
 async def test_a_room_whose_recording_is_unfinished_is_kept_whole(studio: Studio) -> None:
     saved = await saved_recording(studio)
-    await studio.start().execute(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
     with pytest.raises(RoomRecordingsUnfinished):
-        await studio.delete_room().execute(studio.owner, studio.room.slug)
-    await studio.stop().execute(studio.owner, studio.room.slug)
+        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
     with pytest.raises(RoomRecordingsUnfinished):  # stopped: its file may still be on its way
-        await studio.delete_room().execute(studio.owner, studio.room.slug)
+        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
     assert studio.storage.deleted == []
     assert {r.id for r in await studio.recordings.list_in_room(studio.room.id)} >= {saved.id}
     assert await studio.world.rooms.get(studio.room.id) is not None

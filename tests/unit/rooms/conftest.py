@@ -5,28 +5,32 @@ from dataclasses import dataclass
 
 import pytest
 
-from meet.adapters.memory.rooms import (
+from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
+from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.users.model import User, Viewer
+from tests.doubles.rooms import (
     MemoryDatabase,
+    MemoryReader,
     MemoryRoomAccessRepository,
     MemoryRoomRepository,
     MemoryUnitOfWork,
     MemoryUserRepository,
 )
-from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
-from meet.domain.rooms.model import Role, Room, RoomAccess
-from meet.domain.users.model import User, Viewer
 
 
 @dataclass
 class World:
+    """One in-memory database, seen through the write path (repositories, unit of work) and the read models."""
+
     db: MemoryDatabase
     users: MemoryUserRepository
     rooms: MemoryRoomRepository
     accesses: MemoryRoomAccessRepository
     uow: MemoryUnitOfWork
+    reader: MemoryReader
 
     def locator(self, *, allow_temporary_rooms: bool = True) -> RoomLocator:
-        return RoomLocator(self.rooms, self.accesses, RoomPolicy(allow_temporary_rooms=allow_temporary_rooms))
+        return RoomLocator(self.reader, RoomPolicy(allow_temporary_rooms=allow_temporary_rooms))
 
     async def user(self, sub: str, email: str | None = None) -> Viewer:
         user = await self.users.add(User(id=uuid.uuid4(), sub=sub, email=email, full_name=sub.title()))
@@ -50,4 +54,5 @@ def world() -> World:
         rooms=MemoryRoomRepository(db),
         accesses=MemoryRoomAccessRepository(db),
         uow=MemoryUnitOfWork(db),
+        reader=MemoryReader(db),
     )

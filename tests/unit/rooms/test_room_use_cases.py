@@ -6,47 +6,49 @@ from meet.domain.rooms.errors import NotRoomAdmin, OwnerOnly, RoomNotFound, Room
 from meet.domain.rooms.model import AccessLevel, Role
 from meet.domain.rooms.use_cases import (
     CreateRoom,
+    CreateRoomRequest,
     DeleteRoom,
-    IgnoreRoomChanges,
+    DeleteRoomRequest,
     ListMyRooms,
-    NothingElseInRooms,
-    RoomChanges,
+    ListMyRoomsRequest,
     UpdateRoom,
+    UpdateRoomRequest,
 )
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
+from tests.doubles.null import IgnoreRoomChanges, NothingElseInRooms
 from tests.unit.rooms.conftest import World
 
 
 async def test_the_creator_becomes_owner(world: World) -> None:
     alice = await world.user("alice")
-    view = await CreateRoom(world.rooms, world.accesses, world.uow).execute(alice, "Daily")
+    view = await CreateRoom(world.uow).execute(CreateRoomRequest(alice, "Daily"))
     assert view.role is Role.OWNER
-    assert await world.accesses.role_of(view.room.id, alice.user_id) is Role.OWNER  # type: ignore[arg-type]
+    assert await world.reader.role_of(view.room.id, alice.user_id) is Role.OWNER  # type: ignore[arg-type]
     assert world.db.commits == 1
 
 
 async def test_anonymous_cannot_create(world: World) -> None:
     with pytest.raises(AuthenticationRequired):
-        await CreateRoom(world.rooms, world.accesses, world.uow).execute(Viewer.anonymous(), "Daily")
+        await CreateRoom(world.uow).execute(CreateRoomRequest(Viewer.anonymous(), "Daily"))
 
 
 async def test_a_duplicate_slug_is_refused(world: World) -> None:
     alice = await world.user("alice")
-    create = CreateRoom(world.rooms, world.accesses, world.uow)
-    await create.execute(alice, "Daily")
+    create = CreateRoom(world.uow)
+    await create.execute(CreateRoomRequest(alice, "Daily"))
     with pytest.raises(RoomSlugTaken):
-        await create.execute(alice, "daily!")
+        await create.execute(CreateRoomRequest(alice, "daily!"))
 
 
 async def test_rooms_are_listed_only_for_their_members(world: World) -> None:
     alice, bob = await world.user("alice"), await world.user("bob")
     await world.room("One", alice=Role.OWNER)
     await world.room("Two", alice=Role.MEMBER, bob=Role.OWNER)
-    page = await ListMyRooms(world.rooms).execute(bob, limit=10, offset=0)
+    page = await ListMyRooms(world.reader).execute(ListMyRoomsRequest(bob, limit=10, offset=0))
     assert [v.room.name for v in page.items] == ["Two"]
     assert page.total == 1
-    page = await ListMyRooms(world.rooms).execute(alice, limit=1, offset=0)
+    page = await ListMyRooms(world.reader).execute(ListMyRoomsRequest(alice, limit=1, offset=0))
     assert page.total == 2
     assert len(page.items) == 1
 
@@ -55,14 +57,14 @@ async def test_rooms_are_listed_only_for_their_members(world: World) -> None:
 async def test_only_admins_update(world: World, role: Role, allowed: bool) -> None:
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
-    update = UpdateRoom(world.locator(), world.rooms, world.uow, IgnoreRoomChanges())
-    changes = RoomChanges(access_level=AccessLevel.RESTRICTED)
+    update = UpdateRoom(world.locator(), world.uow, IgnoreRoomChanges())
+    changes = UpdateRoomRequest(alice, str(room.id), access_level=AccessLevel.RESTRICTED)
     if allowed:
-        view = await update.execute(alice, str(room.id), changes)
+        view = await update.execute(changes)
         assert view.room.access_level is AccessLevel.RESTRICTED
     else:
         with pytest.raises(NotRoomAdmin):
-            await update.execute(alice, str(room.id), changes)
+            await update.execute(changes)
 
 
 @pytest.mark.parametrize(("role", "error"), [(Role.ADMINISTRATOR, OwnerOnly), (Role.MEMBER, NotRoomAdmin)])
@@ -70,7 +72,7 @@ async def test_only_owners_delete(world: World, role: Role, error: type[Exceptio
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
     with pytest.raises(error):
-        await DeleteRoom(world.locator(), world.rooms, world.uow, NothingElseInRooms()).execute(alice, room.slug)
+        await DeleteRoom(world.locator(), world.uow, NothingElseInRooms()).execute(DeleteRoomRequest(alice, room.slug))
     assert await world.rooms.get(room.id) is not None
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from meet.adapters.sqlalchemy.errors import DatabaseUnavailable
+from meet.adapters.sql.errors import DatabaseUnavailable
 
 StatementObserver = Callable[[str], None]
 
@@ -59,11 +59,8 @@ async def create_read_pool(url: str, *, size: int, observe: StatementObserver | 
 @asynccontextmanager
 async def read_pool_for(
     url: str, *, size: int, observe: StatementObserver | None = None
-) -> AsyncIterator[asyncpg.Pool | None]:
-    """The read pool for ``url`` (closed on exit), or None when it is not PostgreSQL on asyncpg."""
-    if not is_asyncpg_url(url):
-        yield None
-        return
+) -> AsyncIterator[asyncpg.Pool]:
+    """The read pool for ``url`` (a PostgreSQL URL on asyncpg), closed on exit."""
     pool = await create_read_pool(url, size=size, observe=observe)
     try:
         yield pool

@@ -17,10 +17,6 @@ class LocalFolderStorage:
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()
 
-    @property
-    def root(self) -> Path:
-        return self._root
-
     def path_of(self, key: str) -> Path:
         path = (self._root / key).resolve()
         if not path.is_relative_to(self._root):

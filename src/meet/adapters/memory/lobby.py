@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.memory.bars import MemoryBars
-from meet.adapters.memory.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.domain.lobby.model import (
     PASSED,
     DecisionResult,

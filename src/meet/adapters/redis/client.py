@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -11,8 +10,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from meet.domain.shared.errors import ServiceUnavailable
-
-T = TypeVar("T")
 
 # What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError).
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
@@ -42,11 +39,6 @@ async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]
         yield
     except UNREACHABLE as cause:
         raise error from cause
-
-
-async def call(error: type[ServiceUnavailable], operation: Callable[[], Awaitable[T]]) -> T:
-    async with unavailable_as(error):
-        return await operation()
 
 
 class RedisUnavailable(ServiceUnavailable):

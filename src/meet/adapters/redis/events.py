@@ -21,7 +21,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from meet.adapters.memory.fanout import FanOut, ParticipantFeed, RoomFeed
+from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
 from meet.domain.lobby.errors import LobbyUnavailable

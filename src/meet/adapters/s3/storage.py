@@ -66,10 +66,6 @@ class S3ObjectStorage:
             ),
         )
 
-    @property
-    def location(self) -> S3Location:
-        return self._location
-
     def object_url(self, key: str) -> str:
         return f"{self._location.endpoint_url.rstrip('/')}/{self._location.bucket}/{quote(key, safe='/')}"
 

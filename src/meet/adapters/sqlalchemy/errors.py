@@ -5,12 +5,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from meet.domain.shared.errors import ServiceUnavailable
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    default_message = "The database is unavailable; try again shortly."
-    code = "database_unavailable"
+from meet.adapters.sql.errors import DatabaseUnavailable
 
 
 @asynccontextmanager

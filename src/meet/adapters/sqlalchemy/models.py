@@ -10,9 +10,23 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from meet.adapters.sql.tables import ACCESS_TABLE, ROOM_TABLE, USER_TABLE
+
+
+class as_row:  # noqa: N801 - reads as the function it stands for
+    """An ORM instance seen as the row ``meet.adapters.sql.rows`` maps to the domain (columns by name)."""
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: UUIDAuditBase) -> None:
+        self._model = model
+
+    def __getitem__(self, column: str) -> Any:
+        return getattr(self._model, column)
+
 
 class UserModel(UUIDAuditBase):
-    __tablename__ = "meet_user"
+    __tablename__ = USER_TABLE
 
     sub: Mapped[str] = mapped_column(String(255), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), index=True, default=None)
@@ -22,7 +36,7 @@ class UserModel(UUIDAuditBase):
 
 
 class RoomModel(UUIDAuditBase):
-    __tablename__ = "meet_room"
+    __tablename__ = ROOM_TABLE
 
     name: Mapped[str] = mapped_column(String(500))
     slug: Mapped[str] = mapped_column(String(500), unique=True)
@@ -31,12 +45,12 @@ class RoomModel(UUIDAuditBase):
 
 
 class RoomAccessModel(UUIDAuditBase):
-    __tablename__ = "meet_room_access"
+    __tablename__ = ACCESS_TABLE
     __table_args__ = (
         UniqueConstraint("room_id", "user_id", name="uq_meet_room_access_room_user"),
         Index("ix_meet_room_access_user", "user_id"),
     )
 
-    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meet_room.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meet_user.id", ondelete="CASCADE"))
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{ROOM_TABLE}.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{USER_TABLE}.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))

@@ -1,57 +1,58 @@
-"""The recording repository (advanced-alchemy) and its own-transaction factory for SFU events."""
+"""The recording repository (advanced-alchemy), and the queries its reader shares."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Sequence
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from meet.adapters.sql.rows import options_to_json, recording_from_row
 from meet.adapters.sqlalchemy.errors import database_errors
-from meet.adapters.sqlalchemy.models import RoomAccessModel
+from meet.adapters.sqlalchemy.models import RoomAccessModel, as_row
 from meet.adapters.sqlalchemy.recording_models import RecordingModel
-from meet.adapters.sqlalchemy.repositories import SqlaRoomRepository, SqlaUnitOfWork
 from meet.domain.recordings.errors import RecordingInProgress
-from meet.domain.recordings.model import Recording, RecordingMode, RecordingOptions, RecordingStatus
-from meet.domain.recordings.ports import RecordingTransaction
-from meet.domain.rooms.model import Role
-
-_ADMIN_ROLES = (Role.OWNER.value, Role.ADMINISTRATOR.value)
+from meet.domain.recordings.model import ONGOING, Recording
+from meet.domain.rooms.model import ADMIN_ROLES
 
 
-def _options_to_json(options: RecordingOptions) -> dict[str, Any]:
-    return {"language": options.language} if options.language is not None else {}
-
-
-def _options_from_json(data: dict[str, Any] | None) -> RecordingOptions:
-    language = (data or {}).get("language")
-    return RecordingOptions(language=str(language) if language is not None else None)
-
-
-def recording_from_row(row: RecordingModel) -> Recording:
-    return Recording(
-        id=row.id,
-        room_id=row.room_id,
-        mode=RecordingMode(row.mode),
-        created_by=row.created_by,
-        status=RecordingStatus(row.status),
-        egress_id=row.egress_id,
-        options=_options_from_json(row.options),
-        created_at=row.created_at,
-        saved_at=row.saved_at,
-        expires_at=row.expires_at,
+def ongoing_in_room(room_id: uuid.UUID) -> Select[RecordingModel]:
+    return select(RecordingModel).where(
+        RecordingModel.room_id == room_id, RecordingModel.status.in_([status.value for status in ONGOING])
     )
+
+
+async def administered_by(
+    session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Recording], int]:
+    """One page and one count: recordings of the rooms the user owns or administers, newest first."""
+    administered = (
+        select(RoomAccessModel.room_id)
+        .where(RoomAccessModel.user_id == user_id, RoomAccessModel.role.in_([role.value for role in ADMIN_ROLES]))
+        .scalar_subquery()
+    )
+    mine = RecordingModel.room_id.in_(administered)
+    query = (
+        select(RecordingModel)
+        .where(mine)
+        .order_by(RecordingModel.created_at.desc(), RecordingModel.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    count = select(func.count()).select_from(RecordingModel).where(mine)
+    async with database_errors():
+        rows = (await session.execute(query)).scalars().all()
+        total = (await session.execute(count)).scalar_one()
+    return [recording_from_row(as_row(row)) for row in rows], total
 
 
 def _copy_to_row(recording: Recording, row: RecordingModel) -> None:
     row.status = recording.status.value
     row.egress_id = recording.egress_id
-    row.options = _options_to_json(recording.options)
+    row.options = options_to_json(recording.options)
     row.saved_at = recording.saved_at
     row.expires_at = recording.expires_at
 
@@ -68,21 +69,17 @@ class SqlaRecordingRepository:
     async def get(self, recording_id: uuid.UUID) -> Recording | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(id=recording_id)
-        return recording_from_row(row) if row else None
+        return recording_from_row(as_row(row)) if row else None
 
     async def get_by_egress_id(self, egress_id: str) -> Recording | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(egress_id=egress_id)
-        return recording_from_row(row) if row else None
+        return recording_from_row(as_row(row)) if row else None
 
     async def ongoing_in_room(self, room_id: uuid.UUID) -> Recording | None:
-        query = select(RecordingModel).where(
-            RecordingModel.room_id == room_id,
-            RecordingModel.status.in_(("initiated", "active")),
-        )
         async with database_errors():
-            row = (await self._session.execute(query)).scalars().first()
-        return recording_from_row(row) if row else None
+            row = (await self._session.execute(ongoing_in_room(room_id))).scalars().first()
+        return recording_from_row(as_row(row)) if row else None
 
     async def add(self, recording: Recording) -> Recording:
         row = RecordingModel(
@@ -101,14 +98,14 @@ class SqlaRecordingRepository:
             # The partial unique index: another ongoing recording in this room won the race.
             await self._session.rollback()
             raise RecordingInProgress from error
-        return recording_from_row(row)
+        return recording_from_row(as_row(row))
 
     async def update(self, recording: Recording) -> Recording:
         async with database_errors():
             row = await self._rows.get_one(id=recording.id)
             _copy_to_row(recording, row)
             row = await self._rows.update(row)
-        return recording_from_row(row)
+        return recording_from_row(as_row(row))
 
     async def delete(self, recording_id: uuid.UUID) -> None:
         async with database_errors():
@@ -118,42 +115,4 @@ class SqlaRecordingRepository:
         query = select(RecordingModel).where(RecordingModel.room_id == room_id)
         async with database_errors():
             rows = (await self._session.execute(query)).scalars().all()
-        return [recording_from_row(row) for row in rows]
-
-    async def list_administered_by(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[Sequence[Recording], int]:
-        administered = (
-            select(RoomAccessModel.room_id)
-            .where(RoomAccessModel.user_id == user_id, RoomAccessModel.role.in_(_ADMIN_ROLES))
-            .scalar_subquery()
-        )
-        mine = RecordingModel.room_id.in_(administered)
-        query = (
-            select(RecordingModel)
-            .where(mine)
-            .order_by(RecordingModel.created_at.desc(), RecordingModel.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        count = select(func.count()).select_from(RecordingModel).where(mine)
-        async with database_errors():
-            rows = (await self._session.execute(query)).scalars().all()
-            total = (await self._session.execute(count)).scalar_one()
-        return [recording_from_row(row) for row in rows], total
-
-
-class SqlaRecordingTransactions:
-    """A session of its own per ``open()``: for SFU events, which outlive no request."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    @asynccontextmanager
-    async def open(self) -> AsyncIterator[RecordingTransaction]:
-        async with self._sessions() as session:
-            yield RecordingTransaction(
-                recordings=SqlaRecordingRepository(session),
-                rooms=SqlaRoomRepository(session),
-                uow=SqlaUnitOfWork(session),
-            )
+        return [recording_from_row(as_row(row)) for row in rows]

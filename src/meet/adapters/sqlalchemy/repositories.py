@@ -1,4 +1,4 @@
-"""advanced-alchemy repositories behind the domain's repository ports."""
+"""advanced-alchemy repositories behind the domain's repository ports, inside one transaction's session."""
 
 from __future__ import annotations
 
@@ -8,26 +8,21 @@ from contextlib import asynccontextmanager
 
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meet.adapters.sql.rows import access_from_row, configuration_to_json, room_from_row, user_from_row
 from meet.adapters.sqlalchemy.errors import database_errors
-from meet.adapters.sqlalchemy.mapping import (
-    access_from_row,
-    configuration_to_json,
-    room_from_row,
-    user_from_row,
-)
-from meet.adapters.sqlalchemy.models import RoomAccessModel, RoomModel, UserModel
-from meet.domain.rooms.errors import AccessAlreadyExists, RoomSlugTaken
+from meet.adapters.sqlalchemy.models import RoomAccessModel, RoomModel, UserModel, as_row
+from meet.domain.rooms.errors import AccessAlreadyExists, RoomNotFound, RoomSlugTaken
 from meet.domain.rooms.model import Role, Room, RoomAccess
 from meet.domain.shared.errors import DomainError
 from meet.domain.users.model import User
 
 
 @asynccontextmanager
-async def _unique(session: AsyncSession, violation: type[DomainError]) -> AsyncIterator[None]:
+async def unique(session: AsyncSession, violation: type[DomainError]) -> AsyncIterator[None]:
     """Translate a unique-constraint violation into ``violation``, leaving the session usable."""
     try:
         async with database_errors():
@@ -56,17 +51,17 @@ class SqlaUserRepository:
     async def get(self, user_id: uuid.UUID) -> User | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(id=user_id)
-        return user_from_row(row) if row else None
+        return user_from_row(as_row(row)) if row else None
 
     async def get_by_sub(self, sub: str) -> User | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(sub=sub)
-        return user_from_row(row) if row else None
+        return user_from_row(as_row(row)) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
         async with database_errors():
             rows = await self._rows.get_many(UserModel.email == email, LimitOffset(limit=1, offset=0)) if email else []
-        return user_from_row(rows[0]) if rows else None
+        return user_from_row(as_row(rows[0])) if rows else None
 
     async def add(self, user: User) -> User:
         row = UserModel(
@@ -79,7 +74,7 @@ class SqlaUserRepository:
         )
         async with database_errors():
             row = await self._rows.add(row)
-        return user_from_row(row)
+        return user_from_row(as_row(row))
 
     async def update(self, user: User) -> User:
         async with database_errors():
@@ -87,7 +82,7 @@ class SqlaUserRepository:
             row.email, row.full_name = user.email, user.full_name
             row.short_name, row.language = user.short_name, user.language
             row = await self._rows.update(row)
-        return user_from_row(row)
+        return user_from_row(as_row(row))
 
 
 class SqlaRoomRepository:
@@ -98,12 +93,7 @@ class SqlaRoomRepository:
     async def get(self, room_id: uuid.UUID) -> Room | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(id=room_id)
-        return room_from_row(row) if row else None
-
-    async def get_by_slug(self, slug: str) -> Room | None:
-        async with database_errors():
-            row = await self._rows.get_one_or_none(slug=slug)
-        return room_from_row(row) if row else None
+        return room_from_row(as_row(row)) if row else None
 
     async def add(self, room: Room) -> Room:
         row = RoomModel(
@@ -113,41 +103,25 @@ class SqlaRoomRepository:
             access_level=room.access_level.value,
             configuration=configuration_to_json(room.configuration),
         )
-        async with _unique(self._session, RoomSlugTaken):
+        async with unique(self._session, RoomSlugTaken):
             row = await self._rows.add(row)
-        return room_from_row(row)
+        return room_from_row(as_row(row))
 
     async def update(self, room: Room) -> Room:
-        async with _unique(self._session, RoomSlugTaken):
-            row = await self._rows.get_one(id=room.id)
+        async with unique(self._session, RoomSlugTaken):
+            row = await self._rows.get_one_or_none(id=room.id)
+            if row is None:
+                raise RoomNotFound
             row.name, row.slug = room.name, room.slug
             row.access_level = room.access_level.value
             row.configuration = configuration_to_json(room.configuration)
             row = await self._rows.update(row)
-        return room_from_row(row)
+        return room_from_row(as_row(row))
 
     async def delete(self, room_id: uuid.UUID) -> None:
         async with database_errors():
             await self._session.execute(delete(RoomAccessModel).where(RoomAccessModel.room_id == room_id))
             await self._session.execute(delete(RoomModel).where(RoomModel.id == room_id))
-
-    async def list_for_user(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[Sequence[tuple[Room, Role]], int]:
-        mine = RoomAccessModel.user_id == user_id
-        query = (
-            select(RoomModel, RoomAccessModel.role)
-            .join(RoomAccessModel, RoomAccessModel.room_id == RoomModel.id)
-            .where(mine)
-            .order_by(RoomModel.created_at.desc(), RoomModel.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        count = select(func.count()).select_from(RoomAccessModel).where(mine)
-        async with database_errors():
-            rows = (await self._session.execute(query)).all()
-            total = (await self._session.execute(count)).scalar_one()
-        return [(room_from_row(room), Role(role)) for room, role in rows], total
 
 
 class SqlaRoomAccessRepository:
@@ -155,30 +129,22 @@ class SqlaRoomAccessRepository:
         self._session = session
         self._rows = _AccessRows(session=session, wrap_exceptions=False)
 
-    async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> Role | None:
-        query = select(RoomAccessModel.role).where(
-            RoomAccessModel.room_id == room_id, RoomAccessModel.user_id == user_id
-        )
-        async with database_errors():
-            role = (await self._session.execute(query)).scalar_one_or_none()
-        return Role(role) if role else None
-
     async def get(self, access_id: uuid.UUID) -> RoomAccess | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(id=access_id)
-        return access_from_row(row) if row else None
+        return access_from_row(as_row(row)) if row else None
 
     async def get_for_user(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess | None:
         async with database_errors():
             row = await self._rows.get_one_or_none(room_id=room_id, user_id=user_id)
-        return access_from_row(row) if row else None
+        return access_from_row(as_row(row)) if row else None
 
     async def list_for_room(self, room_id: uuid.UUID) -> Sequence[RoomAccess]:
         async with database_errors():
             rows = await self._rows.get_many(
                 RoomAccessModel.room_id == room_id, order_by=[RoomAccessModel.created_at.asc()]
             )
-        return [access_from_row(row) for row in rows]
+        return [access_from_row(as_row(row)) for row in rows]
 
     async def count_owners(self, room_id: uuid.UUID) -> int:
         async with database_errors():
@@ -186,29 +152,17 @@ class SqlaRoomAccessRepository:
 
     async def add(self, access: RoomAccess) -> RoomAccess:
         row = RoomAccessModel(id=access.id, room_id=access.room_id, user_id=access.user_id, role=access.role.value)
-        async with _unique(self._session, AccessAlreadyExists):
+        async with unique(self._session, AccessAlreadyExists):
             row = await self._rows.add(row)
-        return access_from_row(row)
+        return access_from_row(as_row(row))
 
     async def update(self, access: RoomAccess) -> RoomAccess:
         async with database_errors():
             row = await self._rows.get_one(id=access.id)
             row.role = access.role.value
             row = await self._rows.update(row)
-        return access_from_row(row)
+        return access_from_row(as_row(row))
 
     async def delete(self, access_id: uuid.UUID) -> None:
         async with database_errors():
             await self._session.execute(delete(RoomAccessModel).where(RoomAccessModel.id == access_id))
-
-
-class SqlaUnitOfWork:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def commit(self) -> None:
-        async with database_errors():
-            await self._session.commit()
-
-    async def rollback(self) -> None:
-        await self._session.rollback()

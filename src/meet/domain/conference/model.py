@@ -1,11 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, TrackSource
 from meet.domain.shared.text import color_for
 
 ANONYMOUS_NAME = "Anonymous"
+
+# Participant attributes the server sets in every token; a participant never edits them.
+COLOR_ATTRIBUTE = "color"
+ROLE_ATTRIBUTE = "room_role"
+AUTHENTICATED_ATTRIBUTE = "is_authenticated"
+SERVER_OWNED_ATTRIBUTES = frozenset({COLOR_ATTRIBUTE, ROLE_ATTRIBUTE, AUTHENTICATED_ATTRIBUTE})
+# Set by the participant through meet (their own token), cleared with "".
+HAND_RAISED_ATTRIBUTE = "handRaisedAt"
+
+
+def display_name(requested_name: str | None, full_name: str | None) -> str:
+    """The requested display name, else the user's full name, else "Anonymous"."""
+    return (requested_name or "").strip() or (full_name or "").strip() or ANONYMOUS_NAME
+
+
+def role_in(attributes: Mapping[str, str]) -> Role | None:
+    """The room role a live participant's server-owned attributes carry."""
+    try:
+        return Role(attributes.get(ROLE_ATTRIBUTE, ""))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +82,9 @@ class Participant:
         is_authenticated: bool,
         color: str | None = None,
     ) -> Participant:
-        name = (requested_name or "").strip() or (full_name or "").strip() or ANONYMOUS_NAME
         return cls(
             identity=identity,
-            name=name,
+            name=display_name(requested_name, full_name),
             color=color or color_for(identity),
             role=role,
             is_authenticated=is_authenticated,
@@ -72,9 +93,9 @@ class Participant:
     @property
     def attributes(self) -> dict[str, str]:
         return {
-            "color": self.color,
-            "room_role": self.role.value if self.role else "",
-            "is_authenticated": "true" if self.is_authenticated else "false",
+            COLOR_ATTRIBUTE: self.color,
+            ROLE_ATTRIBUTE: self.role.value if self.role else "",
+            AUTHENTICATED_ATTRIBUTE: "true" if self.is_authenticated else "false",
         }
 
 

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from meet.domain.conference.events import SeenEvents, SfuEvent, SfuEventHandler, SfuEventVerifier
 
 logger = logging.getLogger("meet.webhooks")
+
+
+@dataclass(frozen=True, slots=True)
+class SfuDelivery:
+    """One webhook request: the raw body and its ``Authorization`` header, as received."""
+
+    body: bytes
+    authorization: str | None
 
 
 class ReceiveSfuEvent:
@@ -19,8 +28,8 @@ class ReceiveSfuEvent:
         self._seen = seen
         self._handlers = handlers
 
-    async def execute(self, body: bytes, authorization: str | None) -> SfuEvent:
-        event = self._verifier.verify(body, authorization)
+    async def execute(self, delivery: SfuDelivery) -> SfuEvent:
+        event = self._verifier.verify(delivery.body, delivery.authorization)
         if not await self._seen.first_time(event.id):
             logger.info("webhook event %s (%s) already handled", event.id, event.kind)
             return event

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import uuid
+from collections.abc import Sequence
+
+from meet.domain.shared.text import is_canonical_uuid
 
 _PURPOSE = b"meet/lobby-credential/v1"
 
@@ -33,13 +35,17 @@ class LobbyCredentials:
         if not credential or len(credential) > 200:
             return None
         participant_id, _, signature = credential.partition(".")
-        try:
-            canonical = str(uuid.UUID(participant_id))
-        except ValueError:
-            return None
-        if canonical != participant_id:
+        if not is_canonical_uuid(participant_id):
             return None
         expected = self._signature(room, participant_id)
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
             return None
         return participant_id
+
+    def proven(self, room: str, candidates: Sequence[str]) -> str | None:
+        """The participant id proven by the first credential valid for ``room`` (header, then cookies)."""
+        for candidate in candidates:
+            participant_id = self.verify(room, candidate)
+            if participant_id is not None:
+                return participant_id
+        return None

@@ -4,12 +4,12 @@ import json
 from collections.abc import Sequence
 
 from meet.domain.conference.errors import ParticipantNotInRoom
+from meet.domain.conference.model import role_in
 from meet.domain.conference.sfu import Sfu
 from meet.domain.lobby.model import LobbyEntry
-from meet.domain.rooms.model import Role
+from meet.domain.rooms.model import ADMIN_ROLES
 
 KNOCK_TOPIC = "lobby"
-ADMIN_ROLES = frozenset({Role.OWNER.value, Role.ADMINISTRATOR.value})
 
 
 class NotifyAdminsInRoom:
@@ -29,7 +29,7 @@ class NotifyAdminsInRoom:
             participants = await self._sfu.list_participants(room)
         except ParticipantNotInRoom:
             return  # nobody is in the live room yet
-        admins = [p.identity for p in participants if p.attributes.get("room_role") in ADMIN_ROLES]
+        admins = [p.identity for p in participants if role_in(p.attributes) in ADMIN_ROLES]
         if not admins:
             return
         knocks = [{"id": e.participant_id, "username": e.username, "color": e.color} for e in entries]
@@ -37,8 +37,3 @@ class NotifyAdminsInRoom:
         await self._sfu.send_data(
             room, json.dumps(payload).encode("utf-8"), topic=KNOCK_TOPIC, destination_identities=admins
         )
-
-
-class NotifyNobody:
-    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:  # noqa: ARG002 - the null notifier
-        return

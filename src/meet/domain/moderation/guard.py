@@ -6,10 +6,7 @@ from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import Sfu
 from meet.domain.moderation.ports import RemovalRegistry
-from meet.domain.recordings.ports import RecordingRepository
-from meet.domain.rooms.live_metadata import live_room_metadata
 from meet.domain.rooms.model import Room
-from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
 
 logger = logging.getLogger("meet.moderation")
 
@@ -42,27 +39,3 @@ class RemoveAgainOnRejoin:
             await self._sfu.remove_participant(event.room, event.participant_identity)
         except ParticipantNotInRoom:
             return
-
-
-class PublishRoomMetadata:
-    """Room change listener: the live SFU room's metadata follows the room's settings.
-
-    The metadata also carries the status of a recording in progress, read here, so that a change of
-    settings during a recording does not hide the recording from the participants.
-    A failure is logged, never raised: the room's change is already committed and the next
-    change (or the next join) carries the current state.
-    """
-
-    def __init__(self, sfu: Sfu, recordings: RecordingRepository) -> None:
-        self._sfu = sfu
-        self._recordings = recordings
-
-    async def room_changed(self, room: Room) -> None:
-        ongoing = await self._recordings.ongoing_in_room(room.id)
-        metadata = live_room_metadata(room, recording_status=ongoing.status.value if ongoing else None)
-        try:
-            await self._sfu.update_room_metadata(room.sfu_room_name, metadata)
-        except ParticipantNotInRoom:
-            return  # nobody is in the live room: nothing to update
-        except (ServiceUnavailable, UpstreamFailure) as error:
-            logger.warning("could not update the live metadata of room %s: %s", room.sfu_room_name, error)

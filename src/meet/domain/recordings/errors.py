@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from meet.domain.shared.errors import (
     AuthenticationRequired,
+    BadRequest,
     Conflict,
     NotFound,
     PermissionDenied,
@@ -70,6 +71,11 @@ class MediaPathRefused(PermissionDenied):
 class RecordingNotAvailable(PermissionDenied):
     default_message = "This recording is not available for download (not saved yet, or expired)."
     code = "recording_not_available"
+
+
+class MalformedStorageNotification(BadRequest):
+    default_message = "The storage notification is not a bucket event (S3/MinIO format)."
+    code = "malformed_storage_notification"
 
 
 class InvalidStorageHookToken(AuthenticationRequired):

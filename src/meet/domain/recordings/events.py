@@ -4,8 +4,8 @@ import logging
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import Sfu
-from meet.domain.recordings.ports import RecordingTransactions
-from meet.domain.recordings.status import publish_recording_status
+from meet.domain.recordings.ports import RecordingUnitOfWork
+from meet.domain.recordings.status import publish_live_metadata
 
 logger = logging.getLogger("meet.recordings")
 
@@ -18,18 +18,17 @@ class FollowRecordingEgress:
 
     Events for egresses no recording knows (another service's, or a recording deleted since) are
     ignored; a repeated or late event never moves a recording backwards (``Recording.egress_reported``).
-    It opens its own transaction, so it can live as long as the webhook dispatcher.
     """
 
-    def __init__(self, transactions: RecordingTransactions, sfu: Sfu) -> None:
-        self._transactions = transactions
+    def __init__(self, uow: RecordingUnitOfWork, sfu: Sfu) -> None:
+        self._uow = uow
         self._sfu = sfu
 
     async def handle(self, event: SfuEvent) -> None:
         if event.kind not in EGRESS_EVENTS or event.egress is None or not event.egress.egress_id:
             return
         report = event.egress
-        async with self._transactions.open() as tx:
+        async with self._uow.begin() as tx:
             recording = await tx.recordings.get_by_egress_id(report.egress_id)
             if recording is None:
                 logger.info("egress %s (%s) belongs to no recording", report.egress_id, report.status)
@@ -39,7 +38,6 @@ class FollowRecordingEgress:
             if report.error:
                 logger.warning("egress %s of recording %s: %s", report.egress_id, recording.id, report.error)
             await tx.recordings.update(recording)
-            await tx.uow.commit()
             room = await tx.rooms.get(recording.room_id)
         if room is not None:
-            await publish_recording_status(self._sfu, room, recording.status)
+            await publish_live_metadata(self._sfu, room, recording.status)

@@ -3,16 +3,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Protocol
 
 from meet.domain.recordings.model import Recording
-from meet.domain.rooms.ports import RoomRepository
-from meet.domain.shared.ports import UnitOfWork
+from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
+from meet.domain.users.ports import UserRepository
+
+
+class RecordingReader(Protocol):
+    """Read model of recordings, outside any transaction."""
+
+    async def recording(self, recording_id: uuid.UUID) -> Recording | None: ...
+
+    async def ongoing_in_room(self, room_id: uuid.UUID) -> Recording | None: ...
+
+    async def administered_by(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[Sequence[Recording], int]:
+        """Recordings of the rooms the user owns or administers, newest first, with the total count."""
+        ...
 
 
 class RecordingRepository(Protocol):
-    """Stores recordings. At most one recording per room is ongoing (initiated or active):
+    """Recordings inside a transaction. At most one recording per room is ongoing (initiated or active):
     ``add`` raises ``RecordingInProgress`` for a second one, atomically (concurrent starts included)."""
 
     async def get(self, recording_id: uuid.UUID) -> Recording | None: ...
@@ -29,12 +40,6 @@ class RecordingRepository(Protocol):
 
     async def list_in_room(self, room_id: uuid.UUID) -> Sequence[Recording]:
         """Every recording of the room, in any state."""
-        ...
-
-    async def list_administered_by(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[Sequence[Recording], int]:
-        """Recordings of the rooms the user owns or administers, newest first, with the total count."""
         ...
 
 
@@ -59,14 +64,21 @@ class Mailer(Protocol):
     async def send(self, to: str, subject: str, body: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RecordingTransaction:
-    recordings: RecordingRepository
-    rooms: RoomRepository
-    uow: UnitOfWork
+class RecordingTransaction(Protocol):
+    @property
+    def recordings(self) -> RecordingRepository: ...
+
+    @property
+    def rooms(self) -> RoomRepository: ...
+
+    @property
+    def accesses(self) -> RoomAccessRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
 
 
-class RecordingTransactions(Protocol):
-    """Opens a transaction of its own, for work that happens outside an HTTP request (SFU events)."""
+class RecordingUnitOfWork(Protocol):
+    """Opens a transaction: its changes are committed when the block ends, rolled back when it raises."""
 
-    def open(self) -> AbstractAsyncContextManager[RecordingTransaction]: ...
+    def begin(self) -> AbstractAsyncContextManager[RecordingTransaction]: ...

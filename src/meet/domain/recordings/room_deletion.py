@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meet.domain.recordings.errors import RoomRecordingsUnfinished
-from meet.domain.recordings.ports import ObjectStorage, RecordingRepository
+from meet.domain.recordings.ports import ObjectStorage, RecordingUnitOfWork
 from meet.domain.rooms.model import Room
 
 
@@ -16,15 +16,16 @@ class DeleteRoomRecordings:
     again finishes the job (a missing object is not an error).
     """
 
-    def __init__(self, recordings: RecordingRepository, storage: ObjectStorage) -> None:
-        self._recordings = recordings
+    def __init__(self, uow: RecordingUnitOfWork, storage: ObjectStorage) -> None:
+        self._uow = uow
         self._storage = storage
 
     async def room_deleting(self, room: Room) -> None:
-        recordings = await self._recordings.list_in_room(room.id)
-        if any(not recording.status.is_final for recording in recordings):
-            raise RoomRecordingsUnfinished
-        for recording in recordings:
-            await self._storage.delete(recording.object_key)
-        for recording in recordings:
-            await self._recordings.delete(recording.id)
+        async with self._uow.begin() as tx:
+            recordings = await tx.recordings.list_in_room(room.id)
+            if any(not recording.status.is_final for recording in recordings):
+                raise RoomRecordingsUnfinished
+            for recording in recordings:
+                await self._storage.delete(recording.object_key)
+            for recording in recordings:
+                await tx.recordings.delete(recording.id)

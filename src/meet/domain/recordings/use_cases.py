@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from meet.domain.conference.sfu import RecordingEgress, Sfu
 from meet.domain.recordings.errors import (
     InvalidStorageHookToken,
+    MalformedStorageNotification,
     MediaPathRefused,
     NoRecordingAccess,
     NoRecordingInProgress,
@@ -30,17 +31,20 @@ from meet.domain.recordings.errors import (
     RecordingStateConflict,
 )
 from meet.domain.recordings.model import Recording, RecordingFile, RecordingMode, RecordingOptions
-from meet.domain.recordings.ports import Mailer, ObjectStorage, RecordingRepository
-from meet.domain.recordings.status import publish_recording_status
+from meet.domain.recordings.ports import (
+    Mailer,
+    ObjectStorage,
+    RecordingReader,
+    RecordingRepository,
+    RecordingUnitOfWork,
+)
+from meet.domain.recordings.status import publish_live_metadata
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Room
-from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
-from meet.domain.rooms.use_cases import require_admin, require_user
+from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
-from meet.domain.shared.ports import UnitOfWork
-from meet.domain.users.model import Viewer
-from meet.domain.users.ports import UserRepository
+from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.recordings")
 
@@ -65,88 +69,98 @@ class RecordingPolicy:
         return timedelta(days=self.retention_days) if self.retention_days else None
 
 
-async def _accessible(rooms: RoomRepository, locator: RoomLocator, recording: Recording, viewer: Viewer) -> Room:
-    """The recording's room, when the viewer owns or administers it."""
-    require_user(viewer)
-    room = await rooms.get(recording.room_id)
-    if room is None:
-        raise RecordingNotFound
-    role = await locator.role_of(room, viewer)
-    if role is None or not role.is_admin:
-        raise NoRecordingAccess
-    return room
+class AdministeredRecordings:
+    """The authorization step of every use case on one recording: it exists, and the viewer owns or
+    administers its room now (a role taken away takes the recordings with it)."""
+
+    def __init__(self, recordings: RecordingReader, rooms: RoomReader) -> None:
+        self._recordings = recordings
+        self._rooms = rooms
+
+    async def recording(self, viewer: Viewer, recording_id: uuid.UUID) -> Recording:
+        viewer.require_user_id()
+        recording = await self._recordings.recording(recording_id)
+        if recording is None:
+            raise RecordingNotFound
+        await self.room_of(viewer, recording)
+        return recording
+
+    async def room_of(self, viewer: Viewer, recording: Recording) -> Room:
+        user_id = viewer.require_user_id()
+        room = await self._rooms.room(recording.room_id)
+        if room is None:
+            raise RecordingNotFound
+        role = await self._rooms.role_of(room.id, user_id)
+        if role is None or not role.is_admin:
+            raise NoRecordingAccess
+        return room
 
 
-async def _administered_recording(
-    recordings: RecordingRepository,
-    rooms: RoomRepository,
-    locator: RoomLocator,
-    viewer: Viewer,
-    recording_id: uuid.UUID,
-) -> Recording:
-    """The recording, when the viewer owns or administers its room."""
-    require_user(viewer)
-    recording = await recordings.get(recording_id)
-    if recording is None:
-        raise RecordingNotFound
-    await _accessible(rooms, locator, recording, viewer)
-    return recording
+@dataclass(frozen=True, slots=True)
+class StartRecordingRequest:
+    viewer: Viewer
+    room: str
+    mode: RecordingMode
+    options: RecordingOptions | None = None
 
 
 class StartRecording:
     """Room admins start recording the live room; one ongoing recording per room.
 
     The recording is committed (taking the room's one ongoing slot) before the SFU is asked, so two
-    concurrent starts cannot both reach the SFU. When the SFU refuses, the recording is kept as
-    ``failed_to_start`` and the slot is free again.
+    concurrent starts cannot both reach the SFU; the SFU's answer is recorded in a second transaction.
+    When the SFU refuses, the recording is kept as ``failed_to_start`` and the slot is free again.
     """
 
     def __init__(
         self,
         locator: RoomLocator,
-        recordings: RecordingRepository,
         egress: RecordingEgress,
         sfu: Sfu,
-        uow: UnitOfWork,
+        uow: RecordingUnitOfWork,
         clock: Clock,
         policy: RecordingPolicy,
     ) -> None:
         self._locator = locator
-        self._recordings = recordings
         self._egress = egress
         self._sfu = sfu
         self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    async def execute(
-        self, viewer: Viewer, id_or_slug: str, mode: RecordingMode, options: RecordingOptions | None = None
-    ) -> Recording:
+    async def execute(self, request: StartRecordingRequest) -> Recording:
         if not self._policy.enabled:
             raise RecordingsDisabled
-        room = await self._locator.locate_registered(id_or_slug)
-        await require_admin(self._locator, room, viewer)
-        if await self._recordings.ongoing_in_room(room.id) is not None:
-            raise RecordingInProgress
-        recording = Recording.initiate(room.id, mode, created_by=viewer.user_id, options=options, now=self._clock.now())
-        await self._recordings.add(recording)
-        await self._uow.commit()
+        room = (await self._locator.administered(request.viewer, request.room)).room
+        recording = Recording.initiate(
+            room.id, request.mode, created_by=request.viewer.user_id, options=request.options, now=self._clock.now()
+        )
+        async with self._uow.begin() as tx:
+            if await tx.recordings.ongoing_in_room(room.id) is not None:
+                raise RecordingInProgress
+            await tx.recordings.add(recording)
         try:
             egress_id = await self._egress.start(
-                room.sfu_room_name, object_key=recording.object_key, audio_only=mode.audio_only
+                room.sfu_room_name, object_key=recording.object_key, audio_only=request.mode.audio_only
             )
         except Exception as error:
             recording.fail_to_start()
-            await self._recordings.update(recording)
-            await self._uow.commit()
+            async with self._uow.begin() as tx:
+                await tx.recordings.update(recording)
             if isinstance(error, UpstreamFailure):
                 raise RecordingFailedToStart from error
             raise
         recording.egress_started(egress_id)
-        await self._recordings.update(recording)
-        await self._uow.commit()
-        await publish_recording_status(self._sfu, room, recording.status)
+        async with self._uow.begin() as tx:
+            await tx.recordings.update(recording)
+        await publish_live_metadata(self._sfu, room, recording.status)
         return recording
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecordingRequest:
+    viewer: Viewer
+    room: str
 
 
 class StopRecording:
@@ -159,10 +173,10 @@ class StopRecording:
     def __init__(
         self,
         locator: RoomLocator,
-        recordings: RecordingRepository,
+        recordings: RecordingReader,
         egress: RecordingEgress,
         sfu: Sfu,
-        uow: UnitOfWork,
+        uow: RecordingUnitOfWork,
     ) -> None:
         self._locator = locator
         self._recordings = recordings
@@ -170,9 +184,8 @@ class StopRecording:
         self._sfu = sfu
         self._uow = uow
 
-    async def execute(self, viewer: Viewer, id_or_slug: str) -> Recording:
-        room = await self._locator.locate_registered(id_or_slug)
-        await require_admin(self._locator, room, viewer)
+    async def execute(self, request: StopRecordingRequest) -> Recording:
+        room = (await self._locator.administered(request.viewer, request.room)).room
         recording = await self._recordings.ongoing_in_room(room.id)
         if recording is None:
             raise NoRecordingInProgress
@@ -182,15 +195,23 @@ class StopRecording:
             await self._egress.stop(recording.egress_id)
         except UpstreamFailure as error:
             recording.fail_to_stop()
-            await self._recordings.update(recording)
-            await self._uow.commit()
-            await publish_recording_status(self._sfu, room, recording.status)
+            await self._save(room, recording)
             raise RecordingFailedToStop from error
         recording.stop()
-        await self._recordings.update(recording)
-        await self._uow.commit()
-        await publish_recording_status(self._sfu, room, recording.status)
+        await self._save(room, recording)
         return recording
+
+    async def _save(self, room: Room, recording: Recording) -> None:
+        async with self._uow.begin() as tx:
+            await tx.recordings.update(recording)
+        await publish_live_metadata(self._sfu, room, recording.status)
+
+
+@dataclass(frozen=True, slots=True)
+class ListRecordingsRequest:
+    viewer: Viewer
+    limit: int
+    offset: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,49 +223,46 @@ class RecordingPage:
 class ListRecordings:
     """The recordings of the rooms the caller owns or administers, newest first."""
 
-    def __init__(self, recordings: RecordingRepository) -> None:
+    def __init__(self, recordings: RecordingReader) -> None:
         self._recordings = recordings
 
-    async def execute(self, viewer: Viewer, *, limit: int, offset: int) -> RecordingPage:
-        user_id = require_user(viewer)
-        items, total = await self._recordings.list_administered_by(user_id, limit=limit, offset=offset)
+    async def execute(self, request: ListRecordingsRequest) -> RecordingPage:
+        user_id = request.viewer.require_user_id()
+        items, total = await self._recordings.administered_by(user_id, limit=request.limit, offset=request.offset)
         return RecordingPage(items=items, total=total)
 
 
-class GetRecording:
-    def __init__(self, locator: RoomLocator, rooms: RoomRepository, recordings: RecordingRepository) -> None:
-        self._locator = locator
-        self._rooms = rooms
-        self._recordings = recordings
+@dataclass(frozen=True, slots=True)
+class RecordingRequest:
+    """One recording, named by its id, asked for by ``viewer``."""
 
-    async def execute(self, viewer: Viewer, recording_id: uuid.UUID) -> Recording:
-        return await _administered_recording(self._recordings, self._rooms, self._locator, viewer, recording_id)
+    viewer: Viewer
+    recording_id: uuid.UUID
+
+
+class GetRecording:
+    def __init__(self, administered: AdministeredRecordings) -> None:
+        self._administered = administered
+
+    async def execute(self, request: RecordingRequest) -> Recording:
+        return await self._administered.recording(request.viewer, request.recording_id)
 
 
 class DeleteRecording:
     """Delete a finished recording and its object; the object goes first, so a storage failure leaves
     the recording in place to delete again (deleting a missing object is not an error)."""
 
-    def __init__(
-        self,
-        locator: RoomLocator,
-        rooms: RoomRepository,
-        recordings: RecordingRepository,
-        storage: ObjectStorage,
-        uow: UnitOfWork,
-    ) -> None:
-        self._locator = locator
-        self._rooms = rooms
-        self._recordings = recordings
+    def __init__(self, administered: AdministeredRecordings, storage: ObjectStorage, uow: RecordingUnitOfWork) -> None:
+        self._administered = administered
         self._storage = storage
         self._uow = uow
 
-    async def execute(self, viewer: Viewer, recording_id: uuid.UUID) -> None:
-        recording = await _administered_recording(self._recordings, self._rooms, self._locator, viewer, recording_id)
+    async def execute(self, request: RecordingRequest) -> None:
+        recording = await self._administered.recording(request.viewer, request.recording_id)
         recording.require_final()
         await self._storage.delete(recording.object_key)
-        await self._recordings.delete(recording.id)
-        await self._uow.commit()
+        async with self._uow.begin() as tx:
+            await tx.recordings.delete(recording.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,9 +275,21 @@ class StoredObject:
     event_name: str = "s3:ObjectCreated:Put"
 
 
-def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+@dataclass(frozen=True, slots=True)
+class StorageNotification:
+    """``token``: the bearer token the notification came with. ``objects``: what it reports, or None
+    when its body could not be read (refused, once the token is checked)."""
+
+    token: str | None
+    objects: Sequence[StoredObject] | None
+    problem: str = ""  # why the body could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    recording: Recording
+    room: Room | None
+    recipients: tuple[User, ...]
 
 
 class ReceiveStorageNotification:
@@ -269,63 +299,60 @@ class ReceiveStorageNotification:
     """
 
     def __init__(
-        self,
-        recordings: RecordingRepository,
-        rooms: RoomRepository,
-        accesses: RoomAccessRepository,
-        users: UserRepository,
-        mailer: Mailer,
-        sfu: Sfu,
-        uow: UnitOfWork,
-        clock: Clock,
-        policy: RecordingPolicy,
+        self, uow: RecordingUnitOfWork, mailer: Mailer, sfu: Sfu, clock: Clock, policy: RecordingPolicy
     ) -> None:
-        self._recordings = recordings
-        self._rooms = rooms
-        self._accesses = accesses
-        self._users = users
+        self._uow = uow
         self._mailer = mailer
         self._sfu = sfu
-        self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    def authenticate(self, authorization: str | None) -> None:
+    async def execute(self, notification: StorageNotification) -> list[Recording]:
+        """Answer the recordings this notification saved (none when it was about other objects)."""
         expected = self._policy.storage_hook_token
-        given = _bearer(authorization)
+        given = notification.token or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise InvalidStorageHookToken
+        if notification.objects is None:
+            raise MalformedStorageNotification(notification.problem or None)
+        saved = await self._save(notification.objects)
+        for done in saved:
+            if done.room is not None:
+                await publish_live_metadata(self._sfu, done.room, done.recording.status)
+                await self._notify(done)
+        return [done.recording for done in saved]
 
-    async def execute(self, authorization: str | None, objects: Sequence[StoredObject]) -> list[Recording]:
-        """Answer the recordings this notification saved (none when it was about other objects)."""
-        self.authenticate(authorization)
-        saved: list[Recording] = []
-        for stored in objects:
-            recording = await self._recording_of(stored)
-            if recording is None:
-                continue
-            try:
-                if not recording.save(self._clock.now(), self._policy.retention):
+    async def _save(self, objects: Sequence[StoredObject]) -> list[_Saved]:
+        saved: list[_Saved] = []
+        async with self._uow.begin() as tx:
+            for stored in objects:
+                recording = await self._recording_of(tx.recordings, stored)
+                if recording is None:
                     continue
-            except RecordingStateConflict:
-                logger.warning("object %s arrived for recording %s that never started", stored.key, recording.id)
-                continue
-            await self._recordings.update(recording)
-            await self._uow.commit()
-            saved.append(recording)
-            room = await self._rooms.get(recording.room_id)
-            if room is not None:
-                await publish_recording_status(self._sfu, room, recording.status)
-                await self._notify(room, recording)
+                try:
+                    if not recording.save(self._clock.now(), self._policy.retention):
+                        continue
+                except RecordingStateConflict:
+                    logger.warning("object %s arrived for recording %s that never started", stored.key, recording.id)
+                    continue
+                await tx.recordings.update(recording)
+                room = await tx.rooms.get(recording.room_id)
+                recipients: list[User] = []
+                if room is not None:
+                    for access in await tx.accesses.list_for_room(room.id):
+                        user = await tx.users.get(access.user_id) if access.role.is_admin else None
+                        if user is not None and user.email:
+                            recipients.append(user)
+                saved.append(_Saved(recording, room, tuple(recipients)))
         return saved
 
-    async def _recording_of(self, stored: StoredObject) -> Recording | None:
+    async def _recording_of(self, recordings: RecordingRepository, stored: StoredObject) -> Recording | None:
         if stored.bucket != self._policy.bucket or not stored.event_name.startswith("s3:ObjectCreated:"):
             return None
         file = RecordingFile.parse_object_key(stored.key)
         if file is None:
             return None
-        recording = await self._recordings.get(file.recording_id)
+        recording = await recordings.get(file.recording_id)
         if recording is None or recording.mode.extension != file.extension:
             return None
         content_type = stored.content_type.split(";", 1)[0].strip().lower()
@@ -334,20 +361,17 @@ class ReceiveStorageNotification:
             return None
         return recording
 
-    async def _notify(self, room: Room, recording: Recording) -> None:
+    async def _notify(self, saved: _Saved) -> None:
         """Best effort: the recording is saved whether or not the mail goes out."""
+        room, recording = saved.room, saved.recording
+        assert room is not None
         link = f"{self._policy.public_url.rstrip('/')}{recording.media_path}"
         expiry = f"\nIt will be deleted on {recording.expires_at:%Y-%m-%d}." if recording.expires_at else ""
         subject = f"Your recording of {room.name} is ready"
         body = f"The recording of the room {room.name} is ready.\n\nDownload it (signed in) at:\n{link}\n{expiry}"
-        for access in await self._accesses.list_for_room(room.id):
-            if not access.role.is_admin:
-                continue
-            user = await self._users.get(access.user_id)
-            if user is None or not user.email:
-                continue
+        for user in saved.recipients:
             try:
-                await self._mailer.send(user.email, subject, body)
+                await self._mailer.send(user.email or "", subject, body)
             except (ServiceUnavailable, UpstreamFailure) as error:
                 logger.warning("could not tell %s that recording %s is ready: %s", user.id, recording.id, error)
 
@@ -364,6 +388,14 @@ def media_file(original_url: str | None) -> RecordingFile | None:
     return RecordingFile.parse_media_path(path)
 
 
+@dataclass(frozen=True, slots=True)
+class MediaDownloadRequest:
+    """``original_url``: the URL the proxy in front of storage was asked for, as it received it."""
+
+    viewer: Viewer
+    original_url: str | None
+
+
 class AuthorizeMediaDownload:
     """The proxy in front of storage asks whether this caller may download this URL.
 
@@ -373,27 +405,25 @@ class AuthorizeMediaDownload:
 
     def __init__(
         self,
-        locator: RoomLocator,
-        rooms: RoomRepository,
-        recordings: RecordingRepository,
+        recordings: RecordingReader,
+        administered: AdministeredRecordings,
         storage: ObjectStorage,
         clock: Clock,
     ) -> None:
-        self._locator = locator
-        self._rooms = rooms
         self._recordings = recordings
+        self._administered = administered
         self._storage = storage
         self._clock = clock
 
-    async def execute(self, viewer: Viewer, original_url: str | None) -> dict[str, str]:
-        require_user(viewer)
-        file = media_file(original_url)
+    async def execute(self, request: MediaDownloadRequest) -> dict[str, str]:
+        request.viewer.require_user_id()
+        file = media_file(request.original_url)
         if file is None:
             raise MediaPathRefused
-        recording = await self._recordings.get(file.recording_id)
+        recording = await self._recordings.recording(file.recording_id)
         if recording is None or recording.mode.extension != file.extension:
             raise RecordingNotFound
-        await _accessible(self._rooms, self._locator, recording, viewer)
+        await self._administered.room_of(request.viewer, recording)
         if not recording.is_downloadable(self._clock.now()):
             raise RecordingNotAvailable
         return self._storage.signed_get_headers(recording.object_key)

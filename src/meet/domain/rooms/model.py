@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from meet.domain.shared.errors import InvalidInput
@@ -22,7 +22,11 @@ class Role(enum.StrEnum):
 
     @property
     def is_admin(self) -> bool:
-        return self in (Role.OWNER, Role.ADMINISTRATOR)
+        return self in ADMIN_ROLES
+
+
+ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR})
+"""The roles that administer a room: its settings, accesses, lobby, live participants and recordings."""
 
 
 class TrackSource(enum.StrEnum):
@@ -47,9 +51,6 @@ class RoomConfiguration:
         if self.can_publish_sources is None:
             return DEFAULT_SOURCES
         return self.can_publish_sources
-
-    def merged(self, **changes: object) -> RoomConfiguration:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def room_slug(name: str) -> str:

@@ -2,43 +2,47 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.users.ports import UserRepository
 
 
-class RoomLookup(Protocol):
-    """Finds one room: the question nearly every request starts with."""
+class RoomReader(Protocol):
+    """Read model of rooms and roles, outside any transaction: what nearly every request starts with."""
 
-    async def get(self, room_id: uuid.UUID) -> Room | None: ...
+    async def room(self, room_id: uuid.UUID) -> Room | None: ...
 
-    async def get_by_slug(self, slug: str) -> Room | None: ...
-
-
-class RoleLookup(Protocol):
-    """Says which role a user holds in a room, if any."""
+    async def room_by_slug(self, slug: str) -> Room | None: ...
 
     async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> Role | None: ...
 
-
-class RoomRepository(RoomLookup, Protocol):
-    """Stores rooms; ``slug`` is unique (``add``/``update`` raise ``RoomSlugTaken``)."""
-
-    async def add(self, room: Room) -> Room: ...
-
-    async def update(self, room: Room) -> Room: ...
-
-    async def delete(self, room_id: uuid.UUID) -> None: ...
-
-    async def list_for_user(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[Sequence[tuple[Room, Role]], int]:
+    async def rooms_of(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[Sequence[tuple[Room, Role]], int]:
         """Rooms the user holds a role in, newest first, with the total count."""
         ...
 
+    async def accesses_of(self, room_id: uuid.UUID) -> Sequence[RoomAccess]:
+        """Who holds which role in the room, oldest first."""
+        ...
 
-class RoomAccessRepository(RoleLookup, Protocol):
-    """Stores who holds which role in which room; one access per (room, user)."""
+
+class RoomRepository(Protocol):
+    """Rooms inside a transaction; ``slug`` is unique (``add``/``update`` raise ``RoomSlugTaken``)."""
+
+    async def get(self, room_id: uuid.UUID) -> Room | None: ...
+
+    async def add(self, room: Room) -> Room: ...
+
+    async def update(self, room: Room) -> Room:
+        """Raise ``RoomNotFound`` when the room is gone."""
+        ...
+
+    async def delete(self, room_id: uuid.UUID) -> None: ...
+
+
+class RoomAccessRepository(Protocol):
+    """Who holds which role in which room, inside a transaction; one access per (room, user)."""
 
     async def get(self, access_id: uuid.UUID) -> RoomAccess | None: ...
 
@@ -57,6 +61,23 @@ class RoomAccessRepository(RoleLookup, Protocol):
     async def delete(self, access_id: uuid.UUID) -> None: ...
 
 
+class RoomTransaction(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def rooms(self) -> RoomRepository: ...
+
+    @property
+    def accesses(self) -> RoomAccessRepository: ...
+
+
+class RoomUnitOfWork(Protocol):
+    """Opens a transaction: its changes are committed when the block ends, rolled back when it raises."""
+
+    def begin(self) -> AbstractAsyncContextManager[RoomTransaction]: ...
+
+
 class RoomChangeListener(Protocol):
     """Told after a room's changed settings were committed (e.g. to update the live SFU room)."""
 
@@ -64,12 +85,6 @@ class RoomChangeListener(Protocol):
 
 
 class RoomDeletionListener(Protocol):
-    """Told before a room is deleted, in the same unit of work; raising a domain error keeps the room."""
+    """Told before a room is deleted; raising a domain error keeps the room."""
 
     async def room_deleting(self, room: Room) -> None: ...
-
-
-class EntryGuard(Protocol):
-    """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
-
-    async def is_barred(self, room: Room, identity: str) -> bool: ...

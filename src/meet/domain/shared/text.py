@@ -38,3 +38,11 @@ def color_for(identity: str) -> str:
     saturation = rng.randint(50, 75)
     lightness = rng.randint(25, 60)
     return f"hsl({hue}, {saturation}%, {lightness}%)"
+
+
+def is_canonical_uuid(value: str) -> bool:
+    """A UUID in its one canonical spelling (lower-case, hyphenated): what the server itself issues."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

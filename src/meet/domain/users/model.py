@@ -4,6 +4,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from meet.domain.shared.errors import AuthenticationRequired
+
 
 @dataclass(frozen=True, slots=True)
 class VerifiedIdentity:
@@ -51,6 +53,16 @@ class Viewer:
     @property
     def is_authenticated(self) -> bool:
         return self.user_id is not None
+
+    def require_user_id(self) -> uuid.UUID:
+        """The signed-in user's id; anonymous callers are refused."""
+        if self.user_id is None:
+            raise AuthenticationRequired
+        return self.user_id
+
+    def identity_or(self, anonymous_identity: str) -> str:
+        """The SFU identity this viewer appears under: their ``sub`` when signed in."""
+        return self.sub if self.sub is not None else anonymous_identity
 
     @classmethod
     def anonymous(cls) -> Viewer:

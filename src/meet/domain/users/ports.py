@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from meet.domain.users.model import User, VerifiedIdentity
 
 
+class UserReader(Protocol):
+    """Read model of users, outside any transaction."""
+
+    async def user(self, user_id: uuid.UUID) -> User | None: ...
+
+
 class UserRepository(Protocol):
-    """Stores users; ``sub`` is unique."""
+    """Users inside a transaction; ``sub`` is unique."""
 
     async def get(self, user_id: uuid.UUID) -> User | None: ...
 
@@ -18,6 +25,17 @@ class UserRepository(Protocol):
     async def add(self, user: User) -> User: ...
 
     async def update(self, user: User) -> User: ...
+
+
+class UserTransaction(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+
+class UserUnitOfWork(Protocol):
+    """Opens a transaction: its changes are committed when the block ends, rolled back when it raises."""
+
+    def begin(self) -> AbstractAsyncContextManager[UserTransaction]: ...
 
 
 class AuthorizationRequest(Protocol):

@@ -7,7 +7,16 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
 
-from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
+from meet.domain.rooms.access_use_cases import (
+    ChangeAccessRole,
+    ChangeAccessRoleRequest,
+    GrantAccess,
+    GrantAccessRequest,
+    ListAccesses,
+    ListAccessesRequest,
+    RevokeAccess,
+    RevokeAccessRequest,
+)
 from meet.domain.rooms.model import Role
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import AccessOut, RoleName
@@ -31,13 +40,15 @@ class AccessController(Controller):
     async def list_accesses(
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_accesses: FromDishka[ListAccesses]
     ) -> list[AccessOut]:
-        return [AccessOut.of(access) for access in await list_accesses.execute(viewer, id_or_slug)]
+        return [AccessOut.of(access) for access in await list_accesses.execute(ListAccessesRequest(viewer, id_or_slug))]
 
     @post("/", summary="Give a user a role in the room")
     async def grant_access(
         self, id_or_slug: str, data: JSONBody[AccessCreate], viewer: FromDishka[Viewer], grant: FromDishka[GrantAccess]
     ) -> AccessOut:
-        access = await grant.execute(viewer, id_or_slug, role=Role(data.role), user_id=data.user_id, email=data.email)
+        access = await grant.execute(
+            GrantAccessRequest(viewer, id_or_slug, role=Role(data.role), user_id=data.user_id, email=data.email)
+        )
         return AccessOut.of(access)
 
     @patch("/{access_id:uuid}", summary="Change a user's role in the room")
@@ -49,7 +60,9 @@ class AccessController(Controller):
         viewer: FromDishka[Viewer],
         change: FromDishka[ChangeAccessRole],
     ) -> AccessOut:
-        return AccessOut.of(await change.execute(viewer, id_or_slug, access_id, Role(data.role)))
+        return AccessOut.of(
+            await change.execute(ChangeAccessRoleRequest(viewer, id_or_slug, access_id, Role(data.role)))
+        )
 
     @delete("/{access_id:uuid}", summary="Take a user's role in the room away")
     async def revoke_access(
@@ -59,4 +72,4 @@ class AccessController(Controller):
         viewer: FromDishka[Viewer],
         revoke: FromDishka[RevokeAccess],
     ) -> None:
-        await revoke.execute(viewer, id_or_slug, access_id)
+        await revoke.execute(RevokeAccessRequest(viewer, id_or_slug, access_id))

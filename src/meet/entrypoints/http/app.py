@@ -6,17 +6,14 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dishka import AsyncContainer, Provider
+from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
-from meet.adapters.redis.client import create_redis
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
@@ -33,6 +30,7 @@ from meet.entrypoints.settings import Settings
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "meet_session"
+SESSION_STORE = "sessions"
 
 
 def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
@@ -53,13 +51,6 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     return handlers
 
 
-def session_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        # The same client settings as the lobby's: a connection gone stale with a Redis restart is retried.
-        return RedisStore(create_redis(settings.redis_url), namespace="meet-sessions", handle_client_shutdown=True)
-    return MemoryStore()
-
-
 def freeze_startup_objects() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
@@ -71,14 +62,15 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings, *providers: Provider, container: AsyncContainer | None = None) -> Litestar:
-    """An app on ``settings``; extra ``providers`` override the default adapters (tests use this)."""
-    settings = settings.check()
-    container = container or make_container(settings, *providers)
+def build_app(settings: Settings, *providers: Provider) -> Litestar:
+    """An app on ``settings`` (already validated); extra ``providers`` override the default adapters (tests)."""
+    container = make_container(settings, *providers)
 
     @asynccontextmanager
-    async def close_container(_: Litestar) -> AsyncIterator[None]:
+    async def run_container(app: Litestar) -> AsyncIterator[None]:
         try:
+            # The composition root chose where sessions live; the middleware finds them under this name.
+            app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
             yield
         finally:
             await container.close()
@@ -89,16 +81,16 @@ def create_app(settings: Settings, *providers: Provider, container: AsyncContain
         httponly=True,
         secure=settings.cookie_secure,
         samesite="lax",
+        store=SESSION_STORE,
     )
     app = Litestar(
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
             DishkaRouter("/", route_handlers=[HealthController]),
         ],
-        stores={"sessions": session_store(settings)},
         middleware=[sessions.middleware],
         exception_handlers=exception_handlers(),
-        lifespan=[close_container],
+        lifespan=[run_container],
         on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",

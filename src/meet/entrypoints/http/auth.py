@@ -11,26 +11,20 @@ from litestar.params import JSONBody, Parameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from meet.domain.shared.errors import InvalidInput, NotFound
-from meet.domain.users.model import User, VerifiedIdentity
-from meet.domain.users.ports import IdentityProvider
-from meet.domain.users.use_cases import SignIn
-from meet.entrypoints.http.sessions import start_fresh_session
+from meet.domain.shared.errors import InvalidInput
+from meet.domain.users.model import VerifiedIdentity
+from meet.domain.users.use_cases import (
+    BeginSignIn,
+    BeginSignInRequest,
+    CompleteSignIn,
+    CompleteSignInRequest,
+    SignIn,
+)
+from meet.entrypoints.http.sessions import remember_signed_in
 from meet.entrypoints.http.users import UserOut
-from meet.entrypoints.providers.auth import SESSION_USER_KEY
 from meet.entrypoints.settings import Settings
 
 PENDING_KEY = "oidc_pending"
-
-
-class SignInUnavailable(NotFound):
-    default_message = "Sign-in with an identity provider is not configured on this server."
-    code = "sign_in_not_configured"
-
-
-def _remember(request: Request[Any, Any, Any], user: User) -> None:
-    start_fresh_session(request)
-    request.set_session({SESSION_USER_KEY: {"id": str(user.id), "sub": user.sub, "full_name": user.full_name}})
 
 
 def _callback_uri(request: Request[Any, Any, Any], settings: Settings) -> str:
@@ -54,12 +48,10 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         settings: FromDishka[Settings],
-        provider: FromDishka[IdentityProvider | None],
+        begin: FromDishka[BeginSignIn],
         next_path: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
     ) -> Redirect:
-        if provider is None:
-            raise SignInUnavailable
-        authorization = await provider.begin(_callback_uri(request, settings))
+        authorization = await begin.execute(BeginSignInRequest(redirect_uri=_callback_uri(request, settings)))
         pending = {**authorization.pending, "next": _safe_next(next_path, settings.frontend_url)}
         request.set_session({**(request.session or {}), PENDING_KEY: pending})
         return Redirect(authorization.url)
@@ -69,21 +61,19 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         settings: FromDishka[Settings],
-        provider: FromDishka[IdentityProvider | None],
-        sign_in: FromDishka[SignIn],
+        complete: FromDishka[CompleteSignIn],
         code: Annotated[str, Parameter(max_length=4000)],
         oidc_state: Annotated[str, Parameter(query="state", max_length=1000)],
     ) -> Redirect:
-        if provider is None:
-            raise SignInUnavailable
         pending = (request.session or {}).get(PENDING_KEY)
         if not isinstance(pending, dict):
             raise InvalidInput("No sign-in is in progress in this browser; start again.", field="state")
-        identity = await provider.complete(
-            code=code, state=oidc_state, pending=pending, redirect_uri=_callback_uri(request, settings)
+        user = await complete.execute(
+            CompleteSignInRequest(
+                code=code, state=oidc_state, pending=pending, redirect_uri=_callback_uri(request, settings)
+            )
         )
-        user = await sign_in.execute(identity)
-        _remember(request, user)
+        remember_signed_in(request, user)
         return Redirect(_safe_next(pending.get("next"), settings.frontend_url))
 
     @post("/logout", summary="End the session", status_code=HTTP_204_NO_CONTENT)
@@ -108,5 +98,5 @@ class DevAuthController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[DevLogin], sign_in: FromDishka[SignIn]
     ) -> Response[UserOut]:
         user = await sign_in.execute(VerifiedIdentity(sub=data.sub, email=data.email, full_name=data.full_name))
-        _remember(request, user)
+        remember_signed_in(request, user)
         return Response(UserOut.of(user))

@@ -17,18 +17,23 @@ from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import LobbyEntry
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
+    AdmitEveryoneRequest,
     DecideEntry,
+    DecideEntryRequest,
     EntryView,
     ListWaiting,
+    ListWaitingRequest,
     RequestEntry,
+    RequestEntryRequest,
     StreamUpdate,
     WaitForDecision,
+    WaitForDecisionRequest,
     WaitingListUpdate,
     WatchWaiting,
+    WatchWaitingRequest,
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
-from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
@@ -187,7 +192,6 @@ class LobbyController(Controller):
         "/request-entry",
         status_code=200,
         summary="Knock (first call) or poll (with the credential)",
-        opt=READ_ONLY_DATABASE,
     )
     async def request_entry(
         self,
@@ -199,18 +203,19 @@ class LobbyController(Controller):
         data: JSONBody[EntryRequest | None] = None,
     ) -> Response[LobbyParticipantOut]:
         view = await request_entry.execute(
-            viewer,
-            id_or_slug,
-            username=data.username if data else None,
-            credentials=offered_credentials(request),
-            client_address=request.client.host if request.client else None,
+            RequestEntryRequest(
+                viewer,
+                id_or_slug,
+                username=data.username if data else None,
+                credentials=offered_credentials(request),
+                client_address=request.client.host if request.client else None,
+            )
         )
         return Response(LobbyParticipantOut.of(view), cookies=[credential_cookie(view, settings)])
 
     @get(
         "/request-entry/events",
         summary="Server-Sent Events: the decision, pushed as soon as it is taken",
-        opt=READ_ONLY_DATABASE,
     )
     async def entry_events(
         self,
@@ -219,13 +224,14 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
     ) -> Stream:
-        updates = await wait.open(viewer, id_or_slug, credentials=offered_credentials(request))
+        updates = await wait.execute(
+            WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
+        )
         return _event_stream(_participant_messages(updates))
 
     @get(
         "/waiting-participants",
         summary="The waiting list in arrival order (owners and administrators)",
-        opt=READ_ONLY_DATABASE,
     )
     async def waiting_participants(
         self,
@@ -235,7 +241,9 @@ class LobbyController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Parameter(pattern=r"^[0-9]{1,18}$")] = None,
     ) -> WaitingListOut:
-        page = await list_waiting.execute(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+        page = await list_waiting.execute(
+            ListWaitingRequest(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+        )
         return WaitingListOut(
             participants=[WaitingParticipantOut.of(entry) for entry in page.entries],
             count=page.count,
@@ -245,19 +253,18 @@ class LobbyController(Controller):
     @get(
         "/waiting-participants/events",
         summary="Server-Sent Events: changes of the waiting list",
-        opt=READ_ONLY_DATABASE,
     )
     async def waiting_events(
         self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
     ) -> Stream:
-        changes = await watch.open(viewer, id_or_slug)
+        changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
         return _event_stream(_admin_messages(changes))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(
         self, id_or_slug: str, viewer: FromDishka[Viewer], admit_everyone: FromDishka[AdmitEveryone]
     ) -> AdmittedOut:
-        return AdmittedOut(admitted=await admit_everyone.execute(viewer, id_or_slug))
+        return AdmittedOut(admitted=await admit_everyone.execute(AdmitEveryoneRequest(viewer, id_or_slug)))
 
     @post("/waiting-participants/{participant_id:str}", status_code=200, summary="Admit or deny one participant")
     async def decide(
@@ -268,4 +275,5 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         decide: FromDishka[DecideEntry],
     ) -> WaitingParticipantOut:
-        return WaitingParticipantOut.of(await decide.execute(viewer, id_or_slug, participant_id, allow=data.allow))
+        decision = DecideEntryRequest(viewer, id_or_slug, participant_id, allow=data.allow)
+        return WaitingParticipantOut.of(await decide.execute(decision))

@@ -9,21 +9,26 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 
+from meet.domain.conference.model import AUTHENTICATED_ATTRIBUTE, HAND_RAISED_ATTRIBUTE, role_in
 from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.moderation.use_cases import (
     FORBIDDEN_PERMISSIONS,
-    HAND_RAISED_ATTRIBUTE,
     ChangeParticipant,
+    ChangeParticipantRequest,
     ListLiveParticipants,
+    ListLiveParticipantsRequest,
     MuteTrack,
-    ParticipantChanges,
+    MuteTrackRequest,
+    RaiseHand,
+    RaiseHandRequest,
     RemoveParticipant,
-    SelfService,
+    RemoveParticipantRequest,
+    RenameSelf,
+    RenameSelfRequest,
 )
 from meet.domain.rooms.model import Role, TrackSource
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.schemas import DisplayName, SourceName
-from meet.entrypoints.providers.database import READ_ONLY_DATABASE
+from meet.entrypoints.http.schemas import DisplayName, SourceName, bearer_token
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 AttributeValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -48,11 +53,12 @@ class LiveParticipantOut(msgspec.Struct):
     @classmethod
     def of(cls, participant: LiveParticipant) -> LiveParticipantOut:
         attributes = dict(participant.attributes)
+        role = role_in(attributes)
         return cls(
             identity=participant.identity,
             name=participant.name,
-            role=attributes.get("room_role") or None,
-            is_authenticated=attributes.get("is_authenticated") == "true",
+            role=role.value if role else None,
+            is_authenticated=attributes.get(AUTHENTICATED_ATTRIBUTE) == "true",
             hand_raised_at=attributes.get(HAND_RAISED_ATTRIBUTE) or None,
             attributes=attributes,
             tracks=[TrackOut(sid=t.sid, kind=t.kind, source=t.source, muted=t.muted) for t in participant.tracks],
@@ -81,10 +87,13 @@ class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
     attributes: dict[AttributeKey, AttributeValue] | None = None
     permission: PermissionBody | None = None
 
-    def to_changes(self) -> ParticipantChanges:
+    def to_request(self, viewer: Viewer, room: str, identity: str) -> ChangeParticipantRequest:
         permission = self.permission or PermissionBody()
         sources = permission.can_publish_sources
-        return ParticipantChanges(
+        return ChangeParticipantRequest(
+            viewer,
+            room,
+            identity,
             role=Role(self.role) if self.role else None,
             name=self.name,
             attributes=self.attributes,
@@ -108,20 +117,17 @@ class NameBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
 class ParticipantController(Controller):
     path = "/rooms/{id_or_slug:str}/participants"
     tags = ["moderation"]
 
-    @get("/", summary="Who is in the live room now (owners and administrators)", opt=READ_ONLY_DATABASE)
+    @get("/", summary="Who is in the live room now (owners and administrators)")
     async def list_participants(
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_live: FromDishka[ListLiveParticipants]
     ) -> LiveParticipantsOut:
-        participants = [LiveParticipantOut.of(p) for p in await list_live.execute(viewer, id_or_slug)]
+        participants = [
+            LiveParticipantOut.of(p) for p in await list_live.execute(ListLiveParticipantsRequest(viewer, id_or_slug))
+        ]
         return LiveParticipantsOut(participants=participants, count=len(participants))
 
     @post("/{identity:str}/mute", status_code=200, summary="Mute one published track")
@@ -134,14 +140,16 @@ class ParticipantController(Controller):
         viewer: FromDishka[Viewer],
         mute_track: FromDishka[MuteTrack],
     ) -> dict[str, bool]:
-        await mute_track.execute(viewer, id_or_slug, identity, data.track_sid, bearer=bearer_token(request))
+        await mute_track.execute(
+            MuteTrackRequest(viewer, id_or_slug, identity, data.track_sid, bearer=bearer_token(request))
+        )
         return {"muted": True}
 
     @delete("/{identity:str}", summary="Remove from the live room and keep out for a while (admins)")
     async def remove(
         self, id_or_slug: str, identity: str, viewer: FromDishka[Viewer], remove: FromDishka[RemoveParticipant]
     ) -> None:
-        await remove.execute(viewer, id_or_slug, identity)
+        await remove.execute(RemoveParticipantRequest(viewer, id_or_slug, identity))
 
     @patch("/{identity:str}", summary="Change role (persisted and live), name or attributes (admins)")
     async def change(
@@ -152,7 +160,7 @@ class ParticipantController(Controller):
         viewer: FromDishka[Viewer],
         change: FromDishka[ChangeParticipant],
     ) -> ParticipantChangeOut:
-        result = await change.execute(viewer, id_or_slug, identity, data.to_changes())
+        result = await change.execute(data.to_request(viewer, id_or_slug, identity))
         return ParticipantChangeOut(
             identity=result.identity,
             role=result.role.value if result.role else None,
@@ -167,10 +175,10 @@ class ParticipantController(Controller):
         identity: str,
         data: JSONBody[HandBody],
         request: Request[Any, Any, Any],
-        self_service: FromDishka[SelfService],
+        raise_hand: FromDishka[RaiseHand],
     ) -> LiveParticipantOut:
-        participant = await self_service.raise_hand(
-            id_or_slug, identity, raised=data.raised, bearer=bearer_token(request)
+        participant = await raise_hand.execute(
+            RaiseHandRequest(id_or_slug, identity, raised=data.raised, bearer=bearer_token(request))
         )
         return LiveParticipantOut.of(participant)
 
@@ -181,7 +189,9 @@ class ParticipantController(Controller):
         identity: str,
         data: JSONBody[NameBody],
         request: Request[Any, Any, Any],
-        self_service: FromDishka[SelfService],
+        rename: FromDishka[RenameSelf],
     ) -> LiveParticipantOut:
-        participant = await self_service.rename(id_or_slug, identity, name=data.name, bearer=bearer_token(request))
+        participant = await rename.execute(
+            RenameSelfRequest(id_or_slug, identity, name=data.name, bearer=bearer_token(request))
+        )
         return LiveParticipantOut.of(participant)

@@ -19,14 +19,19 @@ from meet.domain.recordings.use_cases import (
     DeleteRecording,
     GetRecording,
     ListRecordings,
+    ListRecordingsRequest,
+    MediaDownloadRequest,
     ReceiveStorageNotification,
+    RecordingRequest,
     StartRecording,
+    StartRecordingRequest,
     StopRecording,
+    StopRecordingRequest,
+    StorageNotification,
     StoredObject,
 )
-from meet.domain.shared.errors import BadRequest
 from meet.domain.users.model import Viewer
-from meet.entrypoints.providers.database import READ_ONLY_DATABASE
+from meet.entrypoints.http.schemas import bearer_token
 
 RecordingModeName = Literal["screen_recording", "transcript"]
 RecordingStatusName = Literal["initiated", "active", "stopped", "saved", "aborted", "failed_to_start", "failed_to_stop"]
@@ -95,7 +100,7 @@ class _Record(msgspec.Struct):
     s3: _Entity = msgspec.field(default_factory=_Entity)
 
 
-class StorageNotification(msgspec.Struct):
+class BucketNotification(msgspec.Struct):
     records: list[_Record] = msgspec.field(default_factory=list, name="Records")
 
     def objects(self) -> list[StoredObject]:
@@ -109,11 +114,6 @@ class StorageNotification(msgspec.Struct):
             )
             for r in self.records
         ]
-
-
-class MalformedStorageNotification(BadRequest):
-    default_message = "The storage notification is not a bucket event (S3/MinIO format)."
-    code = "malformed_storage_notification"
 
 
 class StorageHookOut(msgspec.Struct):
@@ -134,18 +134,20 @@ class RoomRecordingController(Controller):
         start: FromDishka[StartRecording],
     ) -> RecordingOut:
         options = RecordingOptions(language=data.options.language) if data.options else None
-        return RecordingOut.of(await start.execute(viewer, id_or_slug, RecordingMode(data.mode), options))
+        return RecordingOut.of(
+            await start.execute(StartRecordingRequest(viewer, id_or_slug, RecordingMode(data.mode), options))
+        )
 
     @post("/stop", status_code=200, summary="Stop the room's recording in progress (owners and administrators)")
     async def stop(self, id_or_slug: str, viewer: FromDishka[Viewer], stop: FromDishka[StopRecording]) -> RecordingOut:
-        return RecordingOut.of(await stop.execute(viewer, id_or_slug))
+        return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, id_or_slug)))
 
 
 class RecordingController(Controller):
     path = "/recordings"
     tags = ["recordings"]
 
-    @get("/", summary="Recordings of the rooms the caller owns or administers", opt=READ_ONLY_DATABASE)
+    @get("/", summary="Recordings of the rooms the caller owns or administers")
     async def list_recordings(
         self,
         viewer: FromDishka[Viewer],
@@ -153,7 +155,7 @@ class RecordingController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> RecordingPageOut:
-        page = await list_mine.execute(viewer, limit=limit, offset=offset)
+        page = await list_mine.execute(ListRecordingsRequest(viewer, limit=limit, offset=offset))
         return RecordingPageOut(
             count=page.total, limit=limit, offset=offset, results=[RecordingOut.of(r) for r in page.items]
         )
@@ -161,35 +163,36 @@ class RecordingController(Controller):
     @get(
         "/media-auth",
         summary="nginx auth_request target: 200 with the storage headers when the caller may download",
-        opt=READ_ONLY_DATABASE,
     )
     async def media_auth(
         self, request: Request[Any, Any, Any], viewer: FromDishka[Viewer], authorize: FromDishka[AuthorizeMediaDownload]
     ) -> Response[bytes]:
-        headers = await authorize.execute(viewer, request.headers.get("x-original-url"))
+        headers = await authorize.execute(MediaDownloadRequest(viewer, request.headers.get("x-original-url")))
         return Response(b"", status_code=200, headers={**headers, "Cache-Control": "no-store"})
 
     @post("/storage-hook", status_code=200, summary="Bucket notification from the storage (bearer token)")
     async def storage_hook(
         self, request: Request[Any, Any, Any], receive: FromDishka[ReceiveStorageNotification]
     ) -> StorageHookOut:
-        authorization = request.headers.get("authorization")
-        receive.authenticate(authorization)  # before reading anything the caller sent
         try:
-            notification = msgspec.json.decode(await request.body(), type=StorageNotification)
+            objects: list[StoredObject] | None = msgspec.json.decode(
+                await request.body(), type=BucketNotification
+            ).objects()
+            problem = ""
         except msgspec.DecodeError as error:
-            raise MalformedStorageNotification(str(error)) from error
-        saved = await receive.execute(authorization, notification.objects())
+            objects, problem = None, str(error)
+        # The use case checks the token first: a caller without it learns nothing of what it sent.
+        saved = await receive.execute(StorageNotification(bearer_token(request), objects, problem))
         return StorageHookOut(status="ok", saved=[recording.id for recording in saved])
 
     @get("/{recording_id:uuid}", summary="One recording (owners and administrators of its room)")
     async def get_recording(
         self, recording_id: uuid.UUID, viewer: FromDishka[Viewer], get_one: FromDishka[GetRecording]
     ) -> RecordingOut:
-        return RecordingOut.of(await get_one.execute(viewer, recording_id))
+        return RecordingOut.of(await get_one.execute(RecordingRequest(viewer, recording_id)))
 
     @delete("/{recording_id:uuid}", summary="Delete a finished recording and its file")
     async def delete_recording(
         self, recording_id: uuid.UUID, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRecording]
     ) -> None:
-        await remove.execute(viewer, recording_id)
+        await remove.execute(RecordingRequest(viewer, recording_id))

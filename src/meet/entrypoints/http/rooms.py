@@ -7,14 +7,17 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, Parameter
 
+from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
 from meet.domain.rooms.model import AccessLevel
 from meet.domain.rooms.use_cases import (
     CreateRoom,
+    CreateRoomRequest,
     DeleteRoom,
+    DeleteRoomRequest,
     ListMyRooms,
-    OpenRoom,
-    RoomChanges,
+    ListMyRoomsRequest,
     UpdateRoom,
+    UpdateRoomRequest,
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import (
@@ -24,7 +27,6 @@ from meet.entrypoints.http.schemas import (
     RoomName,
     RoomOut,
 )
-from meet.entrypoints.providers.database import READ_ONLY_DATABASE
 
 
 class RoomCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,14 +57,16 @@ class RoomController(Controller):
         self, data: JSONBody[RoomCreate], viewer: FromDishka[Viewer], create: FromDishka[CreateRoom]
     ) -> RoomOut:
         view = await create.execute(
-            viewer,
-            data.name,
-            AccessLevel(data.access_level),
-            data.configuration.to_domain() if data.configuration else None,
+            CreateRoomRequest(
+                viewer,
+                data.name,
+                AccessLevel(data.access_level),
+                data.configuration.to_domain() if data.configuration else None,
+            )
         )
         return RoomOut.of(view)
 
-    @get("/", summary="The rooms the caller holds a role in", opt=READ_ONLY_DATABASE)
+    @get("/", summary="The rooms the caller holds a role in")
     async def list_rooms(
         self,
         viewer: FromDishka[Viewer],
@@ -70,13 +74,12 @@ class RoomController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> RoomPageOut:
-        page = await list_mine.execute(viewer, limit=limit, offset=offset)
+        page = await list_mine.execute(ListMyRoomsRequest(viewer, limit=limit, offset=offset))
         return RoomPageOut(count=page.total, limit=limit, offset=offset, results=[RoomOut.of(v) for v in page.items])
 
     @get(
         "/{id_or_slug:str}",
         summary="Open a room: with a LiveKit connection when the caller may enter",
-        opt=READ_ONLY_DATABASE,
     )
     async def open_room(
         self,
@@ -85,19 +88,22 @@ class RoomController(Controller):
         open_room: FromDishka[OpenRoom],
         username: Annotated[DisplayName | None, Parameter(max_length=255)] = None,
     ) -> RoomOut:
-        return RoomOut.of(await open_room.execute(viewer, id_or_slug, username=username))
+        opened = await open_room.execute(OpenRoomRequest(viewer, id_or_slug, username=username))
+        return RoomOut.of(opened.visit, opened.connection)
 
     @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)")
     async def update_room(
         self, id_or_slug: str, data: JSONBody[RoomUpdate], viewer: FromDishka[Viewer], update: FromDishka[UpdateRoom]
     ) -> RoomOut:
-        changes = RoomChanges(
+        changes = UpdateRoomRequest(
+            viewer,
+            id_or_slug,
             name=data.name,
             access_level=AccessLevel(data.access_level) if data.access_level else None,
             configuration=data.configuration.to_domain() if data.configuration else None,
         )
-        return RoomOut.of(await update.execute(viewer, id_or_slug, changes))
+        return RoomOut.of(await update.execute(changes))
 
     @delete("/{id_or_slug:str}", summary="Delete a room (owners)")
     async def delete_room(self, id_or_slug: str, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRoom]) -> None:
-        await remove.execute(viewer, id_or_slug)
+        await remove.execute(DeleteRoomRequest(viewer, id_or_slug))

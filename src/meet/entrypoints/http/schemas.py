@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar import Request
 
 from meet.domain.conference.model import ConnectionConfig
+from meet.domain.rooms.lookup import RoomVisit
 from meet.domain.rooms.model import RoomAccess, RoomConfiguration, TrackSource
-from meet.domain.rooms.use_cases import RoomView
 
 SourceName = Literal["camera", "microphone", "screen_share", "screen_share_audio"]
 AccessLevelName = Literal["public", "trusted", "restricted"]
@@ -62,9 +63,9 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
     livekit: LiveKitConnection | None = None
 
     @classmethod
-    def of(cls, view: RoomView) -> RoomOut:
+    def of(cls, view: RoomVisit, connection: ConnectionConfig | None = None) -> RoomOut:
         room = view.room
-        insider = view.role is not None or view.connection is not None
+        insider = view.role is not None or connection is not None
         return cls(
             id=None if room.is_temporary else room.id,
             name=room.name,
@@ -73,7 +74,7 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
             is_administrable=view.is_administrable,
             configuration=ConfigurationBody.of(room.configuration) if insider else None,
             role=view.role.value if view.role else None,
-            livekit=LiveKitConnection.of(view.connection) if view.connection else None,
+            livekit=LiveKitConnection.of(connection) if connection else None,
         )
 
 
@@ -93,3 +94,13 @@ class AccessOut(msgspec.Struct):
             role=access.role.value,
             created_at=access.created_at,
         )
+
+
+def bearer_of(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value, if it is one."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    return bearer_of(request.headers.get("authorization"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from litestar import Request
@@ -11,16 +12,30 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Message, ScopeSession
 
 from meet.adapters.redis.client import UNREACHABLE
+from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.sessions")
 
+SESSION_USER_KEY = "user"
 _ROTATE = "meet.rotate_session"
 _FRESH_ID = "meet.fresh_session_id"
 
 
-def start_fresh_session(request: Request[Any, Any, Any]) -> None:
-    """Ask for a new session id on this response (call it when the caller signs in)."""
+def viewer_from_session(session: dict[str, Any]) -> Viewer:
+    """The signed-in user recorded in the server-side session, or an anonymous viewer."""
+    user = session.get(SESSION_USER_KEY) if session else None
+    if not isinstance(user, dict):
+        return Viewer.anonymous()
+    try:
+        return Viewer(user_id=uuid.UUID(user["id"]), sub=str(user["sub"]), full_name=user.get("full_name"))
+    except (KeyError, TypeError, ValueError):
+        return Viewer.anonymous()
+
+
+def remember_signed_in(request: Request[Any, Any, Any], user: User) -> None:
+    """Record the user in a session under a new id: a cookie planted before sign-in is never promoted."""
     request.state[_ROTATE] = True
+    request.set_session({SESSION_USER_KEY: {"id": str(user.id), "sub": user.sub, "full_name": user.full_name}})
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):

@@ -1,20 +1,38 @@
-"""The composition root: the only place that picks an adapter for each port, from settings."""
+"""The composition root: the only place that picks an adapter for each port, from settings.
+
+``get_providers(settings)`` chooses one provider class per backend; everything else in the
+service is the same whatever the choice.
+"""
 
 from __future__ import annotations
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container
 from dishka.integrations.litestar import LitestarProvider
 
-from meet.entrypoints.providers.auth import AuthProvider
-from meet.entrypoints.providers.conference import ConferenceProvider
-from meet.entrypoints.providers.database import DatabaseProvider
-from meet.entrypoints.providers.health import HealthProvider
-from meet.entrypoints.providers.lobby import LobbyProvider
-from meet.entrypoints.providers.moderation import ModerationProvider
-from meet.entrypoints.providers.recordings import RecordingsProvider
-from meet.entrypoints.providers.redis import ClockProvider, RedisProvider
-from meet.entrypoints.providers.rooms import RoomsProvider
-from meet.entrypoints.providers.webhooks import WebhookProvider
+from meet.adapters.asyncpg.pool import is_asyncpg_url
+from meet.entrypoints.providers.database import (
+    AsyncpgRoomReaderProvider,
+    SqlaDatabaseProvider,
+    SqlaRoomReaderProvider,
+)
+from meet.entrypoints.providers.health import BackendProvider, HealthProvider
+from meet.entrypoints.providers.identity import NoSignInProvider, OidcProvider, ViewerProvider
+from meet.entrypoints.providers.sfu import LiveKitProvider
+from meet.entrypoints.providers.storage import (
+    LocalStorageProvider,
+    LogMailProvider,
+    S3StorageProvider,
+    SmtpMailProvider,
+)
+from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisProvider
+from meet.entrypoints.providers.use_cases import (
+    ConferenceProvider,
+    LobbyProvider,
+    ModerationProvider,
+    RecordingsProvider,
+    RoomsProvider,
+    UsersProvider,
+)
 from meet.entrypoints.settings import Settings
 
 
@@ -22,24 +40,37 @@ class SettingsProvider(Provider):
     settings = from_context(provides=Settings, scope=Scope.APP)
 
 
-def get_providers() -> list[Provider]:
+def backend_providers(settings: Settings) -> list[BackendProvider]:
+    """One provider per backing service, each chosen here and nowhere else."""
+    return [
+        SqlaDatabaseProvider(),
+        AsyncpgRoomReaderProvider() if is_asyncpg_url(settings.database) else SqlaRoomReaderProvider(),
+        RedisProvider() if settings.redis_url else MemoryStoresProvider(),
+        LiveKitProvider(),
+        S3StorageProvider() if settings.s3_endpoint_url else LocalStorageProvider(),
+        SmtpMailProvider() if settings.smtp_host else LogMailProvider(),
+        OidcProvider() if settings.oidc_enabled else NoSignInProvider(),
+    ]
+
+
+def get_providers(settings: Settings) -> list[Provider]:
+    backends = backend_providers(settings)
+    checks = [check for backend in backends for check in backend.health_checks]
     return [
         SettingsProvider(),
         LitestarProvider(),
-        DatabaseProvider(),
-        ConferenceProvider(),
-        AuthProvider(),
+        ViewerProvider(),
+        *backends,
+        HealthProvider(checks),
+        UsersProvider(),
         RoomsProvider(),
-        HealthProvider(),
-        ClockProvider(),
-        RedisProvider(),
+        ConferenceProvider(),
         LobbyProvider(),
         ModerationProvider(),
-        WebhookProvider(),
         RecordingsProvider(),
     ]
 
 
 def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
     """Build the container; providers in ``overrides`` replace the defaults (tests use this)."""
-    return make_async_container(*get_providers(), *overrides, context={Settings: settings})
+    return make_async_container(*get_providers(settings), *overrides, context={Settings: settings})

@@ -1,60 +1,43 @@
+"""The database: SQLAlchemy for the one write path (and generic reads), asyncpg for the room reads on PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
-from dishka import AsyncContainer, Provider, Scope, provide
-from litestar import Request
+from dishka import AnyOf, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meet.adapters.asyncpg.pool import read_pool_for
-from meet.adapters.asyncpg.rooms import AsyncpgRoomReads
+from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
+from meet.adapters.sqlalchemy.bars import SqlBarLedger
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
     create_engine,
     create_read_session_factory,
     create_session_factory,
 )
-from meet.adapters.sqlalchemy.repositories import (
-    SqlaRoomAccessRepository,
-    SqlaRoomRepository,
-    SqlaUnitOfWork,
-    SqlaUserRepository,
-)
-from meet.domain.rooms.ports import RoleLookup, RoomAccessRepository, RoomLookup, RoomRepository
-from meet.domain.shared.ports import UnitOfWork
-from meet.domain.users.ports import UserRepository
+from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
+from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
+from meet.domain.lobby.ports import BarLedger
+from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
+from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
+from meet.domain.users.ports import UserReader, UserUnitOfWork
+from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
-
-READ_ONLY = "database_read_only"
-# Route-handler ``opt`` for handlers that never write to the database.
-READ_ONLY_DATABASE = {READ_ONLY: True}
 
 
 @dataclass(frozen=True, slots=True)
 class ReadSessions:
+    """Autocommit sessions for the read models: a type of its own, so they never serve a write."""
+
     factory: async_sessionmaker[AsyncSession]
 
 
-@dataclass(frozen=True, slots=True)
-class PostgresReads:
-    """The asyncpg pool behind read-only request paths; ``None`` unless the database is PostgreSQL on asyncpg."""
+class SqlaDatabaseProvider(BackendProvider):
+    """One engine per process; every write through one unit of work; user and recording reads."""
 
-    pool: asyncpg.Pool | None
-
-
-def _is_read_only(request: Request) -> bool:  # type: ignore[type-arg]
-    return bool(request.route_handler.opt.get(READ_ONLY))
-
-
-def _asyncpg_reads(reads: PostgresReads, request: Request) -> AsyncpgRoomReads | None:  # type: ignore[type-arg]
-    return AsyncpgRoomReads(reads.pool) if reads.pool is not None and _is_read_only(request) else None
-
-
-class DatabaseProvider(Provider):
-    """PostgreSQL or SQLite through SQLAlchemy (one engine per process, one session per request), and on
-    PostgreSQL an asyncpg pool for the lookups of read-only paths."""
+    health_checks = (DatabaseHealth,)
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -63,49 +46,46 @@ class DatabaseProvider(Provider):
         await engine.dispose()
 
     @provide(scope=Scope.APP)
-    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-        return create_session_factory(engine)
+    def bar_ledger(self, engine: AsyncEngine) -> BarLedger:
+        return SqlBarLedger(engine)
 
     @provide(scope=Scope.APP)
-    def health(self, engine: AsyncEngine) -> DatabaseHealth:
-        return DatabaseHealth(engine)
+    def write_sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return create_session_factory(engine)
 
     @provide(scope=Scope.APP)
     def read_sessions(self, engine: AsyncEngine) -> ReadSessions:
         return ReadSessions(create_read_session_factory(engine))
 
-    @provide(scope=Scope.REQUEST)
-    async def session(
-        self,
-        factory: async_sessionmaker[AsyncSession],
-        read: ReadSessions,
-        request: Request,  # type: ignore[type-arg]
-    ) -> AsyncIterator[AsyncSession]:
-        # Handlers declared read-only (``opt={READ_ONLY: True}``) skip the transaction: see create_read_session_factory.
-        chosen = read.factory if _is_read_only(request) else factory
-        async with chosen() as session:
-            yield session
+    @provide(scope=Scope.APP)
+    def unit_of_work(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork]:
+        return SqlaUnitOfWork(sessions)
 
     @provide(scope=Scope.APP)
-    async def postgres_reads(self, settings: Settings) -> AsyncIterator[PostgresReads]:
+    def users(self, sessions: ReadSessions) -> UserReader:
+        return SqlaUserReader(sessions.factory)
+
+    @provide(scope=Scope.APP)
+    def recordings(self, sessions: ReadSessions) -> RecordingReader:
+        return SqlaRecordingReader(sessions.factory)
+
+    health = provide(DatabaseHealth, scope=Scope.APP)
+
+
+class SqlaRoomReaderProvider(BackendProvider):
+    """Room reads through SQLAlchemy: any database it drives (the embedded SQLite default)."""
+
+    @provide(scope=Scope.APP)
+    def rooms(self, sessions: ReadSessions) -> RoomReader:
+        return SqlaRoomReader(sessions.factory)
+
+
+class AsyncpgRoomReaderProvider(BackendProvider):
+    """Room reads straight on an asyncpg pool of their own: most of a join's database cost is the ORM."""
+
+    @provide(scope=Scope.APP)
+    async def rooms(self, settings: Settings) -> AsyncIterator[RoomReader]:
         async with read_pool_for(settings.database, size=settings.database_pool_size) as pool:
-            yield PostgresReads(pool)
-
-    # The room and role lookups every request starts with: on a read-only path they skip SQLAlchemy
-    # (most of a join's cost, see the README's performance section); a path that writes reads through
-    # its own transaction. The container is asked for a repository only when it is the answer:
-    # resolving one opens a session.
-    @provide(scope=Scope.REQUEST)
-    async def room_lookup(self, reads: PostgresReads, request: Request, container: AsyncContainer) -> RoomLookup:  # type: ignore[type-arg]
-        fast = _asyncpg_reads(reads, request)
-        return fast if fast is not None else await container.get(RoomRepository)
-
-    @provide(scope=Scope.REQUEST)
-    async def role_lookup(self, reads: PostgresReads, request: Request, container: AsyncContainer) -> RoleLookup:  # type: ignore[type-arg]
-        fast = _asyncpg_reads(reads, request)
-        return fast if fast is not None else await container.get(RoomAccessRepository)
-
-    users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
-    rooms = provide(SqlaRoomRepository, scope=Scope.REQUEST, provides=RoomRepository)
-    accesses = provide(SqlaRoomAccessRepository, scope=Scope.REQUEST, provides=RoomAccessRepository)
-    uow = provide(SqlaUnitOfWork, scope=Scope.REQUEST, provides=UnitOfWork)
+            yield AsyncpgRoomReader(pool)

@@ -1,23 +1,28 @@
 from __future__ import annotations
 
-from dishka import Provider, Scope, provide
-from redis.asyncio import Redis
+from collections.abc import Sequence
+from typing import ClassVar
 
-from meet.adapters.redis.client import RedisHealth
-from meet.adapters.s3.storage import S3Health, S3ObjectStorage
-from meet.adapters.sqlalchemy.database import DatabaseHealth
-from meet.domain.recordings.ports import ObjectStorage
+from dishka import AsyncContainer, Provider, Scope, provide
+
 from meet.domain.shared.ports import HealthCheck
 
 
-class HealthProvider(Provider):
-    """Every backing service the readiness probe must reach."""
+class BackendProvider(Provider):
+    """Provides the adapters of one backing service; names the health checks that prove it reachable."""
 
-    @provide(scope=Scope.APP)
-    def checks(self, database: DatabaseHealth, redis: Redis | None, storage: ObjectStorage) -> list[HealthCheck]:
-        checks: list[HealthCheck] = [database]
-        if redis is not None:
-            checks.append(RedisHealth(redis))
-        if isinstance(storage, S3ObjectStorage):  # a local folder has nothing to be unreachable
-            checks.append(S3Health(storage))
-        return checks
+    health_checks: ClassVar[tuple[type[HealthCheck], ...]] = ()
+
+
+class HealthProvider(Provider):
+    """The backing services the readiness probe reaches: those of the backends chosen from settings."""
+
+    def __init__(self, checks: Sequence[type[HealthCheck]]) -> None:
+        super().__init__()
+        self._checks = tuple(checks)
+
+    # Request scope: resolving app-scoped checks from inside an app-scoped factory would wait on the
+    # app container's own lock.
+    @provide(scope=Scope.REQUEST)
+    async def checks(self, container: AsyncContainer) -> list[HealthCheck]:
+        return [await container.get(check) for check in self._checks]

@@ -12,12 +12,15 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+from meet.adapters.sql.tables import value_in
+from meet.domain.recordings.model import ONGOING
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-ONGOING_STATUSES = "status IN ('initiated', 'active')"
+ONGOING_STATUSES = value_in("status", ONGOING)
 
 
 def upgrade() -> None:

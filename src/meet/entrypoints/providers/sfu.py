@@ -1,24 +1,27 @@
+"""The SFU: LiveKit (token signing, room service, egress, webhook and participant-token checks)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from dishka import Provider, Scope, provide
+from dishka import Scope, provide
 
 from meet.adapters.livekit.client import LiveKitClientFactory, LiveKitServer
+from meet.adapters.livekit.egress import EgressStorage, LiveKitRecordingEgress
 from meet.adapters.livekit.participant_tokens import LiveKitParticipantTokenVerifier
 from meet.adapters.livekit.room_service import LiveKitSfu
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
-from meet.domain.conference.join import Admission
+from meet.adapters.livekit.webhooks import LiveKitWebhookVerifier
+from meet.domain.conference.events import SfuEventVerifier
 from meet.domain.conference.ports import TokenIssuer
-from meet.domain.conference.sfu import Sfu
+from meet.domain.conference.sfu import RecordingEgress, Sfu
 from meet.domain.moderation.ports import ParticipantTokenVerifier
+from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
 
 
-class ConferenceProvider(Provider):
-    """The SFU (LiveKit): token signing, the room service, and checking participants' own tokens."""
-
+class LiveKitProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def token_issuer(self, settings: Settings) -> TokenIssuer:
         return LiveKitTokenIssuer(
@@ -29,7 +32,7 @@ class ConferenceProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    async def livekit_clients(self, settings: Settings) -> AsyncIterator[LiveKitClientFactory]:
+    async def clients(self, settings: Settings) -> AsyncIterator[LiveKitClientFactory]:
         clients = LiveKitClientFactory(
             LiveKitServer(
                 url=settings.livekit_url,
@@ -50,4 +53,19 @@ class ConferenceProvider(Provider):
     def participant_tokens(self, settings: Settings) -> ParticipantTokenVerifier:
         return LiveKitParticipantTokenVerifier(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret)
 
-    admission = provide(Admission, scope=Scope.APP)
+    @provide(scope=Scope.APP)
+    def webhooks(self, settings: Settings) -> SfuEventVerifier:
+        return LiveKitWebhookVerifier(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret)
+
+    @provide(scope=Scope.APP)
+    def egress(self, settings: Settings, clients: LiveKitClientFactory) -> RecordingEgress:
+        return LiveKitRecordingEgress(
+            clients,
+            EgressStorage(
+                bucket=settings.s3_bucket,
+                endpoint=settings.egress_s3_endpoint_url or settings.s3_endpoint_url,
+                region=settings.s3_region,
+                access_key=settings.s3_access_key,
+                secret=settings.s3_secret_key,
+            ),
+        )

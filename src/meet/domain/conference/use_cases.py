@@ -1,0 +1,46 @@
+"""Joining: opening a room gives a connection to those the join policy lets in directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meet.domain.conference.join import Admission
+from meet.domain.conference.model import ConnectionConfig
+from meet.domain.conference.ports import EntryGuard
+from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.users.model import Viewer
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRoomRequest:
+    viewer: Viewer
+    room: str
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedRoom:
+    """The room as the caller sees it, with a connection when they may enter directly."""
+
+    visit: RoomVisit
+    connection: ConnectionConfig | None = None
+
+
+class OpenRoom:
+    """Anyone opens a room; those the join policy lets in directly get a connection config."""
+
+    def __init__(self, locator: RoomLocator, admission: Admission, guard: EntryGuard) -> None:
+        self._locator = locator
+        self._admission = admission
+        self._guard = guard
+
+    async def execute(self, request: OpenRoomRequest) -> OpenedRoom:
+        viewer = request.viewer
+        visit = await self._locator.visit(viewer, request.room)
+        room, role = visit.room, visit.role
+        if not room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
+            return OpenedRoom(visit)
+        if viewer.sub is not None and await self._guard.is_barred(room, viewer.sub):
+            return OpenedRoom(visit)
+        connection = self._admission.connect(room, viewer, role, requested_name=request.username)
+        return OpenedRoom(visit, connection)

@@ -1,0 +1,47 @@
+"""Who the caller is (the server-side session) and how they sign in (OIDC, when configured)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from dishka import Provider, Scope, provide
+from litestar import Request
+
+from meet.adapters.oidc.provider import OidcIdentityProvider
+from meet.domain.users.model import Viewer
+from meet.domain.users.ports import IdentityProvider
+from meet.domain.users.use_cases import NoIdentityProvider
+from meet.entrypoints.http.sessions import viewer_from_session
+from meet.entrypoints.providers.health import BackendProvider
+from meet.entrypoints.settings import Settings
+
+
+class ViewerProvider(Provider):
+    @provide(scope=Scope.REQUEST)
+    def viewer(self, request: Request) -> Viewer:  # type: ignore[type-arg] # dishka keys on the bare class
+        scope_session = request.scope.get("session")
+        return viewer_from_session(scope_session if isinstance(scope_session, dict) else {})
+
+
+class OidcProvider(BackendProvider):
+    @provide(scope=Scope.APP)
+    async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            yield client
+
+    @provide(scope=Scope.APP)
+    def identity_provider(self, settings: Settings, http: httpx.AsyncClient) -> IdentityProvider:
+        return OidcIdentityProvider(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            scopes=settings.oidc_scopes,
+            http=http,
+        )
+
+
+class NoSignInProvider(BackendProvider):
+    """No identity provider configured: sign-in answers that it is not configured."""
+
+    identity_provider = provide(NoIdentityProvider, scope=Scope.APP, provides=IdentityProvider)

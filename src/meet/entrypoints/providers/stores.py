@@ -1,0 +1,105 @@
+"""Where the lobby, rate limits, removal bars, webhook dedupe and sessions live: Redis (shared by every
+API process) or this process's memory (the single-process embedded default)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dishka import AnyOf, Scope, provide
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
+
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.presence import BatchedPresence
+from meet.adapters.redis.client import RedisHealth, create_redis
+from meet.adapters.redis.events import RedisLobbyEvents
+from meet.adapters.redis.limits import RedisSeenEvents
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.removals import RedisRemovalRegistry
+from meet.domain.conference.events import SeenEvents
+from meet.domain.lobby.model import LobbyTimeouts
+from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
+from meet.domain.moderation.ports import RemovalRegistry
+from meet.domain.shared.clock import Clock
+from meet.entrypoints.providers.health import BackendProvider
+from meet.entrypoints.settings import Settings
+
+SESSION_NAMESPACE = "meet-sessions"
+
+
+@asynccontextmanager
+async def _presence(store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+    """Waiting entries held by a stream are refreshed three times per waiting timeout (one missed refresh
+    is survived), a room's all together."""
+    timeouts = LobbyTimeouts(
+        waiting=settings.lobby_waiting_timeout_seconds,
+        accepted=settings.lobby_accepted_ttl_seconds,
+        denied=settings.lobby_denied_ttl_seconds,
+    )
+    presence = BatchedPresence(store, clock, timeouts, period=timeouts.waiting / 3)
+    try:
+        yield presence
+    finally:
+        await presence.aclose()
+
+
+class RedisProvider(BackendProvider):
+    """One Redis client (and connection pool) per process, behind every store."""
+
+    health_checks = (RedisHealth,)
+
+    @provide(scope=Scope.APP)
+    async def client(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = create_redis(settings.redis_url)
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    async def events(self, client: Redis) -> AsyncIterator[LobbyEvents]:
+        events = RedisLobbyEvents(client)
+        yield events
+        await events.aclose()
+
+    @provide(scope=Scope.APP)
+    def seen(self, client: Redis) -> SeenEvents:
+        return RedisSeenEvents(client)
+
+    @provide(scope=Scope.APP)
+    def sessions(self, client: Redis) -> Store:
+        return RedisStore(client, namespace=SESSION_NAMESPACE)
+
+    bars = provide(RedisBars, scope=Scope.APP)
+    lobby = provide(RedisLobbyStore, scope=Scope.APP, provides=LobbyStore)
+    removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+    health = provide(RedisHealth, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+        async with _presence(store, clock, settings) as presence:
+            yield presence
+
+
+class MemoryStoresProvider(BackendProvider):
+    """Everything in this process's memory: one process only, lost at restart."""
+
+    events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
+    bars = provide(MemoryBars, scope=Scope.APP)
+    lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)
+    removals = provide(MemoryRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+        async with _presence(store, clock, settings) as presence:
+            yield presence
+
+    @provide(scope=Scope.APP)
+    def seen(self) -> SeenEvents:
+        return MemorySeenEvents()
+
+    @provide(scope=Scope.APP)
+    def sessions(self) -> Store:
+        return MemoryStore()

@@ -1,0 +1,185 @@
+"""The use cases of every context, with the policies they take from settings. They hold no request
+state (the caller comes in each request), so each exists once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dishka import Provider, Scope, provide, provide_all
+
+from meet.domain.conference.events import SfuEventHandler
+from meet.domain.conference.join import Admission
+from meet.domain.conference.ports import EntryGuard
+from meet.domain.conference.use_cases import OpenRoom
+from meet.domain.conference.webhooks import ReceiveSfuEvent
+from meet.domain.lobby.announce import KnockAnnouncer
+from meet.domain.lobby.credentials import LobbyCredentials
+from meet.domain.lobby.model import LobbyTimeouts
+from meet.domain.lobby.notify import NotifyAdminsInRoom
+from meet.domain.lobby.ports import KnockNotifier
+from meet.domain.lobby.use_cases import (
+    AdmitEveryone,
+    ClearLobbyWhenRoomFinishes,
+    DecideEntry,
+    EntryViews,
+    ListWaiting,
+    LobbyPolicy,
+    RequestEntry,
+    WaitForDecision,
+    WatchWaiting,
+)
+from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.presence import PresentParticipants
+from meet.domain.moderation.use_cases import (
+    ChangeParticipant,
+    ListLiveParticipants,
+    ModerationPolicy,
+    MuteTrack,
+    RaiseHand,
+    RemoveParticipant,
+    RenameSelf,
+)
+from meet.domain.recordings.events import FollowRecordingEgress
+from meet.domain.recordings.room_deletion import DeleteRoomRecordings
+from meet.domain.recordings.status import PublishRoomMetadata
+from meet.domain.recordings.use_cases import (
+    AdministeredRecordings,
+    AuthorizeMediaDownload,
+    DeleteRecording,
+    GetRecording,
+    ListRecordings,
+    ReceiveStorageNotification,
+    RecordingPolicy,
+    StartRecording,
+    StopRecording,
+)
+from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
+from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
+from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener
+from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, UpdateRoom
+from meet.domain.shared.clock import Clock, SystemClock
+from meet.domain.users.use_cases import BeginSignIn, CompleteSignIn, GetCurrentUser, SignIn
+from meet.entrypoints.settings import Settings
+
+
+class UsersProvider(Provider):
+    scope = Scope.APP
+    use_cases = provide_all(SignIn, BeginSignIn, CompleteSignIn, GetCurrentUser)
+
+
+class RoomsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> RoomPolicy:
+        return RoomPolicy(allow_temporary_rooms=settings.allow_temporary_rooms)
+
+    clock = provide(SystemClock, provides=Clock)
+    locator = provide(RoomLocator)
+    use_cases = provide_all(
+        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess
+    )
+
+
+class ConferenceProvider(Provider):
+    scope = Scope.APP
+
+    admission = provide(Admission)
+    open_room = provide(OpenRoom)
+    entry_guard = provide(RemovedAreBarred, provides=EntryGuard)
+
+    @provide
+    def handlers(
+        self, lobby: ClearLobbyWhenRoomFinishes, rejoin: RemoveAgainOnRejoin, recordings: FollowRecordingEgress
+    ) -> Sequence[SfuEventHandler]:
+        return [lobby, rejoin, recordings]
+
+    receive = provide(ReceiveSfuEvent)
+
+
+class LobbyProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> LobbyPolicy:
+        return LobbyPolicy(
+            timeouts=LobbyTimeouts(
+                waiting=settings.lobby_waiting_timeout_seconds,
+                accepted=settings.lobby_accepted_ttl_seconds,
+                denied=settings.lobby_denied_ttl_seconds,
+            ),
+            knocks_per_minute_per_participant=settings.lobby_knocks_per_minute,
+            new_participants_per_minute_per_address=settings.lobby_new_participants_per_minute_per_address,
+            notify_timeout_seconds=settings.lobby_notify_timeout_seconds,
+            keepalive_seconds=settings.lobby_keepalive_seconds,
+        )
+
+    @provide
+    def credentials(self, settings: Settings) -> LobbyCredentials:
+        return LobbyCredentials(settings.secret_key)
+
+    @provide
+    def announcer(self, notifier: KnockNotifier, policy: LobbyPolicy) -> KnockAnnouncer:
+        return KnockAnnouncer(notifier, timeout_seconds=policy.notify_timeout_seconds)
+
+    notifier = provide(NotifyAdminsInRoom, provides=KnockNotifier)
+    use_cases = provide_all(
+        EntryViews,
+        RequestEntry,
+        WaitForDecision,
+        ListWaiting,
+        DecideEntry,
+        AdmitEveryone,
+        WatchWaiting,
+        ClearLobbyWhenRoomFinishes,
+    )
+
+
+class ModerationProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> ModerationPolicy:
+        return ModerationPolicy(
+            removal_seconds=settings.removal_seconds,
+            allow_display_name_changes=settings.allow_display_name_changes,
+        )
+
+    use_cases = provide_all(
+        PresentParticipants,
+        RemoveAgainOnRejoin,
+        ListLiveParticipants,
+        MuteTrack,
+        RemoveParticipant,
+        ChangeParticipant,
+        RaiseHand,
+        RenameSelf,
+    )
+
+
+class RecordingsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> RecordingPolicy:
+        return RecordingPolicy(
+            enabled=settings.recordings_enabled,
+            retention_days=settings.recording_expiry_days or None,
+            bucket=settings.s3_bucket,
+            storage_hook_token=settings.storage_hook_token,
+            public_url=settings.public_url,
+        )
+
+    room_changes = provide(PublishRoomMetadata, provides=RoomChangeListener)
+    room_deletion = provide(DeleteRoomRecordings, provides=RoomDeletionListener)
+    use_cases = provide_all(
+        AdministeredRecordings,
+        FollowRecordingEgress,
+        StartRecording,
+        StopRecording,
+        ListRecordings,
+        GetRecording,
+        DeleteRecording,
+        ReceiveStorageNotification,
+        AuthorizeMediaDownload,
+    )

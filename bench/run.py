@@ -241,12 +241,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--serve", action="store_true", help="start everything and wait (Ctrl-C stops it)")
     parser.add_argument("--townhall-only", action="store_true", help="only the town hall (scenario 7), no report files")
     parser.add_argument("--townhall", type=int, default=0, help="open streams of the town hall (10,000; quick 1,000)")
-    parser.add_argument("--idle-seconds", type=float, default=0, help="idle CPU window of the town hall (20; quick 12)")
+    parser.add_argument("--idle-seconds", type=float, default=0, help="idle CPU window of the town hall (30; quick 26)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.workers, args.no_profile = 2, args.workers or 2, True
     args.townhall = args.townhall or (1_000 if args.quick else 10_000)
-    args.idle_seconds = args.idle_seconds or (12 if args.quick else 20)
+    # At least one keep-alive period (25 s), so that every stream's keep-alive is in the window.
+    args.idle_seconds = args.idle_seconds or (26 if args.quick else 30)
     return args
 
 
@@ -344,8 +345,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def town_hall_scenario(env: dict[str, str], seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Scenario 7 on its own server: one worker, the lobby's production timeouts (30 s waiting, 10 s keep-alive)."""
-    env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30", "MEET_LOBBY_KEEPALIVE_SECONDS": "10"}
+    """Scenario 7 on its own server: one worker, the lobby's default timeouts (30 s waiting, 25 s keep-alive)."""
+    env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30"}
     owner = f"meet_session={seeded.sessions['bench-owner']}"
     with api_server(env, 1, workdir, server=args.server) as api:
         pid = api.workers[0] if api.workers else api.process.pid

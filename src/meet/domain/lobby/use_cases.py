@@ -39,7 +39,7 @@ class LobbyPolicy:
     knocks_per_minute_per_participant: int = 120
     new_participants_per_minute_per_address: int = 600
     notify_timeout_seconds: float = 1.0
-    keepalive_seconds: float = 10.0
+    keepalive_seconds: float = 25.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,36 +210,32 @@ class WaitForDecision:
         return self._updates(visit, request.viewer, participant_id)
 
     async def _updates(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
+        room, name, period = visit.room, visit.room.sfu_room_name, self._policy.keepalive_seconds
         try:
-            async for update in self._followed(visit, viewer, participant_id):
-                yield update
+            async with (
+                self._events.of_participant(name, participant_id) as feed,
+                self._presence.holding(name, participant_id),
+            ):
+                # Read the state only once listening, so a decision taken in between is not missed.
+                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
+                    entry = entry.decided(allow=False, by="", at=self._clock.now())
+                next_keepalive = time.monotonic() + period
+                while entry is not None:
+                    yield StreamUpdate("status", self._views.of(visit, viewer, entry))
+                    if not entry.is_waiting:
+                        return
+                    while True:
+                        event = await feed.next_event(max(0.0, next_keepalive - time.monotonic()))
+                        if event is not None:
+                            break
+                        next_keepalive += period
+                        yield StreamUpdate("keepalive")
+                    entry = event.entry if event.type in _CARRIES_ENTRY else None
+                yield StreamUpdate("gone")
         except ServiceUnavailable:
             # Events may have been missed: end cleanly, and the client reconnects for the current state.
             yield StreamUpdate("unavailable")
-
-    async def _followed(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
-        room, name, period = visit.room, visit.room.sfu_room_name, self._policy.keepalive_seconds
-        async with (
-            self._events.of_participant(name, participant_id) as feed,
-            self._presence.holding(name, participant_id),
-        ):
-            # Read the state only once listening, so a decision taken in between is not missed.
-            entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
-            if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
-                entry = entry.decided(allow=False, by="", at=self._clock.now())
-            next_keepalive = time.monotonic() + period
-            while entry is not None:
-                yield StreamUpdate("status", self._views.of(visit, viewer, entry))
-                if not entry.is_waiting:
-                    return
-                while True:
-                    event = await feed.next_event(max(0.0, next_keepalive - time.monotonic()))
-                    if event is not None:
-                        break
-                    next_keepalive += period
-                    yield StreamUpdate("keepalive")
-                entry = event.entry if event.type in _CARRIES_ENTRY else None
-            yield StreamUpdate("gone")
 
 
 _CARRIES_ENTRY = frozenset({LobbyEventType.DECIDED, LobbyEventType.KNOCKED})

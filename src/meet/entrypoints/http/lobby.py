@@ -11,7 +11,6 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
-from litestar.response import Stream
 
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import LobbyEntry
@@ -33,13 +32,13 @@ from meet.domain.lobby.use_cases import (
     WatchWaitingRequest,
 )
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.event_stream import EventStream
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
 CREDENTIAL_COOKIE_PREFIX = "meet_lobby_"
 COOKIE_MAX_AGE = 86400
-SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 class EntryRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -180,10 +179,6 @@ async def _admin_messages(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIte
             yield b"".join(chunk)  # one write for the whole batch
 
 
-def _event_stream(messages: AsyncIterator[bytes]) -> Stream:
-    return Stream(messages, media_type="text/event-stream", headers=SSE_HEADERS)
-
-
 class LobbyController(Controller):
     path = "/rooms/{id_or_slug:str}"
     tags = ["lobby"]
@@ -223,11 +218,11 @@ class LobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
-    ) -> Stream:
+    ) -> EventStream:
         updates = await wait.execute(
             WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
         )
-        return _event_stream(_participant_messages(updates))
+        return EventStream(_participant_messages(updates))
 
     @get(
         "/waiting-participants",
@@ -256,9 +251,9 @@ class LobbyController(Controller):
     )
     async def waiting_events(
         self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
-    ) -> Stream:
+    ) -> EventStream:
         changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
-        return _event_stream(_admin_messages(changes))
+        return EventStream(_admin_messages(changes))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(

@@ -120,9 +120,6 @@ class FanOut:
         self._participants: dict[str, dict[str, list[ParticipantFeed]]] = {}
         self._admins: dict[str, list[RoomFeed]] = {}
 
-    def rooms(self) -> set[str]:
-        return {*self._participants, *self._admins}
-
     def watches(self, room: str) -> bool:
         return room in self._participants or room in self._admins
 
@@ -163,16 +160,14 @@ class FanOut:
             for feed in by_id.get(event.participant_id, ()):
                 feed.put(event)
 
-    def lose(self, rooms: set[str] | None = None) -> None:
-        """Every feed of ``rooms`` (default: all) learns that events may have been missed."""
-        for feed in self._feeds(rooms):
+    def lose(self) -> None:
+        """Every feed learns that events may have been missed (the source broke)."""
+        for feed in self._feeds():
             feed.lose()
 
-    def _feeds(self, rooms: set[str] | None) -> Iterator[_Inbox]:
-        for room in self.rooms() if rooms is None else rooms:
-            yield from self._admins.get(room, ())
-            for participant_feeds in self._participants.get(room, {}).values():
+    def _feeds(self) -> Iterator[_Inbox]:
+        for admins in self._admins.values():
+            yield from admins
+        for by_id in self._participants.values():
+            for participant_feeds in by_id.values():
                 yield from participant_feeds
-
-    def participants(self, room: str) -> list[str]:
-        return list(self._participants.get(room, ()))

@@ -67,7 +67,7 @@ class MemoryLobbyStore:
     def __init__(self, events: MemoryLobbyEvents, bars: MemoryBars) -> None:
         self._events = events
         self._bars = bars
-        self._limiter = MemoryRateLimiter()
+        self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
 
     async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
@@ -180,8 +180,8 @@ class MemoryLobbyStore:
                 state.expires[participant_id] = now + timedelta(seconds=timeouts.waiting)
 
 
-class MemoryRateLimiter:
-    """Fixed windows per bucket, in this process only."""
+class _WindowCounter:
+    """A knock gate's rate limit: fixed windows per bucket, in this process only."""
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}

@@ -55,10 +55,6 @@ def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
         logger.warning("ignoring a malformed lobby event")
 
 
-def parse_event(payload: bytes | str) -> LobbyEvent | None:
-    return next(iter(parse_events(payload)), None)
-
-
 def _room_of(channel: bytes | str) -> str:
     name = channel.decode() if isinstance(channel, bytes) else channel
     return name.removeprefix(CHANNEL_PREFIX).removesuffix(CHANNEL_SUFFIX)

@@ -30,7 +30,7 @@ def constant() -> dict[str, str]:
 @get("/bench/token")
 @inject
 async def token(admission: FromDishka[Admission]) -> dict[str, str]:
-    connection = admission.connect(
+    connection = await admission.connect(
         REFERENCE_ROOM, Viewer.anonymous(), None, requested_name="bench", anonymous_identity=str(uuid.uuid4())
     )
     return {"url": connection.url, "room": connection.room, "token": connection.token}

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meet.domain.conference.capabilities import SfuCapabilities
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import LiveParticipant, ParticipantUpdate, PublishedTrack
 
@@ -19,7 +20,17 @@ class SentData:
 
 
 class MemorySfu:
-    def __init__(self) -> None:
+    """LiveKit's capabilities by default; pass others to play an SFU that lacks some."""
+
+    def __init__(self, capabilities: SfuCapabilities | None = None) -> None:
+        self.capabilities = capabilities or SfuCapabilities(
+            identity_in_token=True,
+            per_source_publish_grants=True,
+            server_data_messages=True,
+            room_metadata=True,
+            participant_attributes=True,
+            recording=True,
+        )
         self.rooms: dict[str, dict[str, LiveParticipant]] = {}
         self.metadata: dict[str, Mapping[str, Any]] = {}
         self.sent: list[SentData] = []

@@ -43,6 +43,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     livekit_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     token_ttl_seconds: Seconds = 600
 
+    sfu: Literal["livekit", "janus"] = "livekit"
+    janus_url: str = ""
+    janus_public_url: str = ""
+    janus_admin_url: str = ""
+    janus_admin_secret: str = ""
+    janus_admin_key: str = ""
+    janus_token_secret: str = ""
+    janus_events_user: str = "janus"
+    janus_events_password: str = ""
+    janus_verify_tls: bool = True
+    janus_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    janus_empty_timeout_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+
     allow_temporary_rooms: bool = True
 
     lobby_waiting_timeout_seconds: Seconds = 30
@@ -99,6 +112,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
+    @property
+    def janus_client_url(self) -> str:
+        """What browsers are told: ``MEET_JANUS_PUBLIC_URL``, else the server-side REST endpoint."""
+        return self.janus_public_url or self.janus_url
+
+    def _janus_problems(self) -> list[str]:
+        if self.sfu != "janus":
+            return []
+        required = {
+            "MEET_JANUS_URL": self.janus_url,
+            "MEET_JANUS_ADMIN_URL": self.janus_admin_url,
+            "MEET_JANUS_ADMIN_SECRET": self.janus_admin_secret,
+            "MEET_JANUS_ADMIN_KEY": self.janus_admin_key,
+            "MEET_JANUS_TOKEN_SECRET": self.janus_token_secret,
+            "MEET_JANUS_EVENTS_PASSWORD": self.janus_events_password,
+        }
+        problems = [f"{name} is required with MEET_SFU=janus." for name, value in required.items() if not value]
+        for name, url in (("MEET_JANUS_URL", self.janus_url), ("MEET_JANUS_PUBLIC_URL", self.janus_public_url),
+                          ("MEET_JANUS_ADMIN_URL", self.janus_admin_url)):  # fmt: skip
+            if url and not url.startswith(("http://", "https://")):
+                problems.append(f"{name} must be an http:// or https:// URL.")
+        return problems
+
     def check(self) -> Settings:
         """Refuse combinations that are unsafe or cannot work."""
         problems: list[str] = []
@@ -107,10 +143,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append("MEET_DEV_LOGIN is only allowed in the development profile.")
             if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
                 problems.append("MEET_SECRET_KEY must be set to a random value of at least 32 characters.")
-            if (self.livekit_api_key, self.livekit_api_secret) == ("devkey", "secret"):
+            if self.sfu == "livekit" and (self.livekit_api_key, self.livekit_api_secret) == ("devkey", "secret"):
                 problems.append("MEET_LIVEKIT_API_KEY/SECRET must not be LiveKit's development pair.")
             if self.recordings_enabled and self.s3_endpoint_url and not self.storage_hook_token:
                 problems.append("MEET_STORAGE_HOOK_TOKEN must be set when recordings are stored in S3.")
+        problems.extend(self._janus_problems())
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
         if problems:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.memory.bars import MemoryBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
@@ -74,7 +75,8 @@ class Lobby:
         # Refreshed by the tests themselves (``refresh_now``): nothing is timed.
         self.presence = BatchedPresence(self.store, self.clock, self.policy.timeouts, period=3600)
         self.admission = Admission(
-            LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10))
+            LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10)),
+            LiveKitRooms(),
         )
 
     def views(self) -> EntryViews:

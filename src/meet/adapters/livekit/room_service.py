@@ -18,6 +18,7 @@ from livekit.protocol.models import DataPacket, ParticipantInfo, ParticipantPerm
 from livekit.protocol.models import TrackSource as LiveKitSource
 
 from meet.adapters.livekit.client import LiveKitClientFactory
+from meet.domain.conference.capabilities import SfuCapabilities
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import LiveParticipant, ParticipantUpdate, PublishedTrack
 from meet.domain.rooms.model import DEFAULT_SOURCES, TrackSource
@@ -76,8 +77,20 @@ def changed_permission(current: ParticipantPermission, sources: tuple[TrackSourc
     return permission
 
 
+LIVEKIT_CAPABILITIES = SfuCapabilities(
+    identity_in_token=True,
+    per_source_publish_grants=True,
+    server_data_messages=True,
+    room_metadata=True,
+    participant_attributes=True,
+    recording=True,
+)
+
+
 class LiveKitSfu:
     """``Sfu`` over LiveKit's Twirp RoomService; every call signs a token scoped to its room."""
+
+    capabilities = LIVEKIT_CAPABILITIES
 
     def __init__(self, clients: LiveKitClientFactory) -> None:
         self._clients = clients

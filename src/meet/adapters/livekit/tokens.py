@@ -73,7 +73,9 @@ class LiveKitTokenIssuer:
             "nbf": now,
             "exp": now + self._ttl_seconds,
         }
-        return ConnectionConfig(url=self._url, room=grants.room, token=self._sign(claims))
+        return ConnectionConfig(
+            url=self._url, room=grants.room, token=self._sign(claims), identity=participant.identity, provider="livekit"
+        )
 
     def _sign(self, claims: dict[str, Any]) -> str:
         """A compact HS256 JWT, as pyjwt writes it, minus its per-call key checks (done once, here)."""

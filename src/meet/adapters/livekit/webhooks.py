@@ -21,10 +21,17 @@ def _egress_status(value: int) -> str:
 
 
 class LiveKitWebhookVerifier:
+    """One event per delivery."""
+
+    provider = "livekit"
+
     def __init__(self, *, api_key: str, api_secret: str) -> None:
         self._verifier = TokenVerifier(api_key, api_secret)
 
-    def verify(self, body: bytes, authorization: str | None) -> SfuEvent:
+    def verify(self, body: bytes, authorization: str | None) -> tuple[SfuEvent]:
+        return (self.verify_one(body, authorization),)
+
+    def verify_one(self, body: bytes, authorization: str | None) -> SfuEvent:
         token = (authorization or "").strip()
         if not token:
             raise InvalidWebhookSignature

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from meet.domain.shared.errors import AuthenticationRequired, BadRequest, NotFound, ServiceUnavailable, UpstreamFailure
+from meet.domain.shared.errors import (
+    AuthenticationRequired,
+    BadRequest,
+    NotFound,
+    ServiceUnavailable,
+    UpstreamFailure,
+)
 
 
 class ParticipantNotInRoom(NotFound):
@@ -31,3 +37,8 @@ class InvalidWebhookSignature(AuthenticationRequired):
 class MalformedWebhook(BadRequest):
     default_message = "The webhook body is not a valid event."
     code = "malformed_webhook"
+
+
+class WebhookNotExpected(NotFound):
+    default_message = "No such webhook: this service uses another media server."
+    code = "webhook_not_expected"

@@ -6,6 +6,7 @@ accept events about rooms, participants or egresses they do not know.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,15 +25,21 @@ class SfuEvent:
     room: str | None = None
     participant_identity: str | None = None
     egress: EgressReport | None = None
+    # False when the SFU cannot vouch that the participant holds a token meet issued to this identity
+    # (LiveKit always can: the identity is in the signed token; Janus VideoRoom lets clients pick one).
+    identity_proven: bool = True
 
 
 class SfuEventVerifier(Protocol):
-    """Authenticates a webhook request and parses it.
+    """Authenticates a webhook request of the SFU named ``provider`` and parses its events (one or more).
 
     Raise ``InvalidWebhookSignature`` (bad or missing signature) or ``MalformedWebhook``.
     """
 
-    def verify(self, body: bytes, authorization: str | None) -> SfuEvent: ...
+    @property
+    def provider(self) -> str: ...
+
+    def verify(self, body: bytes, authorization: str | None) -> Sequence[SfuEvent]: ...
 
 
 class SeenEvents(Protocol):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
-from meet.domain.conference.ports import TokenIssuer
+from meet.domain.conference.ports import LiveRooms, TokenIssuer
 from meet.domain.rooms.model import Role, Room
 from meet.domain.users.model import Viewer
 
@@ -15,10 +15,11 @@ class Admission:
     (a lobby participant id), else a fresh UUID4: never a value the client chose.
     """
 
-    def __init__(self, issuer: TokenIssuer) -> None:
+    def __init__(self, issuer: TokenIssuer, rooms: LiveRooms) -> None:
         self._issuer = issuer
+        self._rooms = rooms
 
-    def connect(
+    async def connect(
         self,
         room: Room,
         viewer: Viewer,
@@ -35,4 +36,6 @@ class Admission:
             role=role,
             is_authenticated=viewer.is_authenticated,
         )
-        return self._issuer.connection_for(participant, ParticipantGrants.for_role(room, role))
+        grants = ParticipantGrants.for_role(room, role)
+        await self._rooms.prepare(grants.room)
+        return self._issuer.connection_for(participant, grants)

@@ -101,8 +101,15 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionConfig:
-    """Everything a client needs to connect to the SFU room."""
+    """Everything a client needs to connect to the SFU room.
+
+    ``provider`` names the SFU (``"livekit"``, ``"janus"``); ``join_token`` is set where the SFU wants a
+    second token in the join itself (Janus VideoRoom rooms with signed tokens).
+    """
 
     url: str
     room: str
     token: str
+    identity: str = ""
+    provider: str = "livekit"
+    join_token: str | None = None

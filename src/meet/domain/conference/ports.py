@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
 from meet.domain.rooms.model import Room
 
@@ -16,3 +17,15 @@ class EntryGuard(Protocol):
     """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
 
     async def is_barred(self, room: Room, identity: str) -> bool: ...
+
+
+class LiveRooms(Protocol):
+    """The live room's lifecycle, where the SFU does not run it by itself.
+
+    ``prepare`` makes the SFU room ready before anyone is given a connection to it (idempotent, called
+    for every connection); ``handle`` reacts to the SFU's events (e.g. closing a room that emptied).
+    """
+
+    async def prepare(self, room: str) -> None: ...
+
+    async def handle(self, event: SfuEvent) -> None: ...

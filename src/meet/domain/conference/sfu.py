@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from meet.domain.conference.capabilities import SfuCapabilities
 from meet.domain.rooms.model import TrackSource
 
 
@@ -50,8 +51,12 @@ class Sfu(Protocol):
     """Room-service operations on live rooms, addressed by SFU room name and identity.
 
     Raise ``ParticipantNotInRoom`` for an unknown room or identity, ``SfuUnavailable``
-    when the SFU cannot be reached, ``SfuRequestFailed`` when it refuses the request.
+    when the SFU cannot be reached, ``SfuRequestFailed`` when it refuses the request, and
+    ``SfuCapabilityMissing`` for an operation its ``capabilities`` say it cannot do.
     """
+
+    @property
+    def capabilities(self) -> SfuCapabilities: ...
 
     async def list_participants(self, room: str) -> Sequence[LiveParticipant]: ...
 

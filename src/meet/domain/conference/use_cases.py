@@ -42,5 +42,5 @@ class OpenRoom:
             return OpenedRoom(visit)
         if viewer.sub is not None and await self._guard.is_barred(room, viewer.sub):
             return OpenedRoom(visit)
-        connection = self._admission.connect(room, viewer, role, requested_name=request.username)
+        connection = await self._admission.connect(room, viewer, role, requested_name=request.username)
         return OpenedRoom(visit, connection)

@@ -23,7 +23,9 @@ class NotifyAdminsInRoom:
         self._sfu = sfu
 
     async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:
-        if not entries:
+        # An SFU without server-sent data (Janus): admins learn of knocks from the waiting list's event
+        # stream (``.../waiting-participants/events``), which every SFU has.
+        if not entries or not self._sfu.capabilities.server_data_messages:
             return
         try:
             participants = await self._sfu.list_participants(room)

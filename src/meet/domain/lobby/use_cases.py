@@ -62,11 +62,11 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
+    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
-            connection = self._admission.connect(
+            connection = await self._admission.connect(
                 room, viewer, visit.role, requested_name=entry.username, anonymous_identity=entry.participant_id
             )
         return EntryView(
@@ -137,7 +137,7 @@ class RequestEntry:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.barred:
             entry = knock.decided(allow=False, by="", at=now)
-        return self._views.of(visit, viewer, entry)
+        return await self._views.of(visit, viewer, entry)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the rate limit and the room's bars
@@ -222,7 +222,7 @@ class WaitForDecision:
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
                 next_keepalive = time.monotonic() + period
                 while entry is not None:
-                    yield StreamUpdate("status", self._views.of(visit, viewer, entry))
+                    yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
                     if not entry.is_waiting:
                         return
                     while True:

@@ -34,6 +34,8 @@ def live_room_metadata(room: Room, *, recording_status: str | None) -> dict[str,
 async def publish_live_metadata(sfu: Sfu, room: Room, recording_status: RecordingStatus | None) -> None:
     """Best effort: what it describes is already committed, so a failure is logged, never raised,
     and a room nobody is in has no metadata to update."""
+    if not sfu.capabilities.room_metadata:
+        return  # clients of such an SFU read the room's settings and recording from meet's API
     metadata = live_room_metadata(room, recording_status=recording_status.value if recording_status else None)
     try:
         await sfu.update_room_metadata(room.sfu_room_name, metadata)

@@ -132,6 +132,7 @@ class StartRecording:
         if not self._policy.enabled:
             raise RecordingsDisabled
         room = (await self._locator.administered(request.viewer, request.room)).room
+        self._sfu.capabilities.require("recording")
         recording = Recording.initiate(
             room.id, request.mode, created_by=request.viewer.user_id, options=request.options, now=self._clock.now()
         )

@@ -33,7 +33,7 @@ from meet.domain.lobby.use_cases import (
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.event_stream import EventStream
-from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
+from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
@@ -52,6 +52,7 @@ class LobbyParticipantOut(msgspec.Struct):
     status: str
     livekit: LiveKitConnection | None
     credential: str
+    connection: SfuConnection | None = None
 
     @classmethod
     def of(cls, view: EntryView) -> LobbyParticipantOut:
@@ -60,8 +61,9 @@ class LobbyParticipantOut(msgspec.Struct):
             username=view.username,
             color=view.color,
             status=view.status.value,
-            livekit=LiveKitConnection.of(view.connection) if view.connection else None,
+            livekit=LiveKitConnection.of(view.connection),
             credential=view.credential,
+            connection=SfuConnection.of(view.connection),
         )
 
 

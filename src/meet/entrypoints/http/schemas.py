@@ -41,13 +41,43 @@ class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_default
 
 
 class LiveKitConnection(msgspec.Struct):
+    """The LiveKit-only shape existing clients read; only present when the SFU is LiveKit."""
+
     url: str
     room: str
     token: str
 
     @classmethod
-    def of(cls, connection: ConnectionConfig) -> LiveKitConnection:
+    def of(cls, connection: ConnectionConfig | None) -> LiveKitConnection | None:
+        if connection is None or connection.provider != "livekit":
+            return None
         return cls(url=connection.url, room=connection.room, token=connection.token)
+
+
+class SfuConnection(msgspec.Struct, omit_defaults=True):
+    """How to join the live room, whatever the SFU: ``join_token`` where it wants one in the join itself
+    (Janus VideoRoom: ``token`` for the session and handle, also as the handle's ``opaque_id``;
+    ``join_token`` in ``join``, with ``id`` = ``identity``)."""
+
+    provider: str
+    url: str
+    room: str
+    token: str
+    identity: str
+    join_token: str | None = None
+
+    @classmethod
+    def of(cls, connection: ConnectionConfig | None) -> SfuConnection | None:
+        if connection is None:
+            return None
+        return cls(
+            provider=connection.provider,
+            url=connection.url,
+            room=connection.room,
+            token=connection.token,
+            identity=connection.identity,
+            join_token=connection.join_token,
+        )
 
 
 class RoomOut(msgspec.Struct, omit_defaults=True):
@@ -61,6 +91,7 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
     configuration: ConfigurationBody | None = None
     role: RoleName | None = None
     livekit: LiveKitConnection | None = None
+    connection: SfuConnection | None = None
 
     @classmethod
     def of(cls, view: RoomVisit, connection: ConnectionConfig | None = None) -> RoomOut:
@@ -74,7 +105,8 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
             is_administrable=view.is_administrable,
             configuration=ConfigurationBody.of(room.configuration) if insider else None,
             role=view.role.value if view.role else None,
-            livekit=LiveKitConnection.of(connection) if connection else None,
+            livekit=LiveKitConnection.of(connection),
+            connection=SfuConnection.of(connection),
         )
 
 

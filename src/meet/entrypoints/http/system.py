@@ -8,6 +8,8 @@ import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Response, get
 
+from meet.domain.conference.capabilities import SfuCapabilities
+from meet.domain.conference.sfu import Sfu
 from meet.domain.rooms.model import DEFAULT_SOURCES
 from meet.domain.shared.ports import HealthCheck
 from meet.entrypoints.settings import Settings
@@ -58,10 +60,19 @@ class Features(msgspec.Struct):
     dev_sign_in: bool
 
 
+class SfuConfig(msgspec.Struct):
+    """The media server in use and what it can do (a frontend adapts: e.g. no knock data messages)."""
+
+    provider: str
+    url: str
+    capabilities: dict[str, bool]
+
+
 class FrontendConfig(msgspec.Struct):
     livekit: LiveKitConfig
     features: Features
     token_ttl_seconds: int
+    sfu: SfuConfig
 
 
 class ConfigController(Controller):
@@ -69,7 +80,7 @@ class ConfigController(Controller):
     tags = ["config"]
 
     @get("/", summary="What a frontend needs at start")
-    async def config(self, settings: FromDishka[Settings]) -> FrontendConfig:
+    async def config(self, settings: FromDishka[Settings], sfu: FromDishka[Sfu]) -> FrontendConfig:
         return FrontendConfig(
             livekit=LiveKitConfig(
                 url=settings.livekit_url, default_sources=[source.value for source in DEFAULT_SOURCES]
@@ -80,4 +91,9 @@ class ConfigController(Controller):
                 dev_sign_in=settings.dev_login_enabled,
             ),
             token_ttl_seconds=settings.token_ttl_seconds,
+            sfu=SfuConfig(
+                provider=settings.sfu,
+                url=settings.janus_client_url if settings.sfu == "janus" else settings.livekit_url,
+                capabilities={name: getattr(sfu.capabilities, name) for name in SfuCapabilities.__slots__},
+            ),
         )

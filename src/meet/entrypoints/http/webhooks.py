@@ -14,5 +14,14 @@ class WebhookController(Controller):
 
     @post("/livekit", status_code=200, summary="LiveKit webhook (signed JWT in Authorization, over the raw body)")
     async def livekit(self, request: Request[Any, Any, Any], receive: FromDishka[ReceiveSfuEvent]) -> dict[str, str]:
-        event = await receive.execute(SfuDelivery(await request.body(), request.headers.get("authorization")))
+        [event] = await receive.execute(
+            SfuDelivery(await request.body(), request.headers.get("authorization"), provider="livekit")
+        )
         return {"status": "ok", "event": event.kind}
+
+    @post("/janus", status_code=200, summary="Janus HTTP event handler (basic auth; one event or an array)")
+    async def janus(self, request: Request[Any, Any, Any], receive: FromDishka[ReceiveSfuEvent]) -> dict[str, Any]:
+        events = await receive.execute(
+            SfuDelivery(await request.body(), request.headers.get("authorization"), provider="janus")
+        )
+        return {"status": "ok", "events": [event.kind for event in events]}

@@ -17,7 +17,7 @@ from meet.entrypoints.providers.database import (
 )
 from meet.entrypoints.providers.health import BackendProvider, HealthProvider
 from meet.entrypoints.providers.identity import NoSignInProvider, OidcProvider, ViewerProvider
-from meet.entrypoints.providers.sfu import LiveKitProvider
+from meet.entrypoints.providers.sfu import JanusProvider, LiveKitProvider
 from meet.entrypoints.providers.storage import (
     LocalStorageProvider,
     LogMailProvider,
@@ -46,7 +46,7 @@ def backend_providers(settings: Settings) -> list[BackendProvider]:
         SqlaDatabaseProvider(),
         AsyncpgRoomReaderProvider() if is_asyncpg_url(settings.database) else SqlaRoomReaderProvider(),
         RedisProvider() if settings.redis_url else MemoryStoresProvider(),
-        LiveKitProvider(),
+        JanusProvider() if settings.sfu == "janus" else LiveKitProvider(),
         S3StorageProvider() if settings.s3_endpoint_url else LocalStorageProvider(),
         SmtpMailProvider() if settings.smtp_host else LogMailProvider(),
         OidcProvider() if settings.oidc_enabled else NoSignInProvider(),

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from dishka import Provider, Scope, provide, provide_all
 
+from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
-from meet.domain.conference.ports import EntryGuard
+from meet.domain.conference.ports import EntryGuard, LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.announce import KnockAnnouncer
@@ -88,11 +89,21 @@ class ConferenceProvider(Provider):
     open_room = provide(OpenRoom)
     entry_guard = provide(RemovedAreBarred, provides=EntryGuard)
 
+    impostors = provide(RemoveImpostors)
+    publish_grants = provide(EnforcePublishGrants)
+
     @provide
     def handlers(
-        self, lobby: ClearLobbyWhenRoomFinishes, rejoin: RemoveAgainOnRejoin, recordings: FollowRecordingEgress
+        self,
+        impostors: RemoveImpostors,
+        rejoin: RemoveAgainOnRejoin,
+        publish_grants: EnforcePublishGrants,
+        lobby: ClearLobbyWhenRoomFinishes,
+        recordings: FollowRecordingEgress,
+        rooms: LiveRooms,
     ) -> Sequence[SfuEventHandler]:
-        return [lobby, rejoin, recordings]
+        # Who may be in the room first, then what they publish, then what follows from rooms ending.
+        return [impostors, rejoin, publish_grants, lobby, recordings, rooms]
 
     receive = provide(ReceiveSfuEvent)
 

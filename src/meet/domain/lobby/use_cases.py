@@ -336,17 +336,26 @@ class WaitingListUpdate:
     """One message of an admin's stream: "listening" (first), changes, a keep-alive, or "the lobby
     cannot be reached" (last: reconnect and read the list again)."""
 
-    kind: str  # "listening" | "changes" | "keepalive" | "unavailable"
+    kind: str  # "listening" | "waiting" | "changes" | "keepalive" | "unavailable"
     changes: Sequence[LobbyEvent] = ()
+    waiting: int = 0  # with "waiting": how many wait now
 
 
 class WatchWaiting:
     """Push every change of the waiting list to an admin (knocks, decisions, departures), coalesced:
-    what happened while the stream was busy comes as one batch, the latest change per participant."""
+    what happened while the stream was busy comes as one batch, the latest change per participant.
 
-    def __init__(self, locator: RoomLocator, events: LobbyEvents, policy: LobbyPolicy) -> None:
+    Each stream starts with how many wait, read once listening: a reconnecting admin learns the
+    current state at once (and reads the list again if it changed), whatever was missed meanwhile.
+    """
+
+    def __init__(
+        self, locator: RoomLocator, store: LobbyStore, events: LobbyEvents, clock: Clock, policy: LobbyPolicy
+    ) -> None:
         self._locator = locator
+        self._store = store
         self._events = events
+        self._clock = clock
         self._policy = policy
 
     async def execute(self, request: WatchWaitingRequest) -> AsyncIterator[WaitingListUpdate]:
@@ -358,6 +367,8 @@ class WatchWaiting:
         try:
             async with self._events.of_room(room) as feed:
                 yield WaitingListUpdate("listening")  # from here on no change is missed
+                page = await self._store.waiting(room, limit=1, after=None, now=self._clock.now())
+                yield WaitingListUpdate("waiting", waiting=page.count)
                 next_keepalive = time.monotonic() + period
                 while True:
                     changes = await feed.next_changes(max(0.0, next_keepalive - time.monotonic()))

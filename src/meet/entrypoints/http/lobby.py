@@ -165,6 +165,8 @@ async def _admin_messages(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIte
     async for update in updates:
         if update.kind == "listening":
             yield f"retry: {RETRY_MS}\n: listening\n\n".encode()
+        elif update.kind == "waiting":
+            yield _sse("waiting", {"count": update.waiting}, event_id=str(sent))
         elif update.kind == "keepalive":
             yield KEEPALIVE
         elif update.kind == "unavailable":

@@ -125,6 +125,24 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['join_p50_ms']:.1f} | {row['join_p99_ms']:.1f} |"
             for row in report["worker_sweep"]
         ]
+    if report.get("scaled_out"):
+        lines += [
+            "",
+            "Scaled out (7): the same requests on a Redis Cluster (3 masters, 1 replica each) and through PgBouncer "
+            "(transaction pooling), measured back to back with one Redis and PostgreSQL directly, the two servers "
+            "up together; ratios are cluster + PgBouncer over one Redis + PostgreSQL.",
+            "",
+            "| scenario | one Redis, PostgreSQL req/s | p50 ms | p99 ms | Redis Cluster, PgBouncer req/s | p50 ms "
+            "| p99 ms | x req/s | x p50 | x p99 | non-2xx |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {row['scenario']} | {row['single']['rps']:,.0f} | {row['single']['p50_ms']:.1f} | "
+            f"{row['single']['p99_ms']:.1f} | {row['scaled']['rps']:,.0f} | {row['scaled']['p50_ms']:.1f} | "
+            f"{row['scaled']['p99_ms']:.1f} | {row['rps_ratio']:.2f} | {row['p50_ratio']:.2f} | "
+            f"{row['p99_ratio']:.2f} | {row['single']['non_2xx'] + row['scaled']['non_2xx']} |"
+            for row in report["scaled_out"]
+        ]
     for key, title in (("join", "anonymous join"), ("knock", "lobby knock")):
         found = (report.get("profiles") or {}).get(key)
         if not found:

@@ -44,7 +44,14 @@ from bench.seed import (
     seed_database,
     webhook_deliveries,
 )
-from bench.services import ROOT, api_server, livekit_stub, start_local_postgres, start_local_redis
+from bench.services import (
+    ROOT,
+    api_server,
+    livekit_stub,
+    scaled_out_services,
+    start_local_postgres,
+    start_local_redis,
+)
 from bench.townhall import raise_open_files_limit, town_hall
 from bench.wrk import Load, Result, measure
 
@@ -166,15 +173,9 @@ def scenarios(base: str, seeded: Seeded, workdir: Path, seconds: int) -> list[Re
     results.append(measure(base, "3. lobby knock (new participant)", knock_load(seeded), seconds=seconds))
     credentials = workdir / "credentials.txt"
     credentials.write_text("\n".join(asyncio.run(lobby_credentials(base, rooms["poll"], 1_000))) + "\n")
-    poll = Load(
-        f"/api/v1/rooms/{rooms['poll'].id}/request-entry",
-        method="POST",
-        body='{"username":"Bench"}',
-        headers=JSON,
-        rotate_file=credentials,
-        rotate_header="X-Lobby-Credential",
+    results.append(
+        measure(base, "3. lobby poll (1,000 credentials in turn)", poll_load(seeded, credentials), seconds=seconds)
     )
-    results.append(measure(base, "3. lobby poll (1,000 credentials in turn)", poll, seconds=seconds))
 
     for size in WAITING_SIZES:
         listing = Load(f"/api/v1/rooms/{rooms[f'wait-{size}'].id}/waiting-participants", headers=owner)
@@ -199,6 +200,76 @@ def scenarios(base: str, seeded: Seeded, workdir: Path, seconds: int) -> list[Re
         result.name += " (ids replayed)"
     results.append(result)
     return results
+
+
+def poll_load(seeded: Seeded, credentials: Path) -> Load:
+    return Load(
+        f"/api/v1/rooms/{seeded.rooms['poll'].id}/request-entry",
+        method="POST",
+        body='{"username":"Bench"}',
+        headers=JSON,
+        rotate_file=credentials,
+        rotate_header="X-Lobby-Credential",
+    )
+
+
+def side_by_side(
+    env: dict[str, str], scaled: dict[str, str], seeded: Seeded, workdir: Path, workers: int, server: str, seconds: int
+) -> list[dict[str, Any]]:
+    """Scenario 7: join, knock, poll and the waiting list on one Redis and PostgreSQL directly, and on a
+    Redis Cluster and PgBouncer, the two servers up together and measured back to back per scenario."""
+    rooms = seeded.rooms
+    owner = {"Cookie": f"meet_session={seeded.sessions['bench-owner']}"}
+    member = {"Cookie": f"meet_session={seeded.sessions['bench-member']}"}
+    rows = []
+    with (
+        api_server(env, workers, workdir, server=server) as single,
+        api_server(scaled, workers, workdir, server=server) as spread,
+    ):
+        polls = {}
+        for label, api in (("single", single), ("scaled", spread)):
+            polls[label] = workdir / f"credentials-7-{label}.txt"
+            polls[label].write_text("\n".join(asyncio.run(lobby_credentials(api.base, rooms["poll"], 1_000))) + "\n")
+        loads = [
+            ("anonymous join, public room", {label: Load(f"/api/v1/rooms/{rooms['public'].slug}") for label in polls}),
+            (
+                "member join, restricted room",
+                {label: Load(f"/api/v1/rooms/{rooms['restricted'].id}", headers=member) for label in polls},
+            ),
+            ("lobby knock (new participant)", {label: knock_load(seeded) for label in polls}),
+            ("lobby poll (1,000 credentials in turn)", {label: poll_load(seeded, polls[label]) for label in polls}),
+            (
+                "waiting list, first page, 1,000 waiting",
+                {
+                    label: Load(f"/api/v1/rooms/{rooms['wait-1000'].id}/waiting-participants", headers=owner)
+                    for label in polls
+                },
+            ),
+        ]
+        for name, load in loads:
+            one = measure(single.base, f"7. {name}: one Redis, PostgreSQL", load["single"], seconds=seconds)
+            many = measure(spread.base, f"7. {name}: Redis Cluster, PgBouncer", load["scaled"], seconds=seconds)
+            rows.append(
+                {
+                    "scenario": name,
+                    "single": asdict(one),
+                    "scaled": asdict(many),
+                    "rps_ratio": round(many.rps / one.rps, 3) if one.rps else 0.0,
+                    "p50_ratio": round(many.p50_ms / one.p50_ms, 3) if one.p50_ms else 0.0,
+                    "p99_ratio": round(many.p99_ms / one.p99_ms, 3) if one.p99_ms else 0.0,
+                }
+            )
+    return rows
+
+
+def scaled_out_env(env: dict[str, str], database_url: str, cluster_url: str) -> dict[str, str]:
+    return {
+        **env,
+        "MEET_DATABASE_URL": database_url,
+        "MEET_DATABASE_PGBOUNCER": "true",
+        "MEET_REDIS_URL": cluster_url,
+        "MEET_REDIS_CLUSTER": "true",
+    }
 
 
 def knock_load(seeded: Seeded) -> Load:
@@ -239,7 +310,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
     parser.add_argument("--no-readme", action="store_true", help="do not write the README's table")
     parser.add_argument("--serve", action="store_true", help="start everything and wait (Ctrl-C stops it)")
-    parser.add_argument("--townhall-only", action="store_true", help="only the town hall (scenario 7), no report files")
+    parser.add_argument("--townhall-only", action="store_true", help="only the town hall (scenario 8), no report files")
     parser.add_argument("--townhall", type=int, default=0, help="open streams of the town hall (10,000; quick 1,000)")
     parser.add_argument("--idle-seconds", type=float, default=0, help="idle CPU window of the town hall (30; quick 26)")
     args = parser.parse_args(argv)
@@ -329,6 +400,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
             dsn = postgres.url().replace("postgresql+asyncpg://", "postgresql://")
             results += growth(api.base, seeded, dsn, redis.url, args.seconds)
             results += references(api.base, args.seconds, "end")
+        print("scaled out: a Redis Cluster (3 masters, 1 replica each) and PgBouncer, side by side:", flush=True)
+        bouncer, cluster = stack.enter_context(scaled_out_services(postgres))
+        asyncio.run(create_sessions(cluster.url, seeded, cluster=True))
+        asyncio.run(fill_waiting_lists(cluster.url, seeded, cluster=True))
+        scaled = scaled_out_env(env, bouncer.url(), cluster.url)
+        scaled_out = side_by_side(env, scaled, seeded, workdir, workers, args.server, args.seconds)
         town = town_hall_scenario(env, seeded, workdir, args)
     return {
         "server": args.server,
@@ -341,11 +418,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         "targets": targets(results, town),
         "town_hall": town,
         "profiles": profiles,
+        "scaled_out": scaled_out,
     }
 
 
 def town_hall_scenario(env: dict[str, str], seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Scenario 7 on its own server: one worker, the lobby's default timeouts (30 s waiting, 25 s keep-alive)."""
+    """Scenario 8 on its own server: one worker, the lobby's default timeouts (30 s waiting, 25 s keep-alive)."""
     env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30"}
     owner = f"meet_session={seeded.sessions['bench-owner']}"
     with api_server(env, 1, workdir, server=args.server) as api:

@@ -11,15 +11,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import asyncpg
 import httpx
 from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from tests.doubles.bars import MemoryBarLedger
 
+from meet.adapters.redis.client import open_redis_cluster
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
@@ -65,21 +67,28 @@ async def seed_database(database_url: str) -> Seeded:
     return seeded
 
 
-async def create_sessions(redis_url: str, seeded: Seeded) -> None:
-    """Server-side sessions exactly as the session middleware stores them after an OIDC sign-in."""
-    store = RedisStore.with_client(url=redis_url, namespace=SESSION_NAMESPACE)
+async def _client(redis_url: str, *, cluster: bool) -> Redis | RedisCluster:
+    return await open_redis_cluster(redis_url) if cluster else Redis.from_url(redis_url, max_connections=32)
+
+
+async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
+    """Server-side sessions exactly as the session middleware stores them after an OIDC sign-in.
+
+    On a second store (``cluster``), the same session ids as on the first, so one cookie serves both.
+    """
+    client = await _client(redis_url, cluster=cluster)
+    store = RedisStore(cast("Redis", client), namespace=SESSION_NAMESPACE)
     for user in seeded.users.values():
-        session_id = secrets.token_hex(16)
+        session_id = seeded.sessions.setdefault(user.sub, secrets.token_hex(16))
         data = {"user": {"id": str(user.id), "sub": user.sub, "full_name": user.full_name}}
         await store.set(session_id, encode_json(data), expires_in=3600)
-        seeded.sessions[user.sub] = session_id
-    await store._redis.aclose()
+    await client.aclose()
 
 
-async def fill_waiting_lists(redis_url: str, seeded: Seeded) -> None:
+async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
     """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
-    client = Redis.from_url(redis_url, max_connections=32)
-    store = RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()))  # nobody here is barred
+    client = await _client(redis_url, cluster=cluster)
+    store = RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=cluster)  # nobody is barred
     gate = KnockGate("seed", rate_limit=1_000_000_000)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run

@@ -1,7 +1,8 @@
-"""Processes the benchmark starts and always stops: PostgreSQL, Redis, the LiveKit stand-in, the API.
+"""Processes the benchmark starts and always stops: PostgreSQL, Redis, a Redis Cluster, PgBouncer, the
+LiveKit stand-in, the API.
 
-PostgreSQL and Redis are always our own, from the local binaries on free 127.0.0.1 ports (never a
-``MEET_TEST_*`` URL, a container, or the machine's 5432/6379 services).
+PostgreSQL, Redis, the cluster and PgBouncer are always our own, from the local binaries on free
+127.0.0.1 ports (never a ``MEET_TEST_*`` URL, a container, or the machine's 5432/6379 services).
 """
 
 from __future__ import annotations
@@ -17,11 +18,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tests.support.services import free_port, start_local_postgres, start_local_redis, wait_for_port
+from tests.support.pgbouncer import PgBouncer, start_pgbouncer
+from tests.support.redis_cluster import RedisClusterServer, start_local_redis_cluster
+from tests.support.services import Postgres, free_port, start_local_postgres, start_local_redis, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["ROOT", "Server", "api_server", "livekit_stub", "start_local_postgres", "start_local_redis"]
+__all__ = [
+    "ROOT",
+    "Server",
+    "api_server",
+    "livekit_stub",
+    "scaled_out_services",
+    "start_local_postgres",
+    "start_local_redis",
+]
+
+# PgBouncer's server connections to the benchmark's database: what a production one would have for a few
+# API processes (each holds up to twice MEET_DATABASE_POOL_SIZE client connections, for SQLAlchemy and
+# the room reader's asyncpg pool, which PgBouncer multiplexes onto these).
+PGBOUNCER_POOL_SIZE = 20
+
+
+@contextlib.contextmanager
+def scaled_out_services(postgres: Postgres) -> Iterator[tuple[PgBouncer, RedisClusterServer]]:
+    """PgBouncer (transaction pooling, no reset after each transaction, as in production) in front of
+    ``postgres``, and a Redis Cluster of three masters with a replica each."""
+    with (
+        start_pgbouncer(postgres, pool_size=PGBOUNCER_POOL_SIZE, strict=False) as bouncer,
+        start_local_redis_cluster() as cluster,
+    ):
+        yield bouncer, cluster
 
 
 @dataclass

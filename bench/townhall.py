@@ -196,18 +196,18 @@ def townhall_targets(found: dict[str, Any]) -> list[tuple[str, bool, str]]:
     p99_target = 2000 if n >= 10_000 else 300
     return [
         (
-            f"7. town hall, {n:,} streams: every acceptance delivered, p99 <= {p99_target:,} ms after admit-all",
+            f"8. town hall, {n:,} streams: every acceptance delivered, p99 <= {p99_target:,} ms after admit-all",
             found["delivered"] == n and found["delivery_p99_ms"] <= p99_target,
             f"{found['delivered']:,} of {n:,}, p99 {found['delivery_p99_ms']:,.0f} ms (max "
             f"{found['delivery_max_ms']:,.0f}), lost {found['lost']}, gone {found['gone']}",
         ),
         (
-            "7. town hall: <= 20 KB of RSS per open stream",
+            "8. town hall: <= 20 KB of RSS per open stream",
             found["rss_per_stream_kb"] <= 20,
             f"{found['rss_per_stream_kb']} KB",
         ),
         (
-            f"7. town hall: idle CPU with {n:,} streams < 5% of a core",
+            f"8. town hall: idle CPU with {n:,} streams < 5% of a core",
             found["idle_cpu_percent"] < 5,
             f"{found['idle_cpu_percent']}% over {found['idle_seconds']:.0f} s",
         ),

@@ -69,7 +69,7 @@ def test_settings(tmp_path: Path, **overrides: str) -> Settings:
 
 @asynccontextmanager
 async def running_api(settings: Settings, *providers: Any) -> AsyncIterator[Api]:
-    engine = create_engine(settings.database)
+    engine = create_engine(settings.database, pgbouncer=settings.database_pgbouncer)
     try:
         await upgrade(engine)
     finally:

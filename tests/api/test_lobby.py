@@ -1,4 +1,4 @@
-"""The lobby over HTTP, on the embedded (memory) default and on a real Redis."""
+"""The lobby over HTTP, on the embedded (memory) default, on a real Redis and on a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -9,23 +9,17 @@ from typing import Any
 
 import pytest
 from livekit.api import TokenVerifier
-from redis.asyncio import Redis as RedisClient
 
 from tests.api.conftest import Api
 from tests.support.livekit_webhooks import signed_delivery
+from tests.support.redis_settings import STORES, fresh_stores
 
 KNOCKER_NAME = "Zoe"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORES)
 async def lobby_api(request: pytest.FixtureRequest, api_with: Any) -> AsyncIterator[Api]:
-    overrides: dict[str, str] = {}
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        client = RedisClient.from_url(url)
-        await client.flushdb()
-        await client.aclose()
-        overrides["redis_url"] = url
+    overrides = await fresh_stores(request, request.param)
     async with api_with(**overrides) as api:
         await api.sign_in("owner")
         await api.sign_in("stranger")

@@ -1,4 +1,5 @@
-"""Push across processes: two ``meet serve`` processes sharing one Redis (and one database)."""
+"""Push across processes: two ``meet serve`` processes sharing one Redis, or one Redis Cluster (and one
+database)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from livekit.api import TokenVerifier
 from redis import Redis as SyncRedis
+from redis.cluster import RedisCluster as SyncRedisCluster
 
 from tests.support.served import Served, serve
 from tests.support.services import ServiceNotFound
@@ -19,20 +21,24 @@ from tests.support.services import ServiceNotFound
 STEP_TIMEOUT = 15
 
 
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[tuple[Served, Served]]:
+@pytest.fixture(scope="module", params=["redis", "redis-cluster"])
+def two_processes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Served, Served]]:
     tmp_path = tmp_path_factory.mktemp("two-processes")
-    SyncRedis.from_url(redis_url).flushdb()
-    data_dir = str(tmp_path / "var")
+    if request.param == "redis-cluster":
+        url = str(request.getfixturevalue("redis_cluster_url"))
+        SyncRedisCluster.from_url(url).flushdb()
+        stores: dict[str, Any] = {"redis_url": url, "redis_cluster": "true"}
+    else:
+        url = str(request.getfixturevalue("redis_url"))
+        SyncRedis.from_url(url).flushdb()
+        stores = {"redis_url": url}
+    settings = {**stores, "data_dir": str(tmp_path / "var"), "lobby_keepalive_seconds": "1"}
     try:
         with ExitStack() as stack:
-            # The first migrates the shared database.
-            first = stack.enter_context(
-                serve(tmp_path, redis_url=redis_url, data_dir=data_dir, lobby_keepalive_seconds="1")
-            )
-            second = stack.enter_context(
-                serve(tmp_path, redis_url=redis_url, data_dir=data_dir, lobby_keepalive_seconds="1")
-            )
+            first = stack.enter_context(serve(tmp_path, **settings))  # migrates the shared database first
+            second = stack.enter_context(serve(tmp_path, **settings))
             yield first, second
     except ServiceNotFound as error:
         pytest.fail(str(error))

@@ -5,6 +5,7 @@ other users' accesses, more of the caller's own rooms, more people waiting), and
 request issues exactly as many statements, and no more than a small bound. Statements are counted on
 both ways the app reaches the database: its SQLAlchemy engine (``before_cursor_execute``) and, on
 PostgreSQL, the asyncpg pool of the room reader (a query logger on each of its connections).
+The same counts hold on PostgreSQL directly and through PgBouncer in transaction pooling mode.
 """
 
 from __future__ import annotations
@@ -28,15 +29,20 @@ from meet.domain.rooms.ports import RoomReader
 from meet.domain.users.model import User
 from meet.entrypoints.settings import Settings
 from tests.api.conftest import Api
+from tests.support.pgbouncer import PgBouncer
 
 MANY = 200
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "pgbouncer"])
 def database(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "sqlite":
         return {}
-    return {"database_url": str(request.getfixturevalue("fresh_postgres_database"))}
+    direct = str(request.getfixturevalue("fresh_postgres_database"))
+    if request.param == "pgbouncer":  # transaction pooling: the same statements, none of them prepared by name
+        bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
+        return {"database_url": bouncer.through(direct), "database_pgbouncer": "true"}
+    return {"database_url": direct}
 
 
 class Statements:
@@ -64,7 +70,9 @@ class ObservedRoomReads(Provider):
 
     @provide(scope=Scope.APP)
     async def rooms(self, settings: Settings) -> AsyncIterator[RoomReader]:
-        async with read_pool_for(settings.database, size=2, observe=self._statements.record_asyncpg) as pool:
+        async with read_pool_for(
+            settings.database, size=2, observe=self._statements.record_asyncpg, pgbouncer=settings.database_pgbouncer
+        ) as pool:
             yield AsyncpgRoomReader(pool)
 
 
@@ -88,7 +96,7 @@ def _forward_to(statements: Statements) -> Any:
 @asynccontextmanager
 async def writer(api: Api) -> AsyncIterator[SqlaTransaction]:
     """A transaction on an engine of the test's own: the app's engine belongs to the test client's event loop."""
-    engine = create_engine(api.settings.database)
+    engine = create_engine(api.settings.database, pgbouncer=api.settings.database_pgbouncer)
     try:
         async with SqlaUnitOfWork(create_session_factory(engine)).begin() as tx:
             yield tx

@@ -1,6 +1,20 @@
+"""Server-side sessions, on the embedded (memory) store, on a real Redis and on a real Redis Cluster."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
 from tests.api.conftest import Api
+from tests.support.redis_settings import STORES, fresh_stores
+
+
+@pytest.fixture(params=STORES)
+async def api(request: pytest.FixtureRequest, api_with: Any) -> AsyncIterator[Api]:
+    async with api_with(**await fresh_stores(request, request.param)) as running:
+        yield running
 
 
 async def test_me_is_401_when_anonymous_and_the_user_when_signed_in(api: Api) -> None:

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from tests.support.pgbouncer import PgBouncer, start_pgbouncer
+from tests.support.redis_cluster import RedisClusterServer, start_local_redis_cluster, start_redis_cluster
 from tests.support.services import (
     S3,
     LocalPostgres,
@@ -125,5 +127,40 @@ def smtp_server() -> Iterator[SmtpServer]:
 def nginx_binary() -> str:
     try:
         return find_nginx()
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServer]:
+    """A Redis Cluster (three masters, one replica each) shared by the session: never kill its nodes."""
+    try:
+        with start_redis_cluster() as cluster:
+            yield cluster
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_cluster: RedisClusterServer) -> str:
+    return redis_cluster.url
+
+
+@pytest.fixture
+def disposable_redis_cluster() -> Iterator[RedisClusterServer]:
+    """A Redis Cluster only this test uses, with a short node timeout, so it can kill a master."""
+    try:
+        with start_local_redis_cluster(node_timeout_ms=1500) as cluster:
+            yield cluster
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_server: Postgres) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction pooling mode in front of the session's PostgreSQL."""
+    try:
+        with start_pgbouncer(postgres_server) as bouncer:
+            yield bouncer
     except ServiceNotFound as error:
         pytest.fail(str(error), pytrace=False)

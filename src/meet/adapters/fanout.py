@@ -160,6 +160,10 @@ class FanOut:
             for feed in by_id.get(event.participant_id, ()):
                 feed.put(event)
 
+    def resync(self, room: str) -> None:
+        """Every feed of ``room`` learns that events may have been missed and reads the state again."""
+        self.deliver(room, LobbyEvent(LobbyEventType.RESYNC))
+
     def lose(self) -> None:
         """Every feed learns that events may have been missed (the source broke)."""
         for feed in self._feeds():

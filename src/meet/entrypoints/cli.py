@@ -17,7 +17,7 @@ logger = logging.getLogger("meet")
 
 def migrate(settings: Settings) -> None:
     async def run() -> None:
-        engine = create_engine(settings.database)
+        engine = create_engine(settings.database, pgbouncer=settings.database_pgbouncer)
         try:
             await upgrade(engine)
         finally:

@@ -31,7 +31,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     data_dir: str = "var"
     database_url: str = ""
     database_pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
+    database_pgbouncer: bool = False
     redis_url: str = ""
+    redis_cluster: bool = False
     secret_key: str = DEVELOPMENT_SECRET
     public_url: str = ""
     frontend_url: str = "/"
@@ -147,6 +149,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append("MEET_LIVEKIT_API_KEY/SECRET must not be LiveKit's development pair.")
             if self.recordings_enabled and self.s3_endpoint_url and not self.storage_hook_token:
                 problems.append("MEET_STORAGE_HOOK_TOKEN must be set when recordings are stored in S3.")
+        if self.redis_cluster and not self.redis_url:
+            problems.append("MEET_REDIS_CLUSTER needs MEET_REDIS_URL (any node of the cluster).")
+        if self.database_pgbouncer and not self.database.startswith("postgresql"):
+            problems.append("MEET_DATABASE_PGBOUNCER needs a PostgreSQL MEET_DATABASE_URL (PgBouncer's address).")
         problems.extend(self._janus_problems())
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")

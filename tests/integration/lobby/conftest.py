@@ -1,4 +1,5 @@
-"""The same lobby contract runs against the Redis adapters (real server) and the memory adapters."""
+"""The same lobby contract runs against the memory adapters and the Redis adapters, on one real Redis
+server and on a real Redis Cluster (three masters, one replica each)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
-from meet.adapters.redis.client import create_redis
+from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from tests.doubles.bars import MemoryBarLedger
@@ -27,7 +29,7 @@ class Backend:
     events: LobbyEvents
     seen: SeenEvents
     ledger: MemoryBarLedger
-    redis: Redis | None = None
+    redis: Redis | RedisCluster | None = None
 
     def forget_cache(self) -> LobbyStore:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
@@ -37,12 +39,23 @@ class Backend:
         return self.store
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = MemoryBarLedger()
     if request.param == "memory":
         events = MemoryLobbyEvents()
         yield Backend("memory", MemoryLobbyStore(events, MemoryBars(ledger)), events, MemorySeenEvents(), ledger)
+        return
+    if request.param == "redis-cluster":
+        cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
+        await cluster.flushdb()  # on every master
+        sharded = RedisShardedLobbyEvents(cluster)
+        try:
+            store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
+            yield Backend("redis-cluster", store, sharded, RedisSeenEvents(cluster), ledger, cluster)
+        finally:
+            await sharded.aclose()
+            await cluster.aclose()
         return
     url: Any = request.getfixturevalue("redis_url")
     client = create_redis(url)

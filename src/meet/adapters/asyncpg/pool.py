@@ -32,10 +32,18 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def create_read_pool(url: str, *, size: int, observe: StatementObserver | None = None) -> asyncpg.Pool:
+_ASYNCPG_STATEMENT_CACHE = 100  # asyncpg's default
+
+
+async def create_read_pool(
+    url: str, *, size: int, observe: StatementObserver | None = None, pgbouncer: bool = False
+) -> asyncpg.Pool:
     """A pool that opens its connections on demand, so the service starts while PostgreSQL is down.
 
     ``observe`` is told the text of every statement (the tests count statements with it).
+    ``pgbouncer``: the URL leads to PgBouncer in transaction pooling mode, where each statement may
+    run on another server connection: no statement cache, so every query is an unnamed statement
+    whose Parse, Bind and Execute go out together (asyncpg's documented PgBouncer mode).
     """
 
     async def prepare(connection: asyncpg.Connection) -> None:
@@ -53,15 +61,16 @@ async def create_read_pool(url: str, *, size: int, observe: StatementObserver | 
         max_inactive_connection_lifetime=300,
         init=prepare,
         reset=_nothing_to_reset,
+        statement_cache_size=0 if pgbouncer else _ASYNCPG_STATEMENT_CACHE,
     )
 
 
 @asynccontextmanager
 async def read_pool_for(
-    url: str, *, size: int, observe: StatementObserver | None = None
+    url: str, *, size: int, observe: StatementObserver | None = None, pgbouncer: bool = False
 ) -> AsyncIterator[asyncpg.Pool]:
     """The read pool for ``url`` (a PostgreSQL URL on asyncpg), closed on exit."""
-    pool = await create_read_pool(url, size=size, observe=observe)
+    pool = await create_read_pool(url, size=size, observe=observe, pgbouncer=pgbouncer)
     try:
         yield pool
     finally:

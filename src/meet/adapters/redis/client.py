@@ -1,18 +1,35 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.asyncio import Redis, RedisCluster
+from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
+from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 from meet.domain.shared.errors import ServiceUnavailable
 
-# What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError).
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+# One Redis server or a Redis Cluster: the adapters use only what both offer (single-slot commands and
+# scripts whose keys share one hash tag), so either client serves them.
+RedisClient = Redis | RedisCluster
+
+# What "Redis is not there right now" looks like to redis-py (BusyLoadingError is a ConnectionError),
+# and on a cluster during a failover: CLUSTERDOWN and MASTERDOWN (ClusterError), TRYAGAIN, and the
+# client's own "no reachable node" / "slots not all covered" while it rebuilds its slot map
+# (RedisClusterException). MOVED and ASK never surface: the cluster client follows them.
+UNREACHABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    ClusterError,
+    TryAgainError,
+    RedisClusterException,
+)
 
 
 def create_redis(url: str) -> Redis:
@@ -33,12 +50,43 @@ def create_redis(url: str) -> Redis:
     )
 
 
+def create_redis_cluster(url: str) -> RedisCluster:
+    """A cluster client seeded by any one node (``rediss://`` for TLS); it discovers the others.
+
+    It follows MOVED and ASK, and on a lost node or CLUSTERDOWN rebuilds its slot map from the
+    nodes still up and retries a few times, then gives up (a 503 upstream), so a request waits a
+    bounded time during a failover and the client finds the promoted replica by itself afterwards.
+    """
+    return RedisCluster.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+        max_connections=200,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
+    )
+
+
 @asynccontextmanager
 async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]:
     try:
         yield
     except UNREACHABLE as cause:
         raise error from cause
+
+
+async def open_redis_cluster(url: str) -> RedisCluster:
+    """``create_redis_cluster``, having learnt the slot map already when the cluster answers.
+
+    redis-py's async cluster client initializes lazily, on its first command; when many commands race
+    that first initialization, some fail inside the client (a connection is reset while another command
+    is connecting on it). Learning the map before serving avoids the race. A cluster that does not answer
+    yet does not stop the start: the client then initializes on its first command, as usual.
+    """
+    client = create_redis_cluster(url)
+    with contextlib.suppress(*UNREACHABLE):
+        await client.initialize()
+    return client
 
 
 class RedisUnavailable(ServiceUnavailable):
@@ -49,8 +97,20 @@ class RedisUnavailable(ServiceUnavailable):
 class RedisHealth:
     name = "redis"
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         self._client = client
 
     async def ping(self) -> None:
         await self._client.ping()
+
+
+class RedisClusterHealth:
+    """Ready when every master answers: a dead master's slots answer nothing until its replica takes over."""
+
+    name = "redis"
+
+    def __init__(self, client: RedisCluster) -> None:
+        self._client = client
+
+    async def ping(self) -> None:
+        await self._client.ping(target_nodes=RedisCluster.PRIMARIES)

@@ -55,19 +55,19 @@ def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
         logger.warning("ignoring a malformed lobby event")
 
 
-def _room_of(channel: bytes | str) -> str:
+def room_of(channel: bytes | str) -> str:
     name = channel.decode() if isinstance(channel, bytes) else channel
     return name.removeprefix(CHANNEL_PREFIX).removesuffix(CHANNEL_SUFFIX)
 
 
-class RedisLobbyEvents:
-    def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
-        self._client = client
-        self._reconnect_delay = reconnect_delay
+class ChannelFanOut:
+    """``LobbyEvents`` over Redis channels: the first local listener of a room subscribes this process to
+    the room's channel (and waits until that is confirmed), the last one unsubscribes it; each message is
+    parsed once and routed through the in-process index. Subclasses subscribe (classic or sharded)."""
+
+    def __init__(self) -> None:
         self._fanout = FanOut()
         self._confirmed: dict[str, asyncio.Future[None]] = {}  # room -> subscription confirmed by Redis
-        self._pubsub: PubSub | None = None
-        self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -99,12 +99,11 @@ class RedisLobbyEvents:
             confirmed = self._confirmed[room] = asyncio.get_running_loop().create_future()
             try:
                 async with self._lock, unavailable_as(LobbyUnavailable):
-                    await self._connected().subscribe(events_channel(room))
+                    await self._first_listener(events_channel(room))
             except BaseException:
                 self._confirmed.pop(room, None)
                 confirmed.cancel()
                 raise
-            self._start_reader()
         try:
             await asyncio.wait_for(asyncio.shield(confirmed), timeout=5)
         except (TimeoutError, asyncio.CancelledError) as error:
@@ -112,14 +111,18 @@ class RedisLobbyEvents:
                 raise
             raise LobbyUnavailable from error
 
-    def _connected(self) -> PubSub:
-        if self._pubsub is None:
-            self._pubsub = self._client.pubsub()
-        return self._pubsub
+    def _confirm(self, channel: bytes | str) -> None:
+        confirmed = self._confirmed.get(room_of(channel))
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_result(None)
 
-    def _start_reader(self) -> None:
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.get_running_loop().create_task(self._read())
+    def _deliver(self, channel: bytes | str, payload: bytes | str) -> None:
+        room = room_of(channel)
+        for event in parse_events(payload):
+            self._fanout.deliver(room, event)
+
+    def _listened(self, channel: bytes | str) -> bool:
+        return self._fanout.watches(room_of(channel))
 
     async def _forget(self, room: str) -> None:
         if self._fanout.watches(room):
@@ -127,11 +130,49 @@ class RedisLobbyEvents:
         confirmed = self._confirmed.pop(room, None)
         if confirmed is not None and not confirmed.done():
             confirmed.cancel()
+        await self._last_listener(events_channel(room))
+
+    def _lose_all(self) -> None:
+        """Every listener ends (events may have been lost); later listeners subscribe anew."""
+        for confirmed in self._confirmed.values():
+            if not confirmed.done():
+                confirmed.cancel()
+        self._confirmed.clear()
+        self._fanout.lose()
+
+    async def _first_listener(self, channel: str) -> None:
+        raise NotImplementedError
+
+    async def _last_listener(self, channel: str) -> None:
+        raise NotImplementedError
+
+
+class RedisLobbyEvents(ChannelFanOut):
+    """Classic pub/sub on one Redis server (see ``sharded_events`` for a Redis Cluster)."""
+
+    def __init__(self, client: Redis, *, reconnect_delay: float = 0.5) -> None:
+        super().__init__()
+        self._client = client
+        self._reconnect_delay = reconnect_delay
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def _first_listener(self, channel: str) -> None:
+        await self._connected().subscribe(channel)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _last_listener(self, channel: str) -> None:
         if self._pubsub is None:
             return
         with contextlib.suppress(*UNREACHABLE):
             async with self._lock:
-                await self._pubsub.unsubscribe(events_channel(room))
+                await self._pubsub.unsubscribe(channel)
+
+    def _connected(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self._client.pubsub()
+        return self._pubsub
 
     async def _read(self) -> None:
         while self._confirmed:
@@ -144,23 +185,15 @@ class RedisLobbyEvents:
                 continue
             if message is None:
                 continue
-            kind, room = message.get("type"), _room_of(message["channel"])
-            if kind == "subscribe":
-                confirmed = self._confirmed.get(room)
-                if confirmed is not None and not confirmed.done():
-                    confirmed.set_result(None)
-            elif kind == "message":
-                for event in parse_events(message["data"]):
-                    self._fanout.deliver(room, event)
+            if message.get("type") == "subscribe":
+                self._confirm(message["channel"])
+            elif message.get("type") == "message":
+                self._deliver(message["channel"], message["data"])
 
     async def _lost(self) -> None:
         """Every listener ends (its events may be lost); later listeners subscribe on a new connection."""
         old, self._pubsub = self._pubsub, None
-        for confirmed in self._confirmed.values():
-            if not confirmed.done():
-                confirmed.cancel()
-        self._confirmed.clear()
-        self._fanout.lose()
+        self._lose_all()
         if old is not None:
             with contextlib.suppress(Exception):
                 await old.aclose()  # type: ignore[no-untyped-call]

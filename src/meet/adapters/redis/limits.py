@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
-from meet.adapters.redis.client import RedisUnavailable, unavailable_as
+from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
 
 
 class RedisSeenEvents:
     """Webhook event ids, remembered for a day (LiveKit retries within minutes)."""
 
-    def __init__(self, client: Redis, *, remember_seconds: int = 86400) -> None:
+    def __init__(self, client: RedisClient, *, remember_seconds: int = 86400) -> None:
         self._client = client
         self._remember = remember_seconds
 

@@ -22,10 +22,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from meet.adapters.redis.client import unavailable_as
+from meet.adapters.redis.client import RedisClient, unavailable_as
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import (
     PASSED,
@@ -334,7 +333,7 @@ class RedisBars:
     answers; every bar is written to the ledger first, then to the cache.
     """
 
-    def __init__(self, client: Redis, ledger: BarLedger) -> None:
+    def __init__(self, client: RedisClient, ledger: BarLedger) -> None:
         self._ledger = ledger
         self._load = client.register_script(_LOAD_BARS)
         self._bar = client.register_script(_BAR)
@@ -377,19 +376,32 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
     return None
 
 
+def _sharded(script: str, *, sharded: bool) -> str:
+    # Sharded pub/sub: on a cluster, SPUBLISH reaches only the shard that owns the channel's slot (the
+    # room's: the channel carries the room's hash tag and is one of the script's KEYS), where PUBLISH
+    # would be broadcast over the cluster bus to every node.
+    return script.replace("redis.call('PUBLISH', channel,", "redis.call('SPUBLISH', channel,") if sharded else script
+
+
 class RedisLobbyStore:
-    def __init__(self, client: Redis, bars: RedisBars) -> None:
+    """The lobby on one Redis server, or on a Redis Cluster with ``sharded=True`` (events by SPUBLISH)."""
+
+    def __init__(self, client: RedisClient, bars: RedisBars, *, sharded: bool = False) -> None:
         self._client = client
         self._bars = bars
-        self._knock = client.register_script(_KNOCK)
-        self._gate = client.register_script(_GATE)
-        self._touch = client.register_script(_TOUCH)
-        self._refresh = client.register_script(_REFRESH)
-        self._decide = client.register_script(_DECIDE)
-        self._admit_all = client.register_script(_ADMIT_ALL)
-        self._waiting = client.register_script(_WAITING)
-        self._revoke = client.register_script(_REVOKE)
-        self._clear = client.register_script(_CLEAR)
+
+        def script(source: str) -> AsyncScript:
+            return client.register_script(_sharded(source, sharded=sharded))
+
+        self._knock = script(_KNOCK)
+        self._gate = script(_GATE)
+        self._touch = script(_TOUCH)
+        self._refresh = script(_REFRESH)
+        self._decide = script(_DECIDE)
+        self._admit_all = script(_ADMIT_ALL)
+        self._waiting = script(_WAITING)
+        self._revoke = script(_REVOKE)
+        self._clear = script(_CLEAR)
 
     @staticmethod
     def _room_ttl(timeouts: LobbyTimeouts) -> int:

@@ -131,6 +131,7 @@ class LobbyEventType(enum.StrEnum):
     DECIDED = "decided"
     LEFT = "left"  # expired, revoked or removed
     CLEARED = "cleared"  # the whole lobby was reset (e.g. the SFU room finished)
+    RESYNC = "resync"  # the channel was re-established (it moved): events may have been missed, read again
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,7 +231,10 @@ class WaitForDecision:
                             break
                         next_keepalive += period
                         yield StreamUpdate("keepalive")
-                    entry = event.entry if event.type in _CARRIES_ENTRY else None
+                    if event.type is LobbyEventType.RESYNC:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    else:
+                        entry = event.entry if event.type in _CARRIES_ENTRY else None
                 yield StreamUpdate("gone")
         except ServiceUnavailable:
             # Events may have been missed: end cleanly, and the client reconnects for the current state.

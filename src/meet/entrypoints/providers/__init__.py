@@ -24,7 +24,7 @@ from meet.entrypoints.providers.storage import (
     S3StorageProvider,
     SmtpMailProvider,
 )
-from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisProvider
+from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisClusterProvider, RedisProvider
 from meet.entrypoints.providers.use_cases import (
     ConferenceProvider,
     LobbyProvider,
@@ -40,12 +40,18 @@ class SettingsProvider(Provider):
     settings = from_context(provides=Settings, scope=Scope.APP)
 
 
+def stores_provider(settings: Settings) -> BackendProvider:
+    if settings.redis_cluster:
+        return RedisClusterProvider()
+    return RedisProvider() if settings.redis_url else MemoryStoresProvider()
+
+
 def backend_providers(settings: Settings) -> list[BackendProvider]:
     """One provider per backing service, each chosen here and nowhere else."""
     return [
         SqlaDatabaseProvider(),
         AsyncpgRoomReaderProvider() if is_asyncpg_url(settings.database) else SqlaRoomReaderProvider(),
-        RedisProvider() if settings.redis_url else MemoryStoresProvider(),
+        stores_provider(settings),
         JanusProvider() if settings.sfu == "janus" else LiveKitProvider(),
         S3StorageProvider() if settings.s3_endpoint_url else LocalStorageProvider(),
         SmtpMailProvider() if settings.smtp_host else LogMailProvider(),

@@ -41,7 +41,10 @@ class SqlaDatabaseProvider(BackendProvider):
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
-        engine = create_engine(settings.database, pool_size=settings.database_pool_size)
+        # Behind PgBouncer (transaction pooling) nothing may outlive a transaction: see create_engine.
+        engine = create_engine(
+            settings.database, pool_size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer
+        )
         yield engine
         await engine.dispose()
 
@@ -54,8 +57,8 @@ class SqlaDatabaseProvider(BackendProvider):
         return create_session_factory(engine)
 
     @provide(scope=Scope.APP)
-    def read_sessions(self, engine: AsyncEngine) -> ReadSessions:
-        return ReadSessions(create_read_session_factory(engine))
+    def read_sessions(self, engine: AsyncEngine, settings: Settings) -> ReadSessions:
+        return ReadSessions(create_read_session_factory(engine, pgbouncer=settings.database_pgbouncer))
 
     @provide(scope=Scope.APP)
     def unit_of_work(
@@ -87,5 +90,7 @@ class AsyncpgRoomReaderProvider(BackendProvider):
 
     @provide(scope=Scope.APP)
     async def rooms(self, settings: Settings) -> AsyncIterator[RoomReader]:
-        async with read_pool_for(settings.database, size=settings.database_pool_size) as pool:
+        async with read_pool_for(
+            settings.database, size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer
+        ) as pool:
             yield AsyncpgRoomReader(pool)

@@ -1,28 +1,37 @@
-"""Where the lobby, rate limits, removal bars, webhook dedupe and sessions live: Redis (shared by every
-API process) or this process's memory (the single-process embedded default)."""
+"""Where the lobby, rate limits, removal bars, webhook dedupe and sessions live: one Redis server or a
+Redis Cluster (shared by every API process), or this process's memory (the single-process embedded
+default)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from dishka import AnyOf, Scope, provide
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.presence import BatchedPresence
-from meet.adapters.redis.client import RedisHealth, create_redis
+from meet.adapters.redis.client import (
+    RedisClient,
+    RedisClusterHealth,
+    RedisHealth,
+    create_redis,
+    open_redis_cluster,
+)
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.removals import RedisRemovalRegistry
+from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.model import LobbyTimeouts
-from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
+from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.shared.clock import Clock
 from meet.entrypoints.providers.health import BackendProvider
@@ -47,13 +56,39 @@ async def _presence(store: LobbyStore, clock: Clock, settings: Settings) -> Asyn
         await presence.aclose()
 
 
-class RedisProvider(BackendProvider):
-    """One Redis client (and connection pool) per process, behind every store."""
+class _RedisStores(BackendProvider):
+    """What one Redis server and a Redis Cluster serve alike: single-key commands and one-key scripts."""
+
+    @provide(scope=Scope.APP)
+    def seen(self, client: RedisClient) -> SeenEvents:
+        return RedisSeenEvents(client)
+
+    @provide(scope=Scope.APP)
+    def sessions(self, client: RedisClient) -> Store:
+        # Litestar's RedisStore only sends single-key commands and a one-key script: a cluster client
+        # serves them as well as a single-node one (its type hint names only the latter).
+        return RedisStore(cast("Redis", client), namespace=SESSION_NAMESPACE)
+
+    @provide(scope=Scope.APP)
+    def bars(self, client: RedisClient, ledger: BarLedger) -> RedisBars:
+        return RedisBars(client, ledger)
+
+    removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+        async with _presence(store, clock, settings) as presence:
+            yield presence
+
+
+class RedisProvider(_RedisStores):
+    """One Redis server: one client (and connection pool) per process, behind every store; classic
+    pub/sub for the lobby's push."""
 
     health_checks = (RedisHealth,)
 
     @provide(scope=Scope.APP)
-    async def client(self, settings: Settings) -> AsyncIterator[Redis]:
+    async def client(self, settings: Settings) -> AsyncIterator[AnyOf[Redis, RedisClient]]:
         client = create_redis(settings.redis_url)
         yield client
         await client.aclose()
@@ -65,22 +100,36 @@ class RedisProvider(BackendProvider):
         await events.aclose()
 
     @provide(scope=Scope.APP)
-    def seen(self, client: Redis) -> SeenEvents:
-        return RedisSeenEvents(client)
+    def lobby(self, client: Redis, bars: RedisBars) -> LobbyStore:
+        return RedisLobbyStore(client, bars)
 
-    @provide(scope=Scope.APP)
-    def sessions(self, client: Redis) -> Store:
-        return RedisStore(client, namespace=SESSION_NAMESPACE)
-
-    bars = provide(RedisBars, scope=Scope.APP)
-    lobby = provide(RedisLobbyStore, scope=Scope.APP, provides=LobbyStore)
-    removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
     health = provide(RedisHealth, scope=Scope.APP)
 
+
+class RedisClusterProvider(_RedisStores):
+    """A Redis Cluster (``MEET_REDIS_CLUSTER``), seeded by ``MEET_REDIS_URL``: one cluster client per
+    process (a pool per node); the lobby's push on sharded pub/sub, one subscriber connection per master
+    that holds a room someone in this process listens to."""
+
+    health_checks = (RedisClusterHealth,)
+
     @provide(scope=Scope.APP)
-    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
-        async with _presence(store, clock, settings) as presence:
-            yield presence
+    async def client(self, settings: Settings) -> AsyncIterator[AnyOf[RedisCluster, RedisClient]]:
+        client = await open_redis_cluster(settings.redis_url)
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    async def events(self, client: RedisCluster) -> AsyncIterator[LobbyEvents]:
+        events = RedisShardedLobbyEvents(client)
+        yield events
+        await events.aclose()
+
+    @provide(scope=Scope.APP)
+    def lobby(self, client: RedisCluster, bars: RedisBars) -> LobbyStore:
+        return RedisLobbyStore(client, bars, sharded=True)
+
+    health = provide(RedisClusterHealth, scope=Scope.APP)
 
 
 class MemoryStoresProvider(BackendProvider):

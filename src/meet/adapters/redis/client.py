@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
 from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -45,7 +46,7 @@ def create_redis(url: str) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
         max_connections=200,
-        retry=Retry(ExponentialBackoff(cap=0.1, base=0.05), retries=2),
+        retry=AsyncRetry(ExponentialBackoff(cap=0.1, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
 

@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 help: ## Show this help
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 install: ## Install the locked dependencies into .venv
 	$(UV) sync --frozen
@@ -12,16 +12,20 @@ install: ## Install the locked dependencies into .venv
 run: ## Serve the API on the embedded default (SQLite, in-memory stores)
 	$(UV) run meet serve --host $(HOST) --port $(PORT)
 
-lint: ## ruff, mypy (strict) and the import-linter layer contract
+system-packages: ## Install the programs the tests run (Debian as root), or say which are missing
+	@scripts/ensure-system-packages
+
+lint: ## ruff, mypy (strict), the import-linter layer contract and hadolint (Dockerfile)
 	$(UV) run ruff check src tests bench
 	$(UV) run ruff format --check src tests bench
 	$(UV) run mypy
 	$(UV) run lint-imports
+	$(UV) run hadolint Dockerfile
 
-test: lint ## Lint, then run the whole test suite against real services
+test: system-packages install lint ## Set up what is missing, lint, then run the whole test suite against real services
 	$(UV) run pytest
 
 bench: ## Run the load benchmarks (PostgreSQL, Redis, several workers, wrk) and update bench/results (BENCH_ARGS=--quick)
 	$(UV) run python -m bench.run $(BENCH_ARGS)
 
-.PHONY: help install run lint test bench
+.PHONY: help install system-packages run lint test bench

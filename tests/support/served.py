@@ -31,7 +31,7 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(cwd: Path, *, timeout: float = 90, **settings: str) -> Iterator[Served]:
+def serve(cwd: Path, *, timeout: float = 120, **settings: str) -> Iterator[Served]:
     """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers."""
     port = free_port()
     env = clean_env(**{f"MEET_{name.upper()}": value for name, value in settings.items()})

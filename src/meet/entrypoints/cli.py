@@ -1,15 +1,21 @@
-"""The ``meet`` command: ``meet serve`` and ``meet db upgrade``."""
+"""The ``meet`` command: ``serve``, ``db upgrade``, ``check`` and ``token``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
+from meet.adapters.prometheus.metrics import MULTIPROCESS_DIR
 from meet.adapters.sqlalchemy.database import create_engine
 from meet.adapters.sqlalchemy.migrate import upgrade
+from meet.domain.rooms.model import Role
+from meet.entrypoints.logs import configure_logging, logging_config
 from meet.entrypoints.settings import Profile, Settings, SettingsError, load_settings
 
 logger = logging.getLogger("meet")
@@ -26,23 +32,44 @@ def migrate(settings: Settings) -> None:
     asyncio.run(run())
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
-
+def migrate_embedded(settings: Settings) -> None:
+    """The embedded default (and development) migrates by itself; production runs ``meet db upgrade``."""
     if settings.profile is Profile.DEVELOPMENT or not settings.database_url:
         migrate(settings)
+
+
+def share_metrics_between_workers() -> None:
+    """Point prometheus-client's multiprocess mode at an empty folder before the workers start."""
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if folder:
+        for stale in Path(folder).glob("*.db"):  # a previous run's figures, not this one's
+            stale.unlink()
+    else:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="meet-metrics-")
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    migrate_embedded(settings)
+    if workers > 1:
+        share_metrics_between_workers()
     display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
-    print(f"meet ({settings.profile.value}) on http://{display_host}:{port}", flush=True)
-    print(f"API docs: http://{display_host}:{port}/api/v1/docs", flush=True)
+    base = settings.public_url.rstrip("/") or f"http://{display_host}:{port}"
+    announce = logger.info if settings.log_json else print
+    announce(f"meet ({settings.profile.value}) on {base}")
+    announce(f"API docs: {base}/api/v1/docs")
+    sys.stdout.flush()
     uvicorn.run(
         "meet.entrypoints.asgi:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logging_config(settings),
+        log_level=settings.log_level.lower(),
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=forwarded_allow_ips,
         # In production the reverse proxy in front logs every request; a second access log here costs
         # CPU on every request (the benchmark runs without it too) and says nothing new.
         access_log=settings.profile is Profile.DEVELOPMENT,
@@ -56,25 +83,47 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated, or *); default 127.0.0.1",
+    )
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration")
+    commands.add_parser("check", help="validate the settings and reach every configured backing service")
+    token = commands.add_parser("token", help="print the token the grant policy issues, and its grants")
+    token.add_argument("--room", required=True, help="the room's slug")
+    token.add_argument("--identity", required=True, help="the participant's identity (a user's sub)")
+    token.add_argument("--role", choices=[role.value for role in Role], help="the participant's role in the room")
+    token.add_argument("--name", help="the display name")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"meet: invalid configuration: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     if args.command == "db":
         migrate(settings)
         print("database is up to date", flush=True)
         return 0
-    serve(settings, args.host, args.port, args.workers)
+    # Imported once logging is set up, so that what they log at import (warnings) is formatted too.
+    if args.command == "check":
+        from meet.entrypoints.check import check_deployment  # noqa: PLC0415
+
+        return asyncio.run(check_deployment(settings))
+    if args.command == "token":
+        from meet.entrypoints.token_command import print_token  # noqa: PLC0415
+
+        migrate_embedded(settings)
+        role = Role(args.role) if args.role else None
+        return asyncio.run(print_token(settings, room=args.room, identity=args.identity, role=role, name=args.name))
+    serve(settings, args.host, args.port, args.workers, args.forwarded_allow_ips)
     return 0
 
 

@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_url: str = "/"
 
     livekit_url: str = "ws://localhost:7880"
+    livekit_public_url: str = ""
     livekit_api_key: str = "devkey"
     livekit_api_secret: str = "secret"  # noqa: S105 - LiveKit's documented dev secret
     livekit_verify_tls: bool = True
@@ -97,6 +98,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
 
+    log_format: Literal["", "json", "text"] = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_token: str = ""
+
     @property
     def database(self) -> str:
         if self.database_url:
@@ -109,6 +114,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.dev_login is None:
             return self.profile is Profile.DEVELOPMENT
         return self.dev_login and self.profile is Profile.DEVELOPMENT
+
+    @property
+    def livekit_browser_url(self) -> str:
+        """The LiveKit URL browsers are told (the API may reach LiveKit under another, internal, name)."""
+        return self.livekit_public_url or self.livekit_url
+
+    @property
+    def log_json(self) -> bool:
+        """One JSON object per log line: the default in production, plain text in development."""
+        if self.log_format:
+            return self.log_format == "json"
+        return self.profile is Profile.PRODUCTION
 
     @property
     def oidc_enabled(self) -> bool:
@@ -186,7 +203,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         name = key[len(PREFIX) :].lower()
         if name not in known:
             raise SettingsError(f"Unknown setting {key}.")
-        values[name] = value
+        values[name] = value.upper() if name == "log_level" else value
     try:
         settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from meet.domain.conference.errors import ParticipantNotInRoom, SfuRequestFailed, SfuUnavailable
+from meet.domain.shared.observability import IGNORED, CallObserver
 
 logger = logging.getLogger("meet.janus")
 
@@ -50,8 +52,9 @@ class JanusRefused(SfuRequestFailed):
 class JanusAdmin:
     """One HTTP client (created lazily in the running loop) for the Admin API."""
 
-    def __init__(self, server: JanusServer) -> None:
+    def __init__(self, server: JanusServer, observer: CallObserver = IGNORED) -> None:
         self._server = server
+        self._observer = observer
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -69,7 +72,26 @@ class JanusAdmin:
         return self._client
 
     async def call(self, janus: str, *, path: str = "", operation: str = "", **body: Any) -> dict[str, Any]:
-        """One Admin API request; Janus-level errors become ``JanusRefused``, transport errors ``SfuUnavailable``."""
+        """One Admin API request; Janus-level errors become ``JanusRefused``, transport errors ``SfuUnavailable``.
+
+        Every request is reported to the observer with its outcome and duration.
+        """
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            answer = await self._call(janus, path=path, operation=operation, **body)
+            outcome = "ok"
+        except SfuUnavailable:
+            outcome = "unavailable"
+            raise
+        except SfuRequestFailed:
+            outcome = "refused"
+            raise
+        finally:
+            self._observer.call_ended("janus", operation or janus, outcome, time.perf_counter() - started)
+        return answer
+
+    async def _call(self, janus: str, *, path: str, operation: str, **body: Any) -> dict[str, Any]:
         request = {"janus": janus, "transaction": secrets.token_hex(8), "admin_secret": self._server.admin_secret}
         request.update(body)
         try:

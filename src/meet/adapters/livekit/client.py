@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from livekit.api import LiveKitAPI
 from livekit.api.twirp_client import ServerError, ServerErrorCode
 
 from meet.domain.conference.errors import ParticipantNotInRoom, SfuRequestFailed, SfuUnavailable
+from meet.domain.shared.observability import IGNORED, CallObserver
 
 logger = logging.getLogger("meet.livekit")
 
@@ -45,8 +47,9 @@ class LiveKitClientFactory:
     Constructing the factory needs no loop, so a DI container can build it at import or start-up time.
     """
 
-    def __init__(self, server: LiveKitServer) -> None:
+    def __init__(self, server: LiveKitServer, observer: CallObserver = IGNORED) -> None:
         self._server = server
+        self._observer = observer
         self._url = http_url(server.url)
         self._api: LiveKitAPI | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -80,11 +83,27 @@ class LiveKitClientFactory:
         """Bound one call by the configured timeout and translate its failures (see ``sfu_errors``).
 
         livekit-api passes ``timeout=None`` on every request, which makes aiohttp ignore the session's
-        timeout altogether; without this bound a stalled server would hold a request forever.
+        timeout altogether; without this bound a stalled server would hold a request forever. Every
+        call is reported to the observer with its outcome and duration.
         """
-        async with sfu_errors(operation, not_found_means_absent=not_found_means_absent):
-            async with asyncio.timeout(self._server.timeout_seconds):
-                yield
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            async with sfu_errors(operation, not_found_means_absent=not_found_means_absent):
+                async with asyncio.timeout(self._server.timeout_seconds):
+                    yield
+            outcome = "ok"
+        except ParticipantNotInRoom:
+            outcome = "not_found"
+            raise
+        except SfuUnavailable:
+            outcome = "unavailable"
+            raise
+        except SfuRequestFailed:
+            outcome = "refused"
+            raise
+        finally:
+            self._observer.call_ended("livekit", operation, outcome, time.perf_counter() - started)
 
     async def aclose(self) -> None:
         session, self._api, self._session, self._loop = self._session, None, None, None

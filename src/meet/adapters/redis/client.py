@@ -68,12 +68,33 @@ def create_redis_cluster(url: str) -> RedisCluster:
     )
 
 
+def _torn_down_under_a_command(error: BaseException) -> bool:
+    """redis-py's async cluster client, when a node dies, closes every connection to it, also those a
+    concurrent command is writing on; that command then fails inside the client with an
+    ``AttributeError`` (its writer is gone). It means the node was lost, nothing more."""
+    if not isinstance(error, AttributeError):
+        return False
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_filename.replace("\\", "/").endswith(
+        "redis/asyncio/connection.py"
+    )
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means "Redis is not there right now" rather than a bug."""
+    return isinstance(error, UNREACHABLE) or _torn_down_under_a_command(error)
+
+
 @asynccontextmanager
 async def unavailable_as(error: type[ServiceUnavailable]) -> AsyncIterator[None]:
     try:
         yield
-    except UNREACHABLE as cause:
-        raise error from cause
+    except Exception as cause:
+        if is_unreachable(cause):
+            raise error from cause
+        raise
 
 
 async def open_redis_cluster(url: str) -> RedisCluster:

@@ -14,10 +14,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.stores.base import Store
 from litestar.types import ControllerRouterHandler
 
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.lobby import LobbyController
+from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
@@ -64,7 +66,8 @@ def freeze_startup_objects() -> None:
 
 def build_app(settings: Settings, *providers: Provider) -> Litestar:
     """An app on ``settings`` (already validated); extra ``providers`` override the default adapters (tests)."""
-    container = make_container(settings, *providers)
+    metrics = PrometheusMetrics()
+    container = make_container(settings, *providers, metrics=metrics)
 
     @asynccontextmanager
     async def run_container(app: Litestar) -> AsyncIterator[None]:
@@ -86,10 +89,12 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
     app = Litestar(
         route_handlers=[
             DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController]),
+            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
         ],
         middleware=[sessions.middleware],
         exception_handlers=exception_handlers(),
+        # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
+        logging_config=None,
         lifespan=[run_container],
         on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
@@ -102,4 +107,6 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         debug=False,
     )
     setup_dishka(container, app)
+    app.state.metrics = metrics
+    app.asgi_handler = RequestObservation(app.asgi_handler, metrics)
     return app

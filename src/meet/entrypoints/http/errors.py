@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from meet.adapters.redis.client import UNREACHABLE
+from meet.adapters.redis.client import is_unreachable
 from meet.domain.shared.errors import (
     AuthenticationRequired,
     BadRequest,
@@ -86,11 +86,17 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-def handle_domain_error(_: Request[Any, Any, Any], error: DomainError) -> Response[ErrorBody]:
+def _count_unavailable(request: Request[Any, Any, Any], service: str) -> None:
+    """``meet_backing_service_errors_total{service}``: database, lobby, sfu, storage or session_store."""
+    request.app.state.metrics.service_unavailable(service)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[ErrorBody]:
     status = status_for(error)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
     if isinstance(error, ServiceUnavailable):
         logger.warning("backing service unavailable: %s (%r)", error.code, error.__cause__)
+        _count_unavailable(request, error.code.removesuffix("_unavailable"))
         headers = {"Retry-After": "5"}
     fields = {error.field: error.message} if error.field else None
     return error_response(status, error.code, error.message, fields, headers)
@@ -116,9 +122,10 @@ def handle_http_exception(_: Request[Any, Any, Any], error: HTTPException) -> Re
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[ErrorBody]:
-    if isinstance(error, UNREACHABLE):
+    if is_unreachable(error):
         # An infrastructure client failed outside an adapter (e.g. the session store).
         logger.warning("backing service unreachable on %s: %r", request.url.path, error)
+        _count_unavailable(request, "session_store")
         return error_response(
             503, "service_unavailable", ServiceUnavailable.default_message, headers={"Retry-After": "5"}
         )

@@ -12,8 +12,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
 
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEntry
+from meet.domain.lobby.model import LobbyEntry, LobbyStatus
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AdmitEveryoneRequest,
@@ -143,24 +144,38 @@ def _unavailable() -> bytes:
     return _sse("error", body, retry=RETRY_MS)
 
 
-async def _participant_messages(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[bytes]:
+async def _participant_messages(
+    updates: AsyncIterator[StreamUpdate], metrics: PrometheusMetrics
+) -> AsyncIterator[bytes]:
     """``retry:`` first; each status carries ``id:`` (the status), so a reconnect says what it saw last
     (``Last-Event-ID``) and gets the current state at once anyway."""
     retry: int | None = RETRY_MS
-    async for update in updates:
-        if update.kind == "keepalive":
-            yield KEEPALIVE
-        elif update.kind == "unavailable":
-            yield _unavailable()
-        elif update.entry is not None:
-            view = update.entry
-            yield _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
-            retry = None
-        else:
-            yield _sse("gone", {"status": "gone"}, event_id="gone")
+    async with metrics.participant_stream() as no_longer_waiting:
+        async for update in updates:
+            if update.kind == "keepalive":
+                yield KEEPALIVE
+                continue
+            if update.entry is None or update.entry.status is not LobbyStatus.WAITING:
+                no_longer_waiting()
+            if update.kind == "unavailable":
+                yield _unavailable()
+            elif update.entry is not None:
+                view = update.entry
+                yield _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
+                retry = None
+            else:
+                yield _sse("gone", {"status": "gone"}, event_id="gone")
 
 
-async def _admin_messages(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIterator[bytes]:
+async def _admin_messages(
+    updates: AsyncIterator[WaitingListUpdate], metrics: PrometheusMetrics
+) -> AsyncIterator[bytes]:
+    async with metrics.admin_stream():
+        async for chunk in _admin_chunks(updates):
+            yield chunk
+
+
+async def _admin_chunks(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIterator[bytes]:
     sent = 0
     async for update in updates:
         if update.kind == "listening":
@@ -222,11 +237,12 @@ class LobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> EventStream:
         updates = await wait.execute(
             WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
         )
-        return EventStream(_participant_messages(updates))
+        return EventStream(_participant_messages(updates, metrics))
 
     @get(
         "/waiting-participants",
@@ -254,10 +270,14 @@ class LobbyController(Controller):
         summary="Server-Sent Events: changes of the waiting list",
     )
     async def waiting_events(
-        self, id_or_slug: str, viewer: FromDishka[Viewer], watch: FromDishka[WatchWaiting]
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        watch: FromDishka[WatchWaiting],
+        metrics: FromDishka[PrometheusMetrics],
     ) -> EventStream:
         changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
-        return EventStream(_admin_messages(changes))
+        return EventStream(_admin_messages(changes, metrics))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(

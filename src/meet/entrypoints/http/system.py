@@ -83,7 +83,7 @@ class ConfigController(Controller):
     async def config(self, settings: FromDishka[Settings], sfu: FromDishka[Sfu]) -> FrontendConfig:
         return FrontendConfig(
             livekit=LiveKitConfig(
-                url=settings.livekit_url, default_sources=[source.value for source in DEFAULT_SOURCES]
+                url=settings.livekit_browser_url, default_sources=[source.value for source in DEFAULT_SOURCES]
             ),
             features=Features(
                 temporary_rooms=settings.allow_temporary_rooms,

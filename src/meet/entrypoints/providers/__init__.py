@@ -10,6 +10,7 @@ from dishka import AsyncContainer, Provider, Scope, from_context, make_async_con
 from dishka.integrations.litestar import LitestarProvider
 
 from meet.adapters.asyncpg.pool import is_asyncpg_url
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.providers.database import (
     AsyncpgRoomReaderProvider,
     SqlaDatabaseProvider,
@@ -17,6 +18,7 @@ from meet.entrypoints.providers.database import (
 )
 from meet.entrypoints.providers.health import BackendProvider, HealthProvider
 from meet.entrypoints.providers.identity import NoSignInProvider, OidcProvider, ViewerProvider
+from meet.entrypoints.providers.metrics import MetricsProvider
 from meet.entrypoints.providers.sfu import JanusProvider, LiveKitProvider
 from meet.entrypoints.providers.storage import (
     LocalStorageProvider,
@@ -38,6 +40,7 @@ from meet.entrypoints.settings import Settings
 
 class SettingsProvider(Provider):
     settings = from_context(provides=Settings, scope=Scope.APP)
+    metrics = from_context(provides=PrometheusMetrics, scope=Scope.APP)
 
 
 def stores_provider(settings: Settings) -> BackendProvider:
@@ -74,9 +77,13 @@ def get_providers(settings: Settings) -> list[Provider]:
         LobbyProvider(),
         ModerationProvider(),
         RecordingsProvider(),
+        MetricsProvider(),
     ]
 
 
-def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+def make_container(
+    settings: Settings, *overrides: Provider, metrics: PrometheusMetrics | None = None
+) -> AsyncContainer:
     """Build the container; providers in ``overrides`` replace the defaults (tests use this)."""
-    return make_async_container(*get_providers(settings), *overrides, context={Settings: settings})
+    context = {Settings: settings, PrometheusMetrics: metrics or PrometheusMetrics()}
+    return make_async_container(*get_providers(settings), *overrides, context=context)

@@ -17,6 +17,7 @@ from meet.adapters.sqlalchemy.database import (
     create_read_session_factory,
     create_session_factory,
 )
+from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.lobby.ports import BarLedger
@@ -38,6 +39,7 @@ class SqlaDatabaseProvider(BackendProvider):
     """One engine per process; every write through one unit of work; user and recording reads."""
 
     health_checks = (DatabaseHealth,)
+    deployment_checks = (MigrationHealth,)
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -75,6 +77,7 @@ class SqlaDatabaseProvider(BackendProvider):
         return SqlaRecordingReader(sessions.factory)
 
     health = provide(DatabaseHealth, scope=Scope.APP)
+    migrations = provide(MigrationHealth, scope=Scope.APP)
 
 
 class SqlaRoomReaderProvider(BackendProvider):

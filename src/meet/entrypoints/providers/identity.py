@@ -8,6 +8,7 @@ import httpx
 from dishka import Provider, Scope, provide
 from litestar import Request
 
+from meet.adapters.oidc.health import OidcDiscoveryHealth
 from meet.adapters.oidc.provider import OidcIdentityProvider
 from meet.domain.users.model import Viewer
 from meet.domain.users.ports import IdentityProvider
@@ -25,6 +26,8 @@ class ViewerProvider(Provider):
 
 
 class OidcProvider(BackendProvider):
+    deployment_checks = (OidcDiscoveryHealth,)
+
     @provide(scope=Scope.APP)
     async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -40,8 +43,14 @@ class OidcProvider(BackendProvider):
             http=http,
         )
 
+    @provide(scope=Scope.APP)
+    def discovery(self, settings: Settings, http: httpx.AsyncClient) -> OidcDiscoveryHealth:
+        return OidcDiscoveryHealth(settings.oidc_issuer, http)
+
 
 class NoSignInProvider(BackendProvider):
     """No identity provider configured: sign-in answers that it is not configured."""
+
+    absent = ("oidc", "no sign-in but the development one")
 
     identity_provider = provide(NoIdentityProvider, scope=Scope.APP, provides=IdentityProvider)

@@ -16,11 +16,13 @@ from meet.adapters.janus.sfu import JanusSfu
 from meet.adapters.janus.tokens import JanusParticipantTokenVerifier, JanusTokenIssuer, JanusTokens, JanusTokenSigner
 from meet.adapters.livekit.client import LiveKitClientFactory, LiveKitServer
 from meet.adapters.livekit.egress import EgressStorage, LiveKitRecordingEgress
+from meet.adapters.livekit.health import LiveKitHealth
 from meet.adapters.livekit.participant_tokens import LiveKitParticipantTokenVerifier
 from meet.adapters.livekit.room_service import LiveKitSfu
 from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.livekit.webhooks import LiveKitWebhookVerifier
+from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.conference.events import SfuEventVerifier
 from meet.domain.conference.ports import LiveRooms, TokenIssuer
 from meet.domain.conference.sfu import RecordingEgress, Sfu
@@ -30,19 +32,21 @@ from meet.entrypoints.settings import Settings
 
 
 class LiveKitProvider(BackendProvider):
+    deployment_checks = (LiveKitHealth,)
+    health = provide(LiveKitHealth, scope=Scope.APP)
     rooms = provide(LiveKitRooms, provides=LiveRooms, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def token_issuer(self, settings: Settings) -> TokenIssuer:
         return LiveKitTokenIssuer(
-            url=settings.livekit_url,
+            url=settings.livekit_browser_url,
             api_key=settings.livekit_api_key,
             api_secret=settings.livekit_api_secret,
             ttl=timedelta(seconds=settings.token_ttl_seconds),
         )
 
     @provide(scope=Scope.APP)
-    async def clients(self, settings: Settings) -> AsyncIterator[LiveKitClientFactory]:
+    async def clients(self, settings: Settings, metrics: PrometheusMetrics) -> AsyncIterator[LiveKitClientFactory]:
         clients = LiveKitClientFactory(
             LiveKitServer(
                 url=settings.livekit_url,
@@ -50,7 +54,8 @@ class LiveKitProvider(BackendProvider):
                 api_secret=settings.livekit_api_secret,
                 verify_tls=settings.livekit_verify_tls,
                 timeout_seconds=settings.livekit_timeout_seconds,
-            )
+            ),
+            observer=metrics,
         )
         yield clients
         await clients.aclose()
@@ -96,7 +101,7 @@ class JanusProvider(BackendProvider):
         return JanusTokenIssuer(url=settings.janus_client_url, tokens=tokens)
 
     @provide(scope=Scope.APP)
-    async def admin(self, settings: Settings) -> AsyncIterator[JanusAdmin]:
+    async def admin(self, settings: Settings, metrics: PrometheusMetrics) -> AsyncIterator[JanusAdmin]:
         admin = JanusAdmin(
             JanusServer(
                 admin_url=settings.janus_admin_url,
@@ -104,7 +109,8 @@ class JanusProvider(BackendProvider):
                 admin_key=settings.janus_admin_key,
                 timeout_seconds=settings.janus_timeout_seconds,
                 verify_tls=settings.janus_verify_tls,
-            )
+            ),
+            observer=metrics,
         )
         yield admin
         await admin.aclose()

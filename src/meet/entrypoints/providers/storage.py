@@ -10,6 +10,7 @@ from dishka import AnyOf, Scope, provide
 from meet.adapters.localfs.storage import LocalFolderStorage
 from meet.adapters.log.mailer import LogMailer
 from meet.adapters.s3.storage import S3Health, S3Location, S3ObjectStorage
+from meet.adapters.smtp.health import SmtpHealth
 from meet.adapters.smtp.mailer import SmtpMailer, SmtpServer
 from meet.domain.recordings.ports import Mailer, ObjectStorage
 from meet.entrypoints.providers.health import BackendProvider
@@ -40,25 +41,31 @@ class S3StorageProvider(BackendProvider):
 class LocalStorageProvider(BackendProvider):
     """A folder has nothing to be unreachable: no health check."""
 
+    absent = ("storage", "recordings in a folder under MEET_DATA_DIR")
+
     @provide(scope=Scope.APP)
     def storage(self, settings: Settings) -> ObjectStorage:
         return LocalFolderStorage(Path(settings.data_dir) / "media")
 
 
 class SmtpMailProvider(BackendProvider):
+    deployment_checks = (SmtpHealth,)
+
     @provide(scope=Scope.APP)
-    def mailer(self, settings: Settings) -> Mailer:
-        return SmtpMailer(
-            SmtpServer(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.smtp_from,
-                user=settings.smtp_user,
-                password=settings.smtp_password,
-                tls=settings.smtp_tls,
-            )
+    def server(self, settings: Settings) -> SmtpServer:
+        return SmtpServer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
         )
+
+    mailer = provide(SmtpMailer, scope=Scope.APP, provides=Mailer)
+    health = provide(SmtpHealth, scope=Scope.APP)
 
 
 class LogMailProvider(BackendProvider):
+    absent = ("smtp", "mail is only logged")
     mailer = provide(LogMailer, scope=Scope.APP, provides=Mailer)

@@ -135,6 +135,8 @@ class RedisClusterProvider(_RedisStores):
 class MemoryStoresProvider(BackendProvider):
     """Everything in this process's memory: one process only, lost at restart."""
 
+    absent = ("redis", "the lobby and sessions in this process's memory: one process only")
+
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
     bars = provide(MemoryBars, scope=Scope.APP)
     lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)

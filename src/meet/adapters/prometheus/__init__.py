@@ -1,0 +1,1 @@
+"""Prometheus metrics (prometheus-client): the families meet exposes at ``/metrics``, and port wrappers."""

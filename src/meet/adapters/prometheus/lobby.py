@@ -1,0 +1,78 @@
+"""The lobby store, counted: knocks and decisions, whichever store (Redis or memory) serves the lobby."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.lobby.model import (
+    DecisionResult,
+    GateResult,
+    KnockGate,
+    KnockResult,
+    LobbyEntry,
+    LobbyStatus,
+    LobbyTimeouts,
+    WaitingPage,
+)
+from meet.domain.lobby.ports import LobbyStore
+
+
+class MeteredLobbyStore:
+    """A ``LobbyStore`` that counts what ``inner`` did; every call and answer passes through unchanged."""
+
+    def __init__(self, inner: LobbyStore, metrics: PrometheusMetrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def knock(
+        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+    ) -> KnockResult:
+        result = await self._inner.knock(room, entry, now, timeouts, gate)
+        if result.gate.passed:
+            self._metrics.knocked(new=result.created)
+        return result
+
+    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+        return await self._inner.pass_gate(room, gate, now)
+
+    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+        return await self._inner.touch(room, participant_id, now, timeouts)
+
+    async def decide(
+        self,
+        room: str,
+        participant_id: str,
+        *,
+        allow: bool,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+    ) -> DecisionResult | None:
+        result = await self._inner.decide(
+            room, participant_id, allow=allow, decided_by=decided_by, now=now, timeouts=timeouts
+        )
+        if result is not None:
+            if not result.changed:
+                self._metrics.decided("already_decided")
+            else:
+                self._metrics.decided("accepted" if result.entry.status is LobbyStatus.ACCEPTED else "denied")
+        return result
+
+    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+        admitted = await self._inner.admit_all(room, decided_by=decided_by, now=now, timeouts=timeouts)
+        self._metrics.decided("accepted", admitted)
+        return admitted
+
+    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+        return await self._inner.waiting(room, limit=limit, after=after, now=now)
+
+    async def revoke(self, room: str, participant_id: str) -> bool:
+        return await self._inner.revoke(room, participant_id)
+
+    async def clear(self, room: str) -> None:
+        await self._inner.clear(room)
+
+    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+        await self._inner.refresh(room, participant_ids, now, timeouts)

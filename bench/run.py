@@ -52,6 +52,7 @@ from bench.services import (
     start_local_postgres,
     start_local_redis,
 )
+from bench.townhall import raise_open_files_limit, town_hall
 from bench.wrk import Load, Result, measure
 
 RESULTS = ROOT / "bench" / "results"
@@ -310,9 +311,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
     parser.add_argument("--no-readme", action="store_true", help="do not write the README's table")
     parser.add_argument("--serve", action="store_true", help="start everything and wait (Ctrl-C stops it)")
+    parser.add_argument("--townhall-only", action="store_true", help="only the town hall (scenario 8), no report files")
+    parser.add_argument("--townhall", type=int, default=0, help="open streams of the town hall (10,000; quick 1,000)")
+    parser.add_argument("--idle-seconds", type=float, default=0, help="idle CPU window of the town hall (30; quick 26)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.workers, args.no_profile = 2, args.workers or 2, True
+    args.townhall = args.townhall or (1_000 if args.quick else 10_000)
+    # At least one keep-alive period (25 s), so that every stream's keep-alive is in the window.
+    args.idle_seconds = args.idle_seconds or (26 if args.quick else 30)
     return args
 
 
@@ -323,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    if raise_open_files_limit() < args.townhall + 1_000:
+        print(f"the open files hard limit is too low for {args.townhall:,} streams (ulimit -Hn)", file=sys.stderr)
+        return 2
     info = machine()
     print(f"meet benchmark on {info['cpu']} ({info['cores']} cores), load {info['load_average_before']}, "
           f"CPU busy before start {info['cpu_busy_before_percent']}%", flush=True)  # fmt: skip
@@ -358,10 +368,14 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         migrate(env)
         seeded = asyncio.run(seed_database(postgres.url()))
         asyncio.run(create_sessions(redis.url, seeded))
-        print("filling the waiting lists ...", flush=True)
-        asyncio.run(fill_waiting_lists(redis.url, seeded))
+        if not args.townhall_only:
+            print("filling the waiting lists ...", flush=True)
+            asyncio.run(fill_waiting_lists(redis.url, seeded))
         if args.serve:
             serve(env, seeded, workdir, args.workers or 2, args.server)
+            return None
+        if args.townhall_only:
+            town_hall_scenario(env, seeded, workdir, args)
             return None
         sweep: list[dict[str, Any]] = []
         workers = args.workers
@@ -393,6 +407,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         asyncio.run(fill_waiting_lists(cluster.url, seeded, cluster=True))
         scaled = scaled_out_env(env, bouncer.url(), cluster.url)
         scaled_out = side_by_side(env, scaled, seeded, workdir, workers, args.server, args.seconds)
+        town = town_hall_scenario(env, seeded, workdir, args)
     return {
         "server": args.server,
         "workers": workers,
@@ -401,10 +416,20 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         "worker_sweep": sweep,
         "references": with_ratios(results),
         "results": [asdict(result) for result in results],
-        "targets": targets(results),
+        "targets": targets(results, town),
+        "town_hall": town,
         "profiles": profiles,
         "scaled_out": scaled_out,
     }
+
+
+def town_hall_scenario(env: dict[str, str], seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Scenario 8 on its own server: one worker, the lobby's default timeouts (30 s waiting, 25 s keep-alive)."""
+    env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30"}
+    owner = f"meet_session={seeded.sessions['bench-owner']}"
+    with api_server(env, 1, workdir, server=args.server) as api:
+        pid = api.workers[0] if api.workers else api.process.pid
+        return town_hall(api.base, str(seeded.rooms["townhall"].id), owner, args.townhall, pid, args.idle_seconds)
 
 
 def serve(env: dict[str, str], seeded: Seeded, workdir: Path, workers: int, server: str) -> None:

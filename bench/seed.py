@@ -19,12 +19,13 @@ from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
 from redis.asyncio import Redis, RedisCluster
+from tests.doubles.bars import MemoryBarLedger
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisLobbyStore
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
-from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
+from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.users.model import User
 
@@ -52,6 +53,7 @@ async def seed_database(database_url: str) -> Seeded:
             "restricted": ("Board", AccessLevel.RESTRICTED),
             "knock": ("Knock here", AccessLevel.RESTRICTED),
             "poll": ("Poll here", AccessLevel.RESTRICTED),
+            "townhall": ("Town hall meeting", AccessLevel.RESTRICTED),
             **{f"wait-{n}": (f"Waiting {n}", AccessLevel.RESTRICTED) for n in WAITING_SIZES},
         }
         plan.update({f"other-{i}": (f"Other room {i}", AccessLevel.PUBLIC) for i in range(BASELINE_ROOMS - len(plan))})
@@ -86,14 +88,15 @@ async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = Fal
 async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
     """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
     client = await _client(redis_url, cluster=cluster)
-    store = RedisLobbyStore(client, sharded=cluster)
+    store = RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=cluster)  # nobody is barred
+    gate = KnockGate("seed", rate_limit=1_000_000_000)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run
     limit = asyncio.Semaphore(16)
 
     async def knock(room: str, i: int) -> None:
         async with limit:
-            await store.knock(room, LobbyEntry.knock(str(uuid.uuid4()), f"Person {i}", now), now, timeouts)
+            await store.knock(room, LobbyEntry.knock(str(uuid.uuid4()), f"Person {i}", now), now, timeouts, gate)
 
     for size in WAITING_SIZES:
         room = seeded.rooms[f"wait-{size}"].sfu_room_name

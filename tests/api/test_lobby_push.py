@@ -89,6 +89,8 @@ async def test_a_knock_and_a_decision_reach_streams_held_on_the_other_process(
             assert admin_stream.status_code == 200
             admin_events = sse(admin_stream)
             await next_event(admin_events, "comment")  # subscribed
+            _, waiting = await next_event(admin_events, "waiting")  # the current state, at once
+            assert waiting == {"count": 0}
 
             knocked = (await client.post(f"{base_one}/request-entry", json={"username": "Zoe"})).json()
             client.cookies.clear()

@@ -93,10 +93,29 @@ async def test_a_knock_and_a_poll_cost_a_fixed_number_of_round_trips(api_with: A
 
     assert few == many
     knock, poll = few
-    # A newcomer's id was minted by this request, so no bar can exist for it: rate limit, then the knock.
-    assert knock == ["EVALSHA", "EVALSHA"]
-    # A returning participant is also checked against the bar of the removed.
-    assert poll == ["EVALSHA", "EXISTS", "EVALSHA"]
+    # One script counts the rate limit, checks the room's bars and knocks (PostgreSQL gives the room).
+    assert knock == ["EVALSHA"]
+    assert poll == ["EVALSHA"]
+
+
+async def test_admit_all_costs_the_same_round_trips_with_150_waiting_as_with_3(api_with: Any, redis_url: str) -> None:
+    async with api_with(redis_url=redis_url) as api:
+        await api.sign_in("owner")
+
+        async def admit_all(waiting: int) -> list[str]:
+            room = await api.create_room("owner", f"Hall {waiting}", access_level="restricted")
+            base = f"/api/v1/rooms/{room['id']}"
+            for n in range(waiting):
+                await api.request("POST", f"{base}/request-entry", json={"username": f"Guest {n}"})
+            async with monitored(redis_url, from_clients_only=True) as commands:
+                admitted = await api.request("POST", f"{base}/waiting-participants/admit-all", user="owner")
+            assert admitted.json() == {"admitted": waiting}
+            return [c for c in commands if c not in {"GET", "SET", "EXPIRE", "PEXPIRE"}]  # the session store's
+
+        await admit_all(1)  # the script is loaded into Redis once, on first use
+        # (MONITOR prints each batch of decisions on one line: 150 keep it readable)
+        few, many = await admit_all(3), await admit_all(150)
+    assert few == many == ["EVALSHA"]
 
 
 @pytest.fixture

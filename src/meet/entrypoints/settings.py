@@ -72,7 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lobby_knocks_per_minute: Seconds = 120
     lobby_new_participants_per_minute_per_address: Seconds = 600
     lobby_notify_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 1.0
-    lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 25.0
 
     removal_seconds: Seconds = 600
     allow_display_name_changes: bool = True

@@ -20,7 +20,7 @@ import pytest
 from meet.adapters.janus.events import JanusEventVerifier
 from meet.adapters.janus.sfu import JanusSfu
 from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens, JanusTokenSigner
-from meet.adapters.memory.removals import MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.domain.conference.capabilities import SfuCapabilityMissing
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.errors import ParticipantNotInRoom
@@ -29,6 +29,8 @@ from meet.domain.conference.model import ConnectionConfig, Participant, Particip
 from meet.domain.conference.sfu import ParticipantUpdate
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
+from meet.domain.shared.clock import SystemClock
+from tests.doubles.bars import MemoryBarLedger
 from tests.support.janus import Janus, plugin_event, until
 from tests.support.janus_client import JanusError, JanusParticipant
 
@@ -224,7 +226,7 @@ async def test_a_removed_participant_is_kicked_and_removed_again_on_rejoin(
     kicked = [e for e in await erin.events() if e.get("plugindata", {}).get("data", {}).get("leaving") == "ok"]
     assert kicked, "the kicked participant was not told it left the room"
 
-    removals = MemoryRemovalRegistry()
+    removals = MemoryRemovalRegistry(MemoryBars(MemoryBarLedger()), SystemClock())
     await removals.bar(room, "erin", 600)
     guard = RemoveAgainOnRejoin(removals, janus_sfu)
     verifier = JanusEventVerifier(user=janus.events.user, password=janus.events.password, tokens=janus_tokens)

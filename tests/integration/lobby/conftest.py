@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter, MemorySeenEvents
+from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
-from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore
+from meet.adapters.redis.limits import RedisSeenEvents
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.conference.events import SeenEvents
-from meet.domain.lobby.ports import LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.ports import LobbyEvents, LobbyStore
+from tests.doubles.bars import MemoryBarLedger
 
 
 @dataclass
@@ -25,30 +27,32 @@ class Backend:
     name: str
     store: LobbyStore
     events: LobbyEvents
-    limiter: RateLimiter
     seen: SeenEvents
+    ledger: MemoryBarLedger
     redis: Redis | RedisCluster | None = None
+
+    def forget_cache(self) -> LobbyStore:
+        """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
+        if isinstance(self.store, MemoryLobbyStore):
+            events = MemoryLobbyEvents()
+            return MemoryLobbyStore(events, MemoryBars(self.ledger))
+        return self.store
 
 
 @pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    ledger = MemoryBarLedger()
     if request.param == "memory":
         events = MemoryLobbyEvents()
-        yield Backend("memory", MemoryLobbyStore(events), events, MemoryRateLimiter(), MemorySeenEvents())
+        yield Backend("memory", MemoryLobbyStore(events, MemoryBars(ledger)), events, MemorySeenEvents(), ledger)
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
         await cluster.flushdb()  # on every master
         sharded = RedisShardedLobbyEvents(cluster)
         try:
-            yield Backend(
-                "redis-cluster",
-                RedisLobbyStore(cluster, sharded=True),
-                sharded,
-                RedisRateLimiter(cluster),
-                RedisSeenEvents(cluster),
-                cluster,
-            )
+            store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
+            yield Backend("redis-cluster", store, sharded, RedisSeenEvents(cluster), ledger, cluster)
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -57,10 +61,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     client = create_redis(url)
     await client.flushdb()
     redis_events = RedisLobbyEvents(client)
+    store = RedisLobbyStore(client, RedisBars(client, ledger))
     try:
-        yield Backend(
-            "redis", RedisLobbyStore(client), redis_events, RedisRateLimiter(client), RedisSeenEvents(client), client
-        )
+        yield Backend("redis", store, redis_events, RedisSeenEvents(client), ledger, client)
     finally:
         await redis_events.aclose()
         await client.aclose()

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from datetime import timedelta
 
 import pytest
 from redis.asyncio import RedisCluster
 
-from meet.domain.lobby.model import LobbyEntry, LobbyEventType, LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.ports import RoomChanges
 from tests.integration.lobby.conftest import Backend
 from tests.support.clock import FakeClock
 
 TIMEOUTS = LobbyTimeouts(waiting=30, accepted=600, denied=300)
+OPEN = KnockGate("open", rate_limit=1_000_000)
+
+
+def returning(participant_id: str, limit: int = 1_000_000) -> KnockGate:
+    """The gate of a poll: counted per participant, checked against the room's bars."""
+    return KnockGate(f"p:{participant_id}", rate_limit=limit, identities=(participant_id,))
 
 
 def new_room() -> str:
@@ -21,7 +30,7 @@ def new_room() -> str:
 
 async def knock(backend: Backend, room: str, clock: FakeClock, name: str = "Zoe") -> LobbyEntry:
     result = await backend.store.knock(
-        room, LobbyEntry.knock(str(uuid.uuid4()), name, clock.now()), clock.now(), TIMEOUTS
+        room, LobbyEntry.knock(str(uuid.uuid4()), name, clock.now()), clock.now(), TIMEOUTS, OPEN
     )
     assert result.created
     return result.entry
@@ -31,7 +40,11 @@ async def test_a_knock_creates_one_waiting_entry_and_later_knocks_return_it(back
     clock, room = FakeClock(), new_room()
     entry = await knock(backend, room, clock)
     again = await backend.store.knock(
-        room, LobbyEntry.knock(entry.participant_id, "Other", clock.now()), clock.now(), TIMEOUTS
+        room,
+        LobbyEntry.knock(entry.participant_id, "Other", clock.now()),
+        clock.now(),
+        TIMEOUTS,
+        returning(entry.participant_id),
     )
     assert not again.created
     assert again.entry.username == "Zoe"
@@ -99,7 +112,7 @@ async def test_simultaneous_decisions_and_knocks_end_in_exactly_one_decision(bac
 
     async def knock_again() -> LobbyStatus:
         again = LobbyEntry.knock(entry.participant_id, "Zoe", clock.now())
-        return (await backend.store.knock(room, again, clock.now(), TIMEOUTS)).entry.status
+        return (await backend.store.knock(room, again, clock.now(), TIMEOUTS, OPEN)).entry.status
 
     outcomes = await asyncio.gather(*(decide(i) for i in range(40)), *(knock_again() for _ in range(40)))
     decisions = [o for o in outcomes if isinstance(o, tuple)]
@@ -141,14 +154,16 @@ async def test_a_denial_blocks_re_knocking_until_it_expires(backend: Backend) ->
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
     )
     clock.advance(TIMEOUTS.denied - 1)
+    gate = returning(entry.participant_id)
     retry = await backend.store.knock(
-        room, LobbyEntry.knock(entry.participant_id, "Zoe", clock.now()), clock.now(), TIMEOUTS
+        room, LobbyEntry.knock(entry.participant_id, "Zoe", clock.now()), clock.now(), TIMEOUTS, gate
     )
     assert not retry.created
-    assert retry.entry.status is LobbyStatus.DENIED
+    assert retry.gate.barred
+    assert backend.ledger.bars == {(room, entry.participant_id): clock.now() + timedelta(seconds=1)}
     clock.advance(2)
     fresh = await backend.store.knock(
-        room, LobbyEntry.knock(entry.participant_id, "Zoe", clock.now()), clock.now(), TIMEOUTS
+        room, LobbyEntry.knock(entry.participant_id, "Zoe", clock.now()), clock.now(), TIMEOUTS, gate
     )
     assert fresh.created
     assert fresh.entry.status is LobbyStatus.WAITING
@@ -201,43 +216,140 @@ async def test_revoke_and_clear_drop_entries_and_a_clear_racing_decisions_is_wel
         assert await backend.store.touch(room, entry.participant_id, clock.now(), TIMEOUTS) is None
 
 
-async def test_subscribers_receive_knocks_decisions_departures_and_clears(backend: Backend) -> None:
+async def test_an_admins_feed_hears_every_change_coalesced_per_participant(backend: Backend) -> None:
     clock, room = FakeClock(), new_room()
-    async with backend.events.subscribe(room) as feed:
+    async with backend.events.of_room(room) as feed:
         entry = await knock(backend, room, clock)
+        other = await knock(backend, room, clock, "Max")
         await backend.store.decide(
             room, entry.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
         )
+        received = await changes(feed, LobbyEventType.DECIDED)
+        assert [(e.type, e.participant_id) for e in received] == [
+            (LobbyEventType.KNOCKED, other.participant_id),
+            (LobbyEventType.DECIDED, entry.participant_id),  # the latest change of each participant
+        ]
+        decided = received[1].entry
+        assert decided is not None
+        assert decided.status is LobbyStatus.ACCEPTED
         await backend.store.revoke(room, entry.participant_id)
         await backend.store.clear(room)
-        received = [await feed.next_event(5) for _ in range(4)]
-    assert [e.type for e in received if e] == [
-        LobbyEventType.KNOCKED,
-        LobbyEventType.DECIDED,
-        LobbyEventType.LEFT,
-        LobbyEventType.CLEARED,
-    ]
-    decided = received[1]
-    assert decided is not None
-    assert decided.entry is not None
-    assert decided.entry.status is LobbyStatus.ACCEPTED
-    assert decided.participant_id == entry.participant_id
+        cleared = await changes(feed, LobbyEventType.CLEARED)
+        assert [e.type for e in cleared] == [LobbyEventType.CLEARED]
 
 
-async def test_a_subscription_hears_nothing_of_other_rooms(backend: Backend) -> None:
+async def changes(feed: RoomChanges, last: LobbyEventType) -> list[LobbyEvent]:
+    """The latest change per participant once a change of type ``last`` arrived (Redis delivers them
+    asynchronously, so they may come in several batches); each batch names a participant at most once."""
+    latest: dict[str | None, LobbyEvent] = {}
+    async with asyncio.timeout(5):
+        while not any(e.type is last for e in latest.values()):
+            batch = await feed.next_changes(5)
+            assert len({e.participant_id for e in batch}) == len(batch)
+            for event in batch:
+                if event.type is LobbyEventType.CLEARED:
+                    latest.clear()
+                latest.pop(event.participant_id, None)
+                latest[event.participant_id] = event
+    return list(latest.values())
+
+
+async def test_a_participants_feed_hears_only_about_that_participant(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    entry, other = await knock(backend, room, clock), await knock(backend, room, clock, "Max")
+    async with backend.events.of_participant(room, entry.participant_id) as feed:
+        await knock(backend, room, clock, "Ann")
+        await backend.store.decide(
+            room, other.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+        )
+        await backend.store.decide(
+            room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+        )
+        decided = await feed.next_event(5)
+        assert decided is not None
+        assert (decided.type, decided.participant_id) == (LobbyEventType.DECIDED, entry.participant_id)
+        assert await feed.next_event(0.2) is None
+        await backend.store.clear(room)
+        cleared = await feed.next_event(5)
+        assert cleared is not None
+        assert cleared.type is LobbyEventType.CLEARED
+
+
+async def test_admit_all_reaches_every_waiting_participants_feed_in_one_call(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    entries = [await knock(backend, room, clock, f"p{i}") for i in range(1_200)]  # more than one message's batch
+    async with contextlib.AsyncExitStack() as stack:
+        feeds = [
+            await stack.enter_async_context(backend.events.of_participant(room, e.participant_id)) for e in entries
+        ]
+        assert await backend.store.admit_all(room, decided_by="a", now=clock.now(), timeouts=TIMEOUTS) == 1_200
+        heard = [await feed.next_event(5) for feed in feeds]
+    assert all(e is not None and e.entry is not None and e.entry.status is LobbyStatus.ACCEPTED for e in heard)
+    assert [e.participant_id for e in heard if e] == [e.participant_id for e in entries]
+
+
+async def test_a_feed_hears_nothing_of_other_rooms(backend: Backend) -> None:
     clock = FakeClock()
-    async with backend.events.subscribe(new_room()) as feed:
+    async with backend.events.of_room(new_room()) as feed:
         await knock(backend, new_room(), clock)
-        assert await feed.next_event(0.3) is None
+        assert await feed.next_changes(0.3) == ()
 
 
-async def test_the_rate_limiter_counts_per_bucket_and_says_how_long_to_wait(backend: Backend) -> None:
-    bucket = f"test:{uuid.uuid4()}"
-    results = [await backend.limiter.hit(bucket, limit=3, window_seconds=60) for _ in range(4)]
-    assert results[:3] == [None, None, None]
-    assert results[3] is not None
-    assert 1 <= results[3] <= 60
-    assert await backend.limiter.hit(f"{bucket}-other", limit=3, window_seconds=60) is None
+async def test_refresh_keeps_waiting_entries_alive_and_announces_vanished_ones(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    kept, decided = await knock(backend, room, clock), await knock(backend, room, clock)
+    await backend.store.decide(
+        room, decided.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+    )
+    vanished = str(uuid.uuid4())
+    async with backend.events.of_participant(room, vanished) as feed:
+        clock.advance(TIMEOUTS.waiting - 1)
+        await backend.store.refresh(
+            room, [kept.participant_id, decided.participant_id, vanished], clock.now(), TIMEOUTS
+        )
+        left = await feed.next_event(5)
+    assert left is not None
+    assert left.type is LobbyEventType.LEFT
+    clock.advance(TIMEOUTS.waiting - 1)
+    still = await backend.store.touch(room, kept.participant_id, clock.now(), TIMEOUTS)
+    assert still is not None
+    assert still.is_waiting
+
+
+async def test_the_knocks_rate_limit_is_counted_in_the_knock_and_refuses_without_a_change(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    entry = await knock(backend, room, clock)
+    gate = returning(entry.participant_id, limit=3)
+    again = LobbyEntry.knock(entry.participant_id, "Zoe", clock.now())
+    results = [await backend.store.knock(room, again, clock.now(), TIMEOUTS, gate) for _ in range(4)]
+    assert [r.gate.retry_after for r in results[:3]] == [None, None, None]
+    assert results[3].gate.retry_after is not None
+    assert 1 <= results[3].gate.retry_after <= 60
+    assert not results[3].gate.barred
+    # Another room's count is its own; a room-wide door check counts the same way.
+    assert (await backend.store.pass_gate(new_room(), gate, clock.now())).passed
+    assert (await backend.store.pass_gate(room, gate, clock.now())).retry_after is not None
+
+
+async def test_a_bar_in_the_ledger_holds_whatever_the_cache_lost(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    entry = await knock(backend, room, clock)
+    await backend.store.decide(
+        room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+    )
+    removed = str(uuid.uuid4())
+    await backend.ledger.record(room, removed, clock.now() + timedelta(seconds=600))  # a removal, made elsewhere
+    if backend.redis is not None:
+        await backend.redis.flushdb()  # what a Redis restart without persistence leaves
+    store = backend.forget_cache()
+    for identity in (entry.participant_id, removed):
+        offered = LobbyEntry.knock(identity, "Zoe", clock.now())
+        result = await store.knock(room, offered, clock.now(), TIMEOUTS, returning(identity))
+        assert result.gate.barred, identity
+        assert not result.created
+    assert (await store.pass_gate(room, returning(removed), clock.now())).barred
+    clock.advance(601)
+    assert (await store.pass_gate(room, returning(removed), clock.now())).passed
 
 
 async def test_seen_events_answer_first_time_once_until_forgotten(backend: Backend) -> None:
@@ -257,6 +369,9 @@ async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend)
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
     )
     await knock(backend, room, clock)
+    await backend.store.knock(
+        room, LobbyEntry.knock(entry.participant_id, "Zoe", clock.now()), clock.now(), TIMEOUTS, returning("x")
+    )
     # Test-side inspection only (on a cluster, of every master).
     found = await (
         backend.redis.keys("meet:lobby:*", target_nodes=RedisCluster.PRIMARIES)

@@ -15,16 +15,18 @@ import redis
 from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisLobbyStore, events_channel, room_keys
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore, events_channel, room_keys
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
-from meet.domain.lobby.ports import LobbySubscription
+from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.ports import RoomChanges
+from tests.doubles.bars import MemoryBarLedger
 from tests.support.clock import FakeClock
 from tests.support.redis_cluster import RedisClusterServer
 
 TIMEOUTS = LobbyTimeouts(waiting=120, accepted=600, denied=300)
 FAILOVER_TIMEOUT = 60.0
+OPEN = KnockGate("open", rate_limit=1_000_000)
 
 
 @contextlib.asynccontextmanager
@@ -32,7 +34,7 @@ async def cluster_store(url: str) -> AsyncIterator[tuple[RedisCluster, RedisLobb
     client = await open_redis_cluster(url)
     events = RedisShardedLobbyEvents(client, reconnect_delay=0.2)
     try:
-        yield client, RedisLobbyStore(client, sharded=True), events
+        yield client, RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=True), events
     finally:
         await events.aclose()
         await client.aclose()
@@ -49,7 +51,7 @@ def masters(cluster: RedisClusterServer) -> list[int]:
 
 async def knock(store: RedisLobbyStore, room: str, clock: FakeClock) -> LobbyEntry:
     entry = LobbyEntry.knock(str(uuid.uuid4()), "Zoe", clock.now())
-    return (await store.knock(room, entry, clock.now(), TIMEOUTS)).entry
+    return (await store.knock(room, entry, clock.now(), TIMEOUTS, OPEN)).entry
 
 
 async def test_rooms_land_on_different_masters_each_room_whole_on_one(redis_cluster: RedisClusterServer) -> None:
@@ -93,12 +95,12 @@ async def test_a_rooms_events_go_only_to_its_shard(redis_cluster: RedisClusterSe
         classic.close()
 
 
-async def next_decision(feed: LobbySubscription, participant_id: str, *, within: float) -> LobbyEvent | None:
+async def next_decision(feed: RoomChanges, participant_id: str, *, within: float) -> LobbyEvent | None:
     deadline = time.monotonic() + within
     while (left := deadline - time.monotonic()) > 0:
-        event = await feed.next_event(left)
-        if event is not None and event.type is LobbyEventType.DECIDED and event.participant_id == participant_id:
-            return event
+        for event in await feed.next_changes(left):
+            if event.type is LobbyEventType.DECIDED and event.participant_id == participant_id:
+                return event
     return None
 
 
@@ -127,7 +129,7 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
             )
             assert result is not None
             assert result.changed
-        async with events.subscribe(room) as feed:
+        async with events.of_room(room) as feed:
             outcomes: dict[str, int] = defaultdict(int)
             stop = asyncio.Event()
 
@@ -219,7 +221,7 @@ async def test_a_rooms_slot_moves_to_another_master_and_nothing_notices(
     cluster, clock, room = disposable_redis_cluster, FakeClock(), str(uuid.uuid4())
     async with cluster_store(cluster.url) as (_, store, events):
         people = [await knock(store, room, clock) for _ in range(5)]
-        async with events.subscribe(room) as feed:
+        async with events.of_room(room) as feed:
             source, target = move_slot(cluster, room_keys(room)[0])
             assert cluster.master_of(room_keys(room)[0]) == target
             # The client's slot map still names the old master: MOVED, followed, never an error.

@@ -9,7 +9,9 @@ import pytest
 
 from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter
+from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
+from meet.adapters.presence import BatchedPresence
 from meet.domain.conference.join import Admission
 from meet.domain.conference.ports import EntryGuard
 from meet.domain.lobby.announce import KnockAnnouncer
@@ -24,6 +26,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
 )
 from meet.domain.rooms.model import Room
+from tests.doubles.bars import MemoryBarLedger
 from tests.doubles.null import NobodyBarred
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
@@ -66,8 +69,11 @@ class Lobby:
     credentials: LobbyCredentials = field(default_factory=lambda: LobbyCredentials(SECRET))
 
     def __post_init__(self) -> None:
-        self.store = MemoryLobbyStore(self.events)
-        self.limiter = MemoryRateLimiter()
+        self.ledger = MemoryBarLedger()
+        self.bars = MemoryBars(self.ledger)
+        self.store = MemoryLobbyStore(self.events, self.bars)
+        # Refreshed by the tests themselves (``refresh_now``): nothing is timed.
+        self.presence = BatchedPresence(self.store, self.clock, self.policy.timeouts, period=3600)
         self.admission = Admission(
             LiveKitTokenIssuer(url="ws://sfu", api_key="devkey", api_secret="secret", ttl=timedelta(minutes=10)),
             LiveKitRooms(),
@@ -83,8 +89,6 @@ class Lobby:
             self.credentials,
             self.views(),
             self.store,
-            self.guard,
-            self.limiter,
             announcer,
             self.clock,
             self.policy,
@@ -97,6 +101,7 @@ class Lobby:
             self.views(),
             self.store,
             self.events,
+            self.presence,
             self.guard,
             self.clock,
             self.policy,

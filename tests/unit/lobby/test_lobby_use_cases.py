@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import pytest
 from livekit.api import TokenVerifier
@@ -97,14 +98,24 @@ async def test_a_room_made_public_lets_its_waiting_people_in_at_their_next_poll(
     assert (await knock(lobby, room, waiting.credential)).status is LobbyStatus.ACCEPTED
 
 
-async def test_a_barred_identity_is_denied_and_given_no_token(world: object) -> None:
-    lobby = Lobby(world)  # type: ignore[arg-type]
+async def test_a_barred_identity_is_denied_and_given_no_token(world: World) -> None:
+    lobby = Lobby(world)
     room = await restricted_room(lobby)
     first = await knock(lobby, room)
-    lobby.guard = Barred(first.participant_id)
+    now = lobby.clock.now()
+    await lobby.bars.bar(room.sfu_room_name, first.participant_id, now + timedelta(seconds=60), now)
     again = await knock(lobby, room, first.credential)
     assert again.status is LobbyStatus.DENIED
     assert again.connection is None
+    lobby.guard = Barred(first.participant_id)  # the stream asks the guard too
+    updates = await lobby.wait().execute(
+        WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[first.credential])
+    )
+    denied = await anext(updates)
+    assert denied.entry is not None
+    assert denied.entry.status is LobbyStatus.DENIED
+    with pytest.raises(StopAsyncIteration):
+        await anext(updates)
 
 
 async def test_knocks_are_rate_limited_per_credential_and_new_ones_per_address(world: World) -> None:
@@ -173,8 +184,9 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
     assert first.kind == "status"
     assert first.entry is not None
     assert first.entry.status is LobbyStatus.WAITING
-    for _ in range(5):  # 100 s pass: far beyond the waiting timeout, the stream touching the entry meanwhile
+    for _ in range(5):  # 100 s pass: far beyond the waiting timeout, the entry kept alive meanwhile
         lobby.clock.advance(20)
+        await lobby.presence.refresh_now()
         assert (await anext(updates)).kind == "keepalive"
     listed = await lobby.list_waiting().execute(ListWaitingRequest(owner, str(room.id), limit=10, after=None))
     assert [e.participant_id for e in listed.entries] == [streaming.participant_id]

@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
-from meet.adapters.memory.removals import MemoryRemovalRegistry
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import LiveParticipant
-from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
+from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.moderation.errors import ForbiddenPermission, NotAllowedToMute, NotPresent, RoleChangeRefused
 from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
 from meet.domain.moderation.ports import ParticipantCredentials
@@ -26,6 +26,7 @@ from meet.domain.moderation.use_cases import (
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
 from meet.domain.users.model import Viewer
+from tests.doubles.bars import MemoryBarLedger
 from tests.doubles.sfu import MemorySfu, track
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
@@ -122,8 +123,10 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
 
 async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_on_rejoin(meeting: Meeting) -> None:
     name = meeting.room.sfu_room_name
-    removals, lobby, clock = MemoryRemovalRegistry(), MemoryLobbyStore(MemoryLobbyEvents()), FakeClock()
-    await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts())
+    clock, bars = FakeClock(), MemoryBars(MemoryBarLedger())
+    removals, lobby = MemoryRemovalRegistry(bars, clock), MemoryLobbyStore(MemoryLobbyEvents(), bars)
+    gate = KnockGate("guest", rate_limit=10)
+    await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts(), gate)
     remove = RemoveParticipant(
         meeting.world.locator(), meeting.sfu, removals, lobby, ModerationPolicy(removal_seconds=60)
     )

@@ -1,4 +1,4 @@
-"""The lobby in one process's memory: the single-process embedded default (and fast unit tests).
+"""The lobby in one process's memory: the embedded default, and the domain's fast tests.
 
 Same contract as the Redis adapter; atomic because every method runs without an ``await``
 between reading and writing.
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from meet.adapters.queues import QueueSubscription
+from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
+from meet.adapters.memory.bars import MemoryBars
 from meet.domain.lobby.model import (
+    PASSED,
     DecisionResult,
+    GateResult,
+    KnockGate,
     KnockResult,
     LobbyEntry,
     LobbyEvent,
@@ -26,23 +29,31 @@ from meet.domain.lobby.model import (
 
 
 class MemoryLobbyEvents:
+    """Events of this process's own lobby store, routed by participant through the in-process index."""
+
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[QueueSubscription]] = defaultdict(set)
+        self._fanout = FanOut()
 
     @asynccontextmanager
-    async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
-        subscription = QueueSubscription()
-        self._subscribers[room].add(subscription)
+    async def of_participant(self, room: str, participant_id: str) -> AsyncIterator[ParticipantFeed]:
+        feed = ParticipantFeed()
+        self._fanout.add_participant(room, participant_id, feed)
         try:
-            yield subscription
+            yield feed
         finally:
-            self._subscribers[room].discard(subscription)
-            if not self._subscribers[room]:
-                del self._subscribers[room]
+            self._fanout.remove_participant(room, participant_id, feed)
+
+    @asynccontextmanager
+    async def of_room(self, room: str) -> AsyncIterator[RoomFeed]:
+        feed = RoomFeed()
+        self._fanout.add_admin(room, feed)
+        try:
+            yield feed
+        finally:
+            self._fanout.remove_admin(room, feed)
 
     def publish(self, room: str, event: LobbyEvent) -> None:
-        for subscription in self._subscribers.get(room, ()):
-            subscription.queue.put_nowait(event)
+        self._fanout.deliver(room, event)
 
 
 @dataclasses.dataclass
@@ -53,9 +64,22 @@ class _Room:
 
 
 class MemoryLobbyStore:
-    def __init__(self, events: MemoryLobbyEvents) -> None:
+    def __init__(self, events: MemoryLobbyEvents, bars: MemoryBars) -> None:
         self._events = events
+        self._bars = bars
+        self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
+
+    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+        bars = await self._bars.loaded(room, now) if gate.identities else {}
+        retry_after = await self._limiter.hit(
+            f"{room}:{gate.rate_bucket}", limit=gate.rate_limit, window_seconds=gate.window_seconds
+        )
+        if retry_after is not None:
+            return GateResult(retry_after=retry_after)
+        if any(bars.get(identity, now) > now for identity in gate.identities):
+            return GateResult(barred=True)
+        return PASSED
 
     def _room(self, room: str, now: datetime) -> _Room:
         state = self._rooms.setdefault(room, _Room())
@@ -65,7 +89,12 @@ class MemoryLobbyStore:
             self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
         return state
 
-    async def knock(self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> KnockResult:
+    async def knock(
+        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+    ) -> KnockResult:
+        passed = await self.pass_gate(room, gate, now)
+        if not passed.passed:
+            return KnockResult(entry, created=False, gate=passed)
         state = self._room(room, now)
         current = state.entries.get(entry.participant_id)
         if current is not None:
@@ -104,6 +133,8 @@ class MemoryLobbyStore:
             return DecisionResult(current, changed=False)
         decided = current.decided(allow=allow, by=decided_by, at=now)
         self._record(room, state, decided, now, timeouts)
+        if not allow:
+            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), now)
         return DecisionResult(decided, changed=True)
 
     def _record(self, room: str, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> None:
@@ -139,9 +170,18 @@ class MemoryLobbyStore:
         if self._rooms.pop(room, None) is not None:
             self._events.publish(room, LobbyEvent(LobbyEventType.CLEARED))
 
+    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+        state = self._room(room, now)
+        for participant_id in participant_ids:
+            current = state.entries.get(participant_id)
+            if current is None:
+                self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
+            elif current.is_waiting:
+                state.expires[participant_id] = now + timedelta(seconds=timeouts.waiting)
 
-class MemoryRateLimiter:
-    """Fixed windows per bucket, in this process only."""
+
+class _WindowCounter:
+    """A knock gate's rate limit: fixed windows per bucket, in this process only."""
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}

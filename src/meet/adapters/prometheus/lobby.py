@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
-from meet.domain.lobby.model import DecisionResult, KnockResult, LobbyEntry, LobbyStatus, LobbyTimeouts, WaitingPage
+from meet.domain.lobby.model import (
+    DecisionResult,
+    GateResult,
+    KnockGate,
+    KnockResult,
+    LobbyEntry,
+    LobbyStatus,
+    LobbyTimeouts,
+    WaitingPage,
+)
 from meet.domain.lobby.ports import LobbyStore
 
 
@@ -16,10 +26,16 @@ class MeteredLobbyStore:
         self._inner = inner
         self._metrics = metrics
 
-    async def knock(self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> KnockResult:
-        result = await self._inner.knock(room, entry, now, timeouts)
-        self._metrics.knocked(new=result.created)
+    async def knock(
+        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+    ) -> KnockResult:
+        result = await self._inner.knock(room, entry, now, timeouts, gate)
+        if result.gate.passed:
+            self._metrics.knocked(new=result.created)
         return result
+
+    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+        return await self._inner.pass_gate(room, gate, now)
 
     async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
         return await self._inner.touch(room, participant_id, now, timeouts)
@@ -57,3 +73,6 @@ class MeteredLobbyStore:
 
     async def clear(self, room: str) -> None:
         await self._inner.clear(room)
+
+    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+        await self._inner.refresh(room, participant_ids, now, timeouts)

@@ -1,9 +1,11 @@
-"""Lobby push across API processes: Redis pub/sub, one connection per process, fanned out locally.
+"""Lobby push across API processes: Redis pub/sub, one connection per process, routed locally.
 
-Each process holds a single subscriber connection and subscribes to a room's channel only
-while someone in that process listens to the room. If Redis goes away the reader reconnects
-by itself and re-subscribes; listeners meanwhile only see keep-alives, and the use cases
-re-read the store on each keep-alive, so a decision published during the outage is not lost.
+Each process holds a single subscriber connection and subscribes to a room's channel only while
+someone in that process listens to the room. A message is parsed once and handed to the in-process
+index (``FanOut``), which gives it to the listeners of that participant and the room's admins only.
+A listener is heard from the moment the channel's subscription is confirmed by Redis. If the
+connection is lost, every listener learns it (its stream ends cleanly and the client reconnects),
+since events published meanwhile are gone; the reader reconnects by itself for the next listeners.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from meet.adapters.queues import QueueSubscription
+from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
 from meet.domain.lobby.errors import LobbyUnavailable
@@ -27,86 +29,119 @@ from meet.domain.lobby.model import LobbyEvent
 
 logger = logging.getLogger("meet.redis.events")
 
+CHANNEL_PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
 
-def parse_event(payload: bytes | str) -> LobbyEvent | None:
+
+def _event(data: dict[str, Any]) -> LobbyEvent:
+    entry = data.get("entry")
+    return LobbyEvent(
+        type=EVENT_TYPES[data["type"]],
+        participant_id=data.get("participant_id"),
+        entry=decode_entry(entry) if entry else None,
+    )
+
+
+def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
+    """One message carries one event, or a batch (``entries``: admit-all publishes its decisions so)."""
     try:
         data = json.loads(payload)
-        entry = data.get("entry")
-        return LobbyEvent(
-            type=EVENT_TYPES[data["type"]],
-            participant_id=data.get("participant_id"),
-            entry=decode_entry(entry) if entry else None,
-        )
+        batch = data.get("entries")
+        if isinstance(batch, list):
+            for entry in batch:
+                yield _event({"type": data["type"], "participant_id": entry["participant_id"], "entry": entry})
+        else:
+            yield _event(data)
     except (ValueError, KeyError, TypeError):
         logger.warning("ignoring a malformed lobby event")
-        return None
 
 
-class Listeners:
-    """This process's streams by channel: events read from Redis are delivered to them here."""
-
-    def __init__(self) -> None:
-        self._by_channel: dict[str, set[QueueSubscription]] = defaultdict(set)
-
-    def add(self, channel: str, subscription: QueueSubscription) -> bool:
-        """Add a listener; True when it is the channel's first (time to subscribe)."""
-        first = not self._by_channel[channel]
-        self._by_channel[channel].add(subscription)
-        return first
-
-    def remove(self, channel: str, subscription: QueueSubscription) -> bool:
-        """Remove a listener; True when it was the channel's last (time to unsubscribe)."""
-        self._by_channel[channel].discard(subscription)
-        if self._by_channel[channel]:
-            return False
-        del self._by_channel[channel]
-        return True
-
-    def deliver(self, channel: str, payload: bytes | str) -> None:
-        event = parse_event(payload)
-        if event is None:
-            return
-        for subscription in tuple(self._by_channel.get(channel, ())):
-            subscription.queue.put_nowait(event)
-
-    def channels(self) -> list[str]:
-        return list(self._by_channel)
-
-    def __contains__(self, channel: object) -> bool:
-        return channel in self._by_channel
-
-    def __bool__(self) -> bool:
-        return bool(self._by_channel)
+def room_of(channel: bytes | str) -> str:
+    name = channel.decode() if isinstance(channel, bytes) else channel
+    return name.removeprefix(CHANNEL_PREFIX).removesuffix(CHANNEL_SUFFIX)
 
 
 class ChannelFanOut:
-    """``LobbyEvents.subscribe`` over Redis: the first local listener of a room subscribes this process
-    to the room's channel, the last one unsubscribes it; events are fanned out to the listeners."""
+    """``LobbyEvents`` over Redis channels: the first local listener of a room subscribes this process to
+    the room's channel (and waits until that is confirmed), the last one unsubscribes it; each message is
+    parsed once and routed through the in-process index. Subclasses subscribe (classic or sharded)."""
 
     def __init__(self) -> None:
-        self._listeners = Listeners()
+        self._fanout = FanOut()
+        self._confirmed: dict[str, asyncio.Future[None]] = {}  # room -> subscription confirmed by Redis
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def subscribe(self, room: str) -> AsyncIterator[QueueSubscription]:
-        channel = events_channel(room)
-        subscription = QueueSubscription()
-        first = self._listeners.add(channel, subscription)
+    async def of_participant(self, room: str, participant_id: str) -> AsyncIterator[ParticipantFeed]:
+        feed = ParticipantFeed()
+        self._fanout.add_participant(room, participant_id, feed)
         try:
-            if first:
-                async with self._lock, unavailable_as(LobbyUnavailable):
-                    await self._first_listener(channel)
-            self._subscribed()
-            yield subscription
+            await self._listening(room)
+            yield feed
         finally:
-            if self._listeners.remove(channel, subscription):
-                await self._last_listener(channel)
+            self._fanout.remove_participant(room, participant_id, feed)
+            await self._forget(room)
+
+    @asynccontextmanager
+    async def of_room(self, room: str) -> AsyncIterator[RoomFeed]:
+        feed = RoomFeed()
+        self._fanout.add_admin(room, feed)
+        try:
+            await self._listening(room)
+            yield feed
+        finally:
+            self._fanout.remove_admin(room, feed)
+            await self._forget(room)
+
+    async def _listening(self, room: str) -> None:
+        """Wait until Redis confirmed the room's subscription (subscribing first if nobody did)."""
+        confirmed = self._confirmed.get(room)
+        if confirmed is None:
+            confirmed = self._confirmed[room] = asyncio.get_running_loop().create_future()
+            try:
+                async with self._lock, unavailable_as(LobbyUnavailable):
+                    await self._first_listener(events_channel(room))
+            except BaseException:
+                self._confirmed.pop(room, None)
+                confirmed.cancel()
+                raise
+        try:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=5)
+        except (TimeoutError, asyncio.CancelledError) as error:
+            if isinstance(error, asyncio.CancelledError) and not confirmed.cancelled():
+                raise
+            raise LobbyUnavailable from error
+
+    def _confirm(self, channel: bytes | str) -> None:
+        confirmed = self._confirmed.get(room_of(channel))
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_result(None)
+
+    def _deliver(self, channel: bytes | str, payload: bytes | str) -> None:
+        room = room_of(channel)
+        for event in parse_events(payload):
+            self._fanout.deliver(room, event)
+
+    def _listened(self, channel: bytes | str) -> bool:
+        return self._fanout.watches(room_of(channel))
+
+    async def _forget(self, room: str) -> None:
+        if self._fanout.watches(room):
+            return
+        confirmed = self._confirmed.pop(room, None)
+        if confirmed is not None and not confirmed.done():
+            confirmed.cancel()
+        await self._last_listener(events_channel(room))
+
+    def _lose_all(self) -> None:
+        """Every listener ends (events may have been lost); later listeners subscribe anew."""
+        for confirmed in self._confirmed.values():
+            if not confirmed.done():
+                confirmed.cancel()
+        self._confirmed.clear()
+        self._fanout.lose()
 
     async def _first_listener(self, channel: str) -> None:
         raise NotImplementedError
-
-    def _subscribed(self) -> None:
-        """Called after each subscription (the reader may need starting)."""
 
     async def _last_listener(self, channel: str) -> None:
         raise NotImplementedError
@@ -124,59 +159,45 @@ class RedisLobbyEvents(ChannelFanOut):
 
     async def _first_listener(self, channel: str) -> None:
         await self._connected().subscribe(channel)
-
-    def _subscribed(self) -> None:
-        self._start_reader()
-
-    async def _last_listener(self, channel: str) -> None:
-        await self._unsubscribe(channel)
-
-    def _connected(self) -> PubSub:
-        if self._pubsub is None:
-            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        return self._pubsub
-
-    def _start_reader(self) -> None:
         if self._reader is None or self._reader.done():
             self._reader = asyncio.get_running_loop().create_task(self._read())
 
-    async def _unsubscribe(self, channel: str) -> None:
+    async def _last_listener(self, channel: str) -> None:
         if self._pubsub is None:
             return
         with contextlib.suppress(*UNREACHABLE):
             async with self._lock:
                 await self._pubsub.unsubscribe(channel)
 
+    def _connected(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self._client.pubsub()
+        return self._pubsub
+
     async def _read(self) -> None:
-        while self._listeners:
+        while self._confirmed:
             pubsub = self._connected()
             try:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await pubsub.get_message(timeout=1.0)
             except UNREACHABLE as error:
-                logger.warning("lobby event channel lost (%r); reconnecting", error)
-                await self._reconnect()
+                logger.warning("lobby event channel lost (%r); its listeners reconnect", error)
+                await self._lost()
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
-            channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            self._listeners.deliver(channel, message["data"])
+            if message.get("type") == "subscribe":
+                self._confirm(message["channel"])
+            elif message.get("type") == "message":
+                self._deliver(message["channel"], message["data"])
 
-    async def _reconnect(self) -> None:
+    async def _lost(self) -> None:
+        """Every listener ends (its events may be lost); later listeners subscribe on a new connection."""
         old, self._pubsub = self._pubsub, None
+        self._lose_all()
         if old is not None:
             with contextlib.suppress(Exception):
                 await old.aclose()  # type: ignore[no-untyped-call]
-        while self._listeners:
-            await asyncio.sleep(self._reconnect_delay)
-            try:
-                async with self._lock:
-                    channels = self._listeners.channels()
-                    if channels:
-                        await self._connected().subscribe(*channels)
-            except UNREACHABLE:
-                self._pubsub = None
-                continue
-            return
+        await asyncio.sleep(self._reconnect_delay)
 
     async def aclose(self) -> None:
         if self._reader is not None:

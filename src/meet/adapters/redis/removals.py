@@ -1,22 +1,21 @@
 from __future__ import annotations
 
-from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
+from datetime import timedelta
+
+from meet.adapters.redis.lobby import RedisBars
+from meet.domain.shared.clock import Clock
 
 
 class RedisRemovalRegistry:
-    """One expiring key per removed identity, tagged with the room like the room's lobby keys."""
+    """Removals are bars of the room (the ledger keeps them, Redis caches them with the room's lobby keys),
+    so a Redis restart never lets a removed participant back in."""
 
-    def __init__(self, client: RedisClient) -> None:
-        self._client = client
-
-    @staticmethod
-    def _key(room: str, identity: str) -> str:
-        return f"meet:removed:{{{room}}}:{identity}"
+    def __init__(self, bars: RedisBars, clock: Clock) -> None:
+        self._bars = bars
+        self._clock = clock
 
     async def bar(self, room: str, identity: str, seconds: int) -> None:
-        async with unavailable_as(RedisUnavailable):
-            await self._client.set(self._key(room, identity), b"1", ex=seconds)
+        await self._bars.bar(room, identity, self._clock.now() + timedelta(seconds=seconds))
 
     async def is_barred(self, room: str, identity: str) -> bool:
-        async with unavailable_as(RedisUnavailable):
-            return bool(await self._client.exists(self._key(room, identity)))
+        return await self._bars.is_barred(room, identity, self._clock.now())

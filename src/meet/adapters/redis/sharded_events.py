@@ -10,8 +10,8 @@ When a master dies, its connection fails: its rooms are re-subscribed on whichev
 slot once the cluster has promoted a replica (a keyed round trip through the cluster client
 refreshes its slot map on the way). When a slot moves while the node stays up (resharding, or a
 master demoted after a failover), the node itself unsubscribes us (an unrequested SUNSUBSCRIBE),
-and the room is re-subscribed the same way. Meanwhile listeners only see keep-alives, and the use
-cases re-read the store on each keep-alive, so no decision is lost.
+and the room is re-subscribed the same way. Listeners stay meanwhile; once the room is re-subscribed
+they are told to read the state again (``RESYNC``), so a decision published in the gap is not lost.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from redis.exceptions import SlotNotCoveredError
 from redis.retry import Retry
 
 from meet.adapters.redis.client import UNREACHABLE
-from meet.adapters.redis.events import ChannelFanOut
+from meet.adapters.redis.events import ChannelFanOut, room_of
 
 logger = logging.getLogger("meet.redis.events")
 
@@ -70,6 +70,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
 
     async def _first_listener(self, channel: str) -> None:
         await self._attach(channel)
+        self._confirm(channel)  # heard from now on (the shard reader does not wait for the SSUBSCRIBE reply)
 
     async def _last_listener(self, channel: str) -> None:
         await self._detach(channel)
@@ -128,7 +129,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
                     continue
                 channel = _text(message["channel"])
                 if message["type"] == "smessage":
-                    self._listeners.deliver(channel, message["data"])
+                    self._deliver(channel, message["data"])
                 elif message["type"] == "sunsubscribe" and self._owner.get(channel) == name:
                     # Not asked for: the node no longer owns the room's slot. Follow the slot.
                     shard.pubsub.shard_channels.pop(message["channel"], None)
@@ -147,7 +148,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
                 del self._owner[channel]
             if shard is not None:
                 shard.channels.discard(channel)
-            if channel in self._listeners:
+            if self._listened(channel):
                 self._orphans.add(channel)
         if self._orphans and (self._repair is None or self._repair.done()):
             self._repair = asyncio.get_running_loop().create_task(self._resubscribe())
@@ -156,7 +157,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
         while self._orphans:
             await asyncio.sleep(self._reconnect_delay)
             for channel in list(self._orphans):
-                if channel not in self._listeners:
+                if not self._listened(channel):
                     self._orphans.discard(channel)
                     continue
                 try:
@@ -168,6 +169,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
                 except UNREACHABLE:
                     break  # the failover is not over: try again after the delay
                 self._orphans.discard(channel)
+                self._fanout.resync(room_of(channel))  # what was published in the gap is gone: read again
                 logger.info("lobby event channel %s re-subscribed", channel)
 
     async def aclose(self) -> None:

@@ -72,9 +72,43 @@ class LobbyTimeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class KnockGate:
+    """What a knock (or a poll) is checked against in the same atomic step as the knock itself.
+
+    ``rate_bucket`` counts one hit against ``rate_limit`` per ``window_seconds`` (scoped to the room);
+    ``identities`` are looked up among the room's bars (a removal's or a denial's): none for a
+    newcomer whose id the same request minted.
+    """
+
+    rate_bucket: str
+    rate_limit: int
+    window_seconds: int = 60
+    identities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """``retry_after`` (seconds) when over the rate limit; ``barred`` when a bar holds an identity."""
+
+    retry_after: int | None = None
+    barred: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.retry_after is None and not self.barred
+
+
+PASSED = GateResult()
+
+
+@dataclass(frozen=True, slots=True)
 class KnockResult:
+    """The entry as stored (``created`` when this knock added it); when the gate refused, nothing
+    changed and ``entry`` is the knock as offered."""
+
     entry: LobbyEntry
     created: bool
+    gate: GateResult = PASSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +131,7 @@ class LobbyEventType(enum.StrEnum):
     DECIDED = "decided"
     LEFT = "left"  # expired, revoked or removed
     CLEARED = "cleared"  # the whole lobby was reset (e.g. the SFU room finished)
+    RESYNC = "resync"  # the channel was re-established (it moved): events may have been missed, read again
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from meet.domain.lobby.model import (
     DecisionResult,
+    GateResult,
+    KnockGate,
     KnockResult,
     LobbyEntry,
     LobbyEvent,
@@ -23,8 +25,15 @@ class LobbyStore(Protocol):
     when their backing service is down.
     """
 
-    async def knock(self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> KnockResult:
-        """Add ``entry`` unless its participant already has one; a waiting entry is kept alive."""
+    async def knock(
+        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+    ) -> KnockResult:
+        """Pass ``gate``, then add ``entry`` unless its participant already has one (a waiting entry is
+        kept alive), all in one step."""
+        ...
+
+    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+        """Only the gate of a knock: for whoever the room lets in without waiting."""
         ...
 
     async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
@@ -41,7 +50,9 @@ class LobbyStore(Protocol):
         now: datetime,
         timeouts: LobbyTimeouts,
     ) -> DecisionResult | None:
-        """Record the first decision on a waiting entry; None when there is no such entry."""
+        """Record the first decision on a waiting entry; None when there is no such entry.
+
+        A denial also bars the participant from the room for ``timeouts.denied``, durably (``BarLedger``)."""
         ...
 
     async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
@@ -56,22 +67,61 @@ class LobbyStore(Protocol):
 
     async def clear(self, room: str) -> None: ...
 
+    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+        """Keep the waiting ones among ``participant_ids`` alive, in one step; publish ``LEFT`` for those
+        that have no entry any more (lost with the store, say), so their streams end."""
+        ...
 
-class LobbySubscription(Protocol):
+
+class ParticipantEvents(Protocol):
     async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound, not a deadline
-        """The next event of the room, or None when none came within ``timeout`` seconds."""
+        """The next event about this participant, or None when none came within ``timeout`` seconds.
+
+        Raises ``LobbyUnavailable`` once the channel was lost (events may have been missed).
+        """
+        ...
+
+
+class RoomChanges(Protocol):
+    async def next_changes(self, timeout: float) -> Sequence[LobbyEvent]:  # noqa: ASYNC109 - a wait bound
+        """The room's changes since the last call, the latest one per participant, oldest first; empty
+        when none came within ``timeout`` seconds. Raises ``LobbyUnavailable`` once the channel was lost."""
         ...
 
 
 class LobbyEvents(Protocol):
-    """Push channel of a room's lobby changes, shared by every API process."""
+    """Push channel of a room's lobby changes, shared by every API process.
 
-    def subscribe(self, room: str) -> AbstractAsyncContextManager[LobbySubscription]: ...
+    Delivery costs O(interested listeners): a participant's listener hears only about that participant
+    (and a reset of the whole lobby), an admin's hears every change.
+    """
+
+    def of_participant(self, room: str, participant_id: str) -> AbstractAsyncContextManager[ParticipantEvents]:
+        """Listen to one participant's changes; every change published after entering is heard."""
+        ...
+
+    def of_room(self, room: str) -> AbstractAsyncContextManager[RoomChanges]:
+        """Listen to every change of the room's lobby; every change published after entering is heard."""
+        ...
 
 
-class RateLimiter(Protocol):
-    async def hit(self, bucket: str, *, limit: int, window_seconds: int) -> int | None:
-        """Count one event in ``bucket``; the seconds to wait when over ``limit``, else None."""
+class LobbyPresence(Protocol):
+    """Keeps a waiting entry alive while its participant holds a stream, on a schedule of its own
+    (however busy the room is); an entry that vanished meanwhile is announced as ``LEFT``."""
+
+    def holding(self, room: str, participant_id: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class BarLedger(Protocol):
+    """The durable record of who is kept out of which SFU room until when (a removal's bar, a denial's
+    block): it outlives every cache, which may hold a copy."""
+
+    async def record(self, room: str, identity: str, until: datetime) -> None:
+        """Keep ``identity`` out of ``room`` until ``until`` (a later bar of the same identity wins)."""
+        ...
+
+    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
+        """The bars of ``room`` still holding at ``now``: identity -> until."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import (
+    KnockGate,
     LobbyEntry,
     LobbyEvent,
     LobbyEventType,
@@ -21,10 +23,10 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
-from meet.domain.lobby.ports import LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
 from meet.domain.shared.clock import Clock
-from meet.domain.shared.errors import RateLimited
+from meet.domain.shared.errors import RateLimited, ServiceUnavailable
 from meet.domain.shared.text import is_canonical_uuid
 from meet.domain.users.model import Viewer
 
@@ -37,7 +39,7 @@ class LobbyPolicy:
     knocks_per_minute_per_participant: int = 120
     new_participants_per_minute_per_address: int = 600
     notify_timeout_seconds: float = 1.0
-    keepalive_seconds: float = 10.0
+    keepalive_seconds: float = 25.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,6 @@ class RequestEntry:
         credentials: LobbyCredentials,
         views: EntryViews,
         store: LobbyStore,
-        guard: EntryGuard,
-        limiter: RateLimiter,
         announcer: KnockAnnouncer,
         clock: Clock,
         policy: LobbyPolicy,
@@ -112,8 +112,6 @@ class RequestEntry:
         self._credentials = credentials
         self._views = views
         self._store = store
-        self._guard = guard
-        self._limiter = limiter
         self._announcer = announcer
         self._clock = clock
         self._policy = policy
@@ -123,40 +121,42 @@ class RequestEntry:
         visit = await self._locator.visit(viewer, request.room)
         room = visit.room
         proven = self._credentials.proven(room.sfu_room_name, request.credentials)
-        await self._limit(room.sfu_room_name, proven, request.client_address)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
-        # An id minted just now cannot have been barred: only a returning participant or a signed-in
-        # caller (barred by their account) is worth asking the guard about.
-        may_be_barred = proven is not None or viewer.is_authenticated
-        if may_be_barred and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
-            return await self._views.of(visit, viewer, knock.decided(allow=False, by="", at=now))
+        gate = self._gate(viewer, proven, request.client_address)
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
-            return await self._views.of(visit, viewer, knock.decided(allow=True, by="", at=now))
-        result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts)
-        if result.created:
-            self._announcer.announce(room.sfu_room_name, result.entry)
-        return await self._views.of(visit, viewer, result.entry)
-
-    async def _limit(self, room: str, participant_id: str | None, client_address: str | None) -> None:
-        if participant_id is not None:
-            bucket = f"knock:{room}:{participant_id}"
-            limit = self._policy.knocks_per_minute_per_participant
+            passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
+            entry = knock.decided(allow=passed.passed, by="", at=now)
         else:
-            # New participants are counted per address, generously: a whole organisation may share one NAT.
-            bucket = f"new-participant:{client_address or 'unknown'}"
-            limit = self._policy.new_participants_per_minute_per_address
-        retry_after = await self._limiter.hit(bucket, limit=limit, window_seconds=60)
-        if retry_after is not None:
-            raise RateLimited(retry_after, "Too many knocks; wait before knocking again.")
+            result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
+            passed, entry = result.gate, result.entry
+            if result.created:
+                self._announcer.announce(room.sfu_room_name, result.entry)
+        if passed.retry_after is not None:
+            raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
+        if passed.barred:
+            entry = knock.decided(allow=False, by="", at=now)
+        return await self._views.of(visit, viewer, entry)
+
+    def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None) -> KnockGate:
+        """Checked by the store in the same step as the knock: the rate limit and the room's bars
+        (a removal's, by account or participant id; a denial's, by participant id)."""
+        identities = tuple(dict.fromkeys(i for i in (proven, viewer.sub) if i))
+        if proven is not None:
+            return KnockGate(f"p:{proven}", self._policy.knocks_per_minute_per_participant, identities=identities)
+        # New participants are counted per address and room, generously: a whole organisation may share one
+        # NAT. An id minted by this very request cannot be barred: only a signed-in caller's account can be.
+        limit = self._policy.new_participants_per_minute_per_address
+        return KnockGate(f"a:{client_address or 'unknown'}", limit, identities=identities)
 
 
 @dataclass(frozen=True, slots=True)
 class StreamUpdate:
-    """One message of a participant's stream: their entry, a keep-alive, or "your entry is gone"."""
+    """One message of a participant's stream: their entry, a keep-alive, "your entry is gone", or
+    "the lobby cannot be reached" (the stream's last message: reconnect shortly)."""
 
-    kind: str  # "status" | "keepalive" | "gone"
+    kind: str  # "status" | "keepalive" | "gone" | "unavailable"
     entry: EntryView | None = None
 
 
@@ -168,7 +168,11 @@ class WaitForDecisionRequest:
 
 
 class WaitForDecision:
-    """Push the decision to a waiting participant; holding the stream keeps the entry alive."""
+    """Push the decision to a waiting participant; holding the stream keeps the entry alive.
+
+    The keep-alive and the entry's refresh run on their own schedule, whatever else happens in the
+    room: the stream only ever hears about its own participant.
+    """
 
     def __init__(
         self,
@@ -177,6 +181,7 @@ class WaitForDecision:
         views: EntryViews,
         store: LobbyStore,
         events: LobbyEvents,
+        presence: LobbyPresence,
         guard: EntryGuard,
         clock: Clock,
         policy: LobbyPolicy,
@@ -186,6 +191,7 @@ class WaitForDecision:
         self._views = views
         self._store = store
         self._events = events
+        self._presence = presence
         self._guard = guard
         self._clock = clock
         self._policy = policy
@@ -204,35 +210,38 @@ class WaitForDecision:
         return self._updates(visit, request.viewer, participant_id)
 
     async def _updates(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
-        room, name = visit.room, visit.room.sfu_room_name
-        timeouts = self._policy.timeouts
-        async with self._events.subscribe(name) as feed:
-            # Read the state only once subscribed, so a decision taken in between is not missed.
-            entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
-            while entry is not None:
-                if await self._guard.is_barred(room, viewer.identity_or(participant_id)):
+        room, name, period = visit.room, visit.room.sfu_room_name, self._policy.keepalive_seconds
+        try:
+            async with (
+                self._events.of_participant(name, participant_id) as feed,
+                self._presence.holding(name, participant_id),
+            ):
+                # Read the state only once listening, so a decision taken in between is not missed.
+                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
-                yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
-                if not entry.is_waiting:
-                    return
-                event = await feed.next_event(self._policy.keepalive_seconds)
-                while event is None or not _concerns(event, participant_id):
-                    if event is None:
-                        entry = await self._store.touch(name, participant_id, self._clock.now(), timeouts)
-                        if entry is None or not entry.is_waiting:
+                next_keepalive = time.monotonic() + period
+                while entry is not None:
+                    yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
+                    if not entry.is_waiting:
+                        return
+                    while True:
+                        event = await feed.next_event(max(0.0, next_keepalive - time.monotonic()))
+                        if event is not None:
                             break
+                        next_keepalive += period
                         yield StreamUpdate("keepalive")
-                    event = await feed.next_event(self._policy.keepalive_seconds)
-                else:
-                    entry = event.entry if event.type in _CARRIES_ENTRY else None
-            yield StreamUpdate("gone")
+                    if event.type is LobbyEventType.RESYNC:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    else:
+                        entry = event.entry if event.type in _CARRIES_ENTRY else None
+                yield StreamUpdate("gone")
+        except ServiceUnavailable:
+            # Events may have been missed: end cleanly, and the client reconnects for the current state.
+            yield StreamUpdate("unavailable")
 
 
 _CARRIES_ENTRY = frozenset({LobbyEventType.DECIDED, LobbyEventType.KNOCKED})
-
-
-def _concerns(event: LobbyEvent, participant_id: str) -> bool:
-    return event.type is LobbyEventType.CLEARED or event.participant_id == participant_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,24 +334,54 @@ class WatchWaitingRequest:
     room: str
 
 
-class WatchWaiting:
-    """Push every change of the waiting list to an admin (knocks, decisions, departures)."""
+@dataclass(frozen=True, slots=True)
+class WaitingListUpdate:
+    """One message of an admin's stream: "listening" (first), changes, a keep-alive, or "the lobby
+    cannot be reached" (last: reconnect and read the list again)."""
 
-    def __init__(self, locator: RoomLocator, events: LobbyEvents, policy: LobbyPolicy) -> None:
+    kind: str  # "listening" | "waiting" | "changes" | "keepalive" | "unavailable"
+    changes: Sequence[LobbyEvent] = ()
+    waiting: int = 0  # with "waiting": how many wait now
+
+
+class WatchWaiting:
+    """Push every change of the waiting list to an admin (knocks, decisions, departures), coalesced:
+    what happened while the stream was busy comes as one batch, the latest change per participant.
+
+    Each stream starts with how many wait, read once listening: a reconnecting admin learns the
+    current state at once (and reads the list again if it changed), whatever was missed meanwhile.
+    """
+
+    def __init__(
+        self, locator: RoomLocator, store: LobbyStore, events: LobbyEvents, clock: Clock, policy: LobbyPolicy
+    ) -> None:
         self._locator = locator
+        self._store = store
         self._events = events
+        self._clock = clock
         self._policy = policy
 
-    async def execute(self, request: WatchWaitingRequest) -> AsyncIterator[LobbyEvent | None]:
+    async def execute(self, request: WatchWaitingRequest) -> AsyncIterator[WaitingListUpdate]:
         room = (await self._locator.administered(request.viewer, request.room)).room
         return self._changes(room.sfu_room_name)
 
-    async def _changes(self, room: str) -> AsyncIterator[LobbyEvent | None]:
-        """Lobby events as they happen; None is a keep-alive."""
-        async with self._events.subscribe(room) as feed:
-            yield None  # subscribed: from here on no change is missed
-            while True:
-                yield await feed.next_event(self._policy.keepalive_seconds)
+    async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
+        period = self._policy.keepalive_seconds
+        try:
+            async with self._events.of_room(room) as feed:
+                yield WaitingListUpdate("listening")  # from here on no change is missed
+                page = await self._store.waiting(room, limit=1, after=None, now=self._clock.now())
+                yield WaitingListUpdate("waiting", waiting=page.count)
+                next_keepalive = time.monotonic() + period
+                while True:
+                    changes = await feed.next_changes(max(0.0, next_keepalive - time.monotonic()))
+                    if changes:
+                        yield WaitingListUpdate("changes", changes)
+                    if time.monotonic() >= next_keepalive:
+                        next_keepalive = time.monotonic() + period
+                        yield WaitingListUpdate("keepalive")
+        except ServiceUnavailable:
+            yield WaitingListUpdate("unavailable")
 
 
 class ClearLobbyWhenRoomFinishes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,10 +11,10 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyStatus
+from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.lobby.model import LobbyEntry, LobbyStatus
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AdmitEveryoneRequest,
@@ -29,17 +28,18 @@ from meet.domain.lobby.use_cases import (
     StreamUpdate,
     WaitForDecision,
     WaitForDecisionRequest,
+    WaitingListUpdate,
     WatchWaiting,
     WatchWaitingRequest,
 )
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.event_stream import EventStream
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
 CREDENTIAL_COOKIE_PREFIX = "meet_lobby_"
 COOKIE_MAX_AGE = 86400
-SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 class EntryRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -125,35 +125,77 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
+RETRY_MS = 3000  # how long a browser's EventSource waits before it reconnects
+KEEPALIVE = b": keep-alive\n\n"  # a comment: keeps proxies from closing the stream, fires no event
+
+
+def _sse(event: str, data: Any, *, event_id: str | None = None, retry: int | None = None) -> bytes:
+    head = (f"retry: {retry}\n" if retry is not None else "") + (f"id: {event_id}\n" if event_id else "")
+    return f"{head}event: {event}\ndata: {_json(data)}\n\n".encode()
+
+
+def _unavailable() -> bytes:
+    body = {
+        "status": 503,
+        "error": LobbyUnavailable.code,
+        "detail": LobbyUnavailable.default_message,
+        "fields": None,
+    }
+    return _sse("error", body, retry=RETRY_MS)
+
+
 async def _participant_messages(
     updates: AsyncIterator[StreamUpdate], metrics: PrometheusMetrics
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncIterator[bytes]:
+    """``retry:`` first; each status carries ``id:`` (the status), so a reconnect says what it saw last
+    (``Last-Event-ID``) and gets the current state at once anyway."""
+    retry: int | None = RETRY_MS
     async with metrics.participant_stream() as no_longer_waiting:
         async for update in updates:
             if update.kind == "keepalive":
-                yield ServerSentEventMessage(comment="keepalive")
+                yield KEEPALIVE
                 continue
             if update.entry is None or update.entry.status is not LobbyStatus.WAITING:
                 no_longer_waiting()
-            if update.entry is not None:
-                yield ServerSentEventMessage(event="status", data=_json(LobbyParticipantOut.of(update.entry)))
+            if update.kind == "unavailable":
+                yield _unavailable()
+            elif update.entry is not None:
+                view = update.entry
+                yield _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
+                retry = None
             else:
-                yield ServerSentEventMessage(event="gone", data=json.dumps({"status": "gone"}))
+                yield _sse("gone", {"status": "gone"}, event_id="gone")
 
 
 async def _admin_messages(
-    changes: AsyncIterator[LobbyEvent | None], metrics: PrometheusMetrics
-) -> AsyncIterator[ServerSentEventMessage]:
+    updates: AsyncIterator[WaitingListUpdate], metrics: PrometheusMetrics
+) -> AsyncIterator[bytes]:
     async with metrics.admin_stream():
-        async for change in changes:
-            if change is None:
-                yield ServerSentEventMessage(comment="keepalive")
-                continue
-            body = {
-                "participant_id": change.participant_id,
-                "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
-            }
-            yield ServerSentEventMessage(event=change.type.value, data=_json(body))
+        async for chunk in _admin_chunks(updates):
+            yield chunk
+
+
+async def _admin_chunks(updates: AsyncIterator[WaitingListUpdate]) -> AsyncIterator[bytes]:
+    sent = 0
+    async for update in updates:
+        if update.kind == "listening":
+            yield f"retry: {RETRY_MS}\n: listening\n\n".encode()
+        elif update.kind == "waiting":
+            yield _sse("waiting", {"count": update.waiting}, event_id=str(sent))
+        elif update.kind == "keepalive":
+            yield KEEPALIVE
+        elif update.kind == "unavailable":
+            yield _unavailable()
+        else:
+            chunk = []
+            for change in update.changes:
+                sent += 1
+                body = {
+                    "participant_id": change.participant_id,
+                    "participant": WaitingParticipantOut.of(change.entry) if change.entry else None,
+                }
+                chunk.append(_sse(change.type.value, body, event_id=str(sent)))
+            yield b"".join(chunk)  # one write for the whole batch
 
 
 class LobbyController(Controller):
@@ -196,11 +238,11 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         wait: FromDishka[WaitForDecision],
         metrics: FromDishka[PrometheusMetrics],
-    ) -> ServerSentEvent:
+    ) -> EventStream:
         updates = await wait.execute(
             WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
         )
-        return ServerSentEvent(_participant_messages(updates, metrics), headers=SSE_HEADERS)
+        return EventStream(_participant_messages(updates, metrics))
 
     @get(
         "/waiting-participants",
@@ -233,9 +275,9 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         watch: FromDishka[WatchWaiting],
         metrics: FromDishka[PrometheusMetrics],
-    ) -> ServerSentEvent:
+    ) -> EventStream:
         changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
-        return ServerSentEvent(_admin_messages(changes, metrics), headers=SSE_HEADERS)
+        return EventStream(_admin_messages(changes, metrics))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(

@@ -5,6 +5,7 @@ default)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import cast
 
 from dishka import AnyOf, Scope, provide
@@ -13,8 +14,9 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemoryRateLimiter, MemorySeenEvents
-from meet.adapters.memory.removals import MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.presence import BatchedPresence
 from meet.adapters.redis.client import (
     RedisClient,
     RedisClusterHealth,
@@ -23,17 +25,35 @@ from meet.adapters.redis.client import (
     open_redis_cluster,
 )
 from meet.adapters.redis.events import RedisLobbyEvents
-from meet.adapters.redis.limits import RedisRateLimiter, RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore
+from meet.adapters.redis.limits import RedisSeenEvents
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.conference.events import SeenEvents
-from meet.domain.lobby.ports import LobbyEvents, LobbyStore, RateLimiter
+from meet.domain.lobby.model import LobbyTimeouts
+from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.moderation.ports import RemovalRegistry
+from meet.domain.shared.clock import Clock
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
 
 SESSION_NAMESPACE = "meet-sessions"
+
+
+@asynccontextmanager
+async def _presence(store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+    """Waiting entries held by a stream are refreshed three times per waiting timeout (one missed refresh
+    is survived), a room's all together."""
+    timeouts = LobbyTimeouts(
+        waiting=settings.lobby_waiting_timeout_seconds,
+        accepted=settings.lobby_accepted_ttl_seconds,
+        denied=settings.lobby_denied_ttl_seconds,
+    )
+    presence = BatchedPresence(store, clock, timeouts, period=timeouts.waiting / 3)
+    try:
+        yield presence
+    finally:
+        await presence.aclose()
 
 
 class _RedisStores(BackendProvider):
@@ -49,8 +69,16 @@ class _RedisStores(BackendProvider):
         # serves them as well as a single-node one (its type hint names only the latter).
         return RedisStore(cast("Redis", client), namespace=SESSION_NAMESPACE)
 
-    limiter = provide(RedisRateLimiter, scope=Scope.APP, provides=RateLimiter)
+    @provide(scope=Scope.APP)
+    def bars(self, client: RedisClient, ledger: BarLedger) -> RedisBars:
+        return RedisBars(client, ledger)
+
     removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+        async with _presence(store, clock, settings) as presence:
+            yield presence
 
 
 class RedisProvider(_RedisStores):
@@ -72,8 +100,8 @@ class RedisProvider(_RedisStores):
         await events.aclose()
 
     @provide(scope=Scope.APP)
-    def lobby(self, client: Redis) -> LobbyStore:
-        return RedisLobbyStore(client)
+    def lobby(self, client: Redis, bars: RedisBars) -> LobbyStore:
+        return RedisLobbyStore(client, bars)
 
     health = provide(RedisHealth, scope=Scope.APP)
 
@@ -98,8 +126,8 @@ class RedisClusterProvider(_RedisStores):
         await events.aclose()
 
     @provide(scope=Scope.APP)
-    def lobby(self, client: RedisCluster) -> LobbyStore:
-        return RedisLobbyStore(client, sharded=True)
+    def lobby(self, client: RedisCluster, bars: RedisBars) -> LobbyStore:
+        return RedisLobbyStore(client, bars, sharded=True)
 
     health = provide(RedisClusterHealth, scope=Scope.APP)
 
@@ -110,9 +138,14 @@ class MemoryStoresProvider(BackendProvider):
     absent = ("redis", "the lobby and sessions in this process's memory: one process only")
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
+    bars = provide(MemoryBars, scope=Scope.APP)
     lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)
-    limiter = provide(MemoryRateLimiter, scope=Scope.APP, provides=RateLimiter)
     removals = provide(MemoryRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+
+    @provide(scope=Scope.APP)
+    async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
+        async with _presence(store, clock, settings) as presence:
+            yield presence
 
     @provide(scope=Scope.APP)
     def seen(self) -> SeenEvents:

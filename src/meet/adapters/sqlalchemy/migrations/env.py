@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 from meet.adapters.sqlalchemy import (
+    bars,  # noqa: F401 - registers its table in the metadata
     models,
     recording_models,  # noqa: F401 - registers its table in the metadata
 )

@@ -1,0 +1,177 @@
+"""In-process fan-out of lobby events: an index by room and participant id, fed by one source.
+
+A participant's feed receives only the events about that participant (and a room-wide reset), so
+delivering an event costs O(interested feeds), not O(feeds in the room). The admins' feeds get the
+room's changes coalesced: whatever arrived while the admin's stream was busy comes as one batch,
+one (the latest) change per participant. An idle feed is one object and, while its stream waits,
+one future and one timer handle: no task, no queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.lobby.model import LobbyEvent, LobbyEventType
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class _Inbox:
+    __slots__ = ("_lost", "_waiter")
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
+        self._lost = False
+
+    def lose(self) -> None:
+        """The source broke: events may have been missed, so the waiting stream must end."""
+        self._lost = True
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def _has_news(self) -> bool:
+        raise NotImplementedError
+
+    async def _wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a wait bound, not a deadline
+        if self._has_news() or self._lost or timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    def _raise_if_lost(self) -> None:
+        if self._lost:
+            raise LobbyUnavailable("The lobby's event channel was lost; reconnect shortly.")
+
+
+class ParticipantFeed(_Inbox):
+    """The events about one participant, in order."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: list[LobbyEvent] = []
+
+    def put(self, event: LobbyEvent) -> None:
+        self._pending.append(event)
+        self._notify()
+
+    def _has_news(self) -> bool:
+        return bool(self._pending)
+
+    async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
+        await self._wait(timeout)
+        if self._pending:
+            return self._pending.pop(0)
+        self._raise_if_lost()
+        return None
+
+
+class RoomFeed(_Inbox):
+    """Every change of a room's lobby, coalesced per participant while nobody reads."""
+
+    __slots__ = ("_changes", "_cleared")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changes: dict[str, LobbyEvent] = {}
+        self._cleared: LobbyEvent | None = None
+
+    def put(self, event: LobbyEvent) -> None:
+        if event.type is LobbyEventType.CLEARED or event.participant_id is None:
+            self._changes.clear()
+            self._cleared = event
+        else:
+            # The latest change of a participant is all an admin needs (re-inserted: it moves to the end).
+            self._changes.pop(event.participant_id, None)
+            self._changes[event.participant_id] = event
+        self._notify()
+
+    def _has_news(self) -> bool:
+        return bool(self._changes) or self._cleared is not None
+
+    async def next_changes(self, timeout: float) -> tuple[LobbyEvent, ...]:  # noqa: ASYNC109 - a wait bound
+        await self._wait(timeout)
+        batch = (*((self._cleared,) if self._cleared else ()), *self._changes.values())
+        self._changes, self._cleared = {}, None
+        if not batch:
+            self._raise_if_lost()
+        return batch
+
+
+class FanOut:
+    """The index of one process's feeds: room -> participant id -> feeds, and room -> admin feeds."""
+
+    def __init__(self) -> None:
+        self._participants: dict[str, dict[str, list[ParticipantFeed]]] = {}
+        self._admins: dict[str, list[RoomFeed]] = {}
+
+    def watches(self, room: str) -> bool:
+        return room in self._participants or room in self._admins
+
+    def add_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
+        self._participants.setdefault(room, {}).setdefault(participant_id, []).append(feed)
+
+    def remove_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
+        by_id = self._participants.get(room, {})
+        feeds = by_id.get(participant_id, [])
+        if feed in feeds:
+            feeds.remove(feed)
+        if not feeds:
+            by_id.pop(participant_id, None)
+        if not by_id:
+            self._participants.pop(room, None)
+
+    def add_admin(self, room: str, feed: RoomFeed) -> None:
+        self._admins.setdefault(room, []).append(feed)
+
+    def remove_admin(self, room: str, feed: RoomFeed) -> None:
+        feeds = self._admins.get(room, [])
+        if feed in feeds:
+            feeds.remove(feed)
+        if not feeds:
+            self._admins.pop(room, None)
+
+    def deliver(self, room: str, event: LobbyEvent) -> None:
+        for admin in self._admins.get(room, ()):
+            admin.put(event)
+        by_id = self._participants.get(room)
+        if not by_id:
+            return
+        if event.type is LobbyEventType.CLEARED or event.participant_id is None:
+            for feeds in by_id.values():
+                for feed in feeds:
+                    feed.put(event)
+        else:
+            for feed in by_id.get(event.participant_id, ()):
+                feed.put(event)
+
+    def resync(self, room: str) -> None:
+        """Every feed of ``room`` learns that events may have been missed and reads the state again."""
+        self.deliver(room, LobbyEvent(LobbyEventType.RESYNC))
+
+    def lose(self) -> None:
+        """Every feed learns that events may have been missed (the source broke)."""
+        for feed in self._feeds():
+            feed.lose()
+
+    def _feeds(self) -> Iterator[_Inbox]:
+        for admins in self._admins.values():
+            yield from admins
+        for by_id in self._participants.values():
+            for participant_feeds in by_id.values():
+                yield from participant_feeds

@@ -31,14 +31,14 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(cwd: Path, *, timeout: float = 120, log: Path | None = None, **settings: str) -> Iterator[Served]:
+def serve(cwd: Path, *, timeout: float = 120, log: Path | str | None = None, **settings: str) -> Iterator[Served]:
     """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers.
 
     ``log``: write the server's output there (a long run would otherwise fill the unread pipe and block it).
     """
     port = free_port()
     env = clean_env(**{f"MEET_{name.upper()}": value for name, value in settings.items()})
-    output = log.open("w") if log is not None else None
+    output = Path(log).open("w") if log else None
     process = subprocess.Popen(
         [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=cwd,

@@ -38,7 +38,7 @@ def serve(cwd: Path, *, timeout: float = 120, log: Path | str | None = None, **s
     """
     port = free_port()
     env = clean_env(**{f"MEET_{name.upper()}": value for name, value in settings.items()})
-    output = Path(log).open("w") if log else None
+    output = Path(log).open("w") if log else None  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=cwd,

@@ -18,6 +18,9 @@ import httpx
 VIDEOROOM = "janus.plugin.videoroom"
 
 
+LONG_POLL_SECONDS = 40.0
+
+
 class JanusError(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(f"{code}: {reason}")
@@ -54,8 +57,12 @@ class JanusParticipant:
         """Long-poll the session's events (up to ``wait`` seconds for at least one)."""
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
+            # Janus holds a long poll up to 30 s before answering a keep-alive: wait longer than that, so a
+            # quiet moment (or a slow machine) is an empty answer, never a client-side timeout.
             response = await self.http.get(
-                f"{self.url}/{self.session}", params={"token": self.token, "maxev": 10, "rid": secrets.token_hex(4)}
+                f"{self.url}/{self.session}",
+                params={"token": self.token, "maxev": 10, "rid": secrets.token_hex(4)},
+                timeout=LONG_POLL_SECONDS,
             )
             answer = response.json()
             batch = answer if isinstance(answer, list) else [answer]

@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import LobbyStore
@@ -33,20 +31,25 @@ class BatchedPresence:
         self._held: dict[str, Counter[str]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    @asynccontextmanager
-    async def holding(self, room: str, participant_id: str) -> AsyncIterator[None]:
+    def holding(self, room: str, participant_id: str) -> _Holding:
+        return _Holding(self, room, participant_id)
+
+    def hold(self, room: str, participant_id: str) -> None:
+        """Keep the entry alive from now on (``holding`` pairs it with ``release``)."""
         held = self._held.setdefault(room, Counter())
         held[participant_id] += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
-        try:
-            yield
-        finally:
-            held[participant_id] -= 1
-            if held[participant_id] <= 0:
-                del held[participant_id]
-            if not held and self._held.get(room) is held:
-                del self._held[room]
+
+    def release(self, room: str, participant_id: str) -> None:
+        held = self._held.get(room)
+        if held is None:
+            return
+        held[participant_id] -= 1
+        if held[participant_id] <= 0:
+            del held[participant_id]
+        if not held:
+            del self._held[room]
 
     async def _run(self) -> None:
         while self._held:
@@ -70,3 +73,20 @@ class BatchedPresence:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class _Holding:
+    """One stream's hold on its entry (a small object: a town hall holds thousands)."""
+
+    __slots__ = ("_participant_id", "_presence", "_room")
+
+    def __init__(self, presence: BatchedPresence, room: str, participant_id: str) -> None:
+        self._presence = presence
+        self._room = room
+        self._participant_id = participant_id
+
+    async def __aenter__(self) -> None:
+        self._presence.hold(self._room, self._participant_id)
+
+    async def __aexit__(self, *_: object) -> None:
+        self._presence.release(self._room, self._participant_id)

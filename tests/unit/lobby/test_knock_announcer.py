@@ -108,3 +108,30 @@ async def test_once_drained_a_room_starts_afresh() -> None:
     announcer.announce("town-hall", entry("later"))
     await settle(lambda: len(notifier.calls) == 2)
     assert notifier.calls == [("town-hall", ["first"]), ("town-hall", ["later"])]
+
+
+async def test_paced_a_rush_goes_out_as_one_message_per_interval_and_a_lone_knock_at_once() -> None:
+    notifier = GatedNotifier()
+    notifier.gate.set()
+    announcer = KnockAnnouncer(notifier, timeout_seconds=10, pace_seconds=0.05)
+    announcer.announce("town-hall", entry("first"))
+    await settle(lambda: len(notifier.calls) == 1)  # the first knock of a quiet room: at once
+    for name in ("b", "c", "d"):
+        announcer.announce("town-hall", entry(name))
+    for _ in range(100):  # bounded: the interval must pass before the next message
+        if len(notifier.calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert notifier.calls == [("town-hall", ["first"]), ("town-hall", ["b", "c", "d"])]
+
+
+async def test_paced_nothing_more_goes_out_before_the_interval_has_passed() -> None:
+    notifier = GatedNotifier()
+    notifier.gate.set()
+    announcer = KnockAnnouncer(notifier, timeout_seconds=10, pace_seconds=3600)
+    announcer.announce("town-hall", entry("first"))
+    await settle(lambda: len(notifier.calls) == 1)
+    announcer.announce("town-hall", entry("second"))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert notifier.calls == [("town-hall", ["first"])]

@@ -166,25 +166,9 @@ class PrometheusMetrics:
         finally:
             streams.dec()
 
-    @asynccontextmanager
-    async def participant_stream(self) -> AsyncIterator[Callable[[], None]]:
-        """Count a waiting participant's stream while open; call the function it yields once decided."""
-        streams = self.event_streams.labels("participant")
-        streams.inc()
-        self.lobby_waiting.inc()
-        waiting = True
-
-        def decided() -> None:
-            nonlocal waiting
-            if waiting:
-                waiting = False
-                self.lobby_waiting.dec()
-
-        try:
-            yield decided
-        finally:
-            decided()
-            streams.dec()
+    def participant_stream(self) -> ParticipantStreamGauge:
+        """Count a waiting participant's stream while open; call what it yields once decided."""
+        return ParticipantStreamGauge(self.event_streams.labels("participant"), self.lobby_waiting)
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus's text format (all worker processes together in multiprocess mode)."""
@@ -193,3 +177,29 @@ class PrometheusMetrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+class ParticipantStreamGauge:
+    """One participant stream in the gauges (a small object: a town hall holds thousands)."""
+
+    __slots__ = ("_streams", "_waiting", "_waiting_counted")
+
+    def __init__(self, streams: Gauge, waiting: Gauge) -> None:
+        self._streams = streams
+        self._waiting = waiting
+        self._waiting_counted = False
+
+    async def __aenter__(self) -> Callable[[], None]:
+        self._streams.inc()
+        self._waiting.inc()
+        self._waiting_counted = True
+        return self.decided
+
+    async def __aexit__(self, *_: object) -> None:
+        self.decided()
+        self._streams.dec()
+
+    def decided(self) -> None:
+        if self._waiting_counted:
+            self._waiting_counted = False
+            self._waiting.dec()

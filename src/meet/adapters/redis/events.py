@@ -70,16 +70,23 @@ class ChannelFanOut:
         self._confirmed: dict[str, asyncio.Future[None]] = {}  # room -> subscription confirmed by Redis
         self._lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def of_participant(self, room: str, participant_id: str) -> AsyncIterator[ParticipantFeed]:
+    def of_participant(self, room: str, participant_id: str) -> ParticipantListening:
+        return ParticipantListening(self, room, participant_id)
+
+    async def open_participant_feed(self, room: str, participant_id: str) -> ParticipantFeed:
+        """A feed of the participant's events, heard from the moment Redis confirmed the subscription."""
         feed = ParticipantFeed()
         self._fanout.add_participant(room, participant_id, feed)
         try:
             await self._listening(room)
-            yield feed
-        finally:
-            self._fanout.remove_participant(room, participant_id, feed)
-            await self._forget(room)
+        except BaseException:
+            await self.close_participant_feed(room, participant_id, feed)
+            raise
+        return feed
+
+    async def close_participant_feed(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
+        self._fanout.remove_participant(room, participant_id, feed)
+        await self._forget(room)
 
     @asynccontextmanager
     async def of_room(self, room: str) -> AsyncIterator[RoomFeed]:
@@ -207,3 +214,23 @@ class RedisLobbyEvents(ChannelFanOut):
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+class ParticipantListening:
+    """``async with`` one participant's feed (a small object: a town hall holds thousands)."""
+
+    __slots__ = ("_events", "_feed", "_participant_id", "_room")
+
+    def __init__(self, events: ChannelFanOut, room: str, participant_id: str) -> None:
+        self._events = events
+        self._room = room
+        self._participant_id = participant_id
+        self._feed: ParticipantFeed | None = None
+
+    async def __aenter__(self) -> ParticipantFeed:
+        self._feed = await self._events.open_participant_feed(self._room, self._participant_id)
+        return self._feed
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._feed is not None:
+            await self._events.close_participant_feed(self._room, self._participant_id, self._feed)

@@ -18,12 +18,16 @@ class KnockAnnouncer:
     notification costs calls to the SFU (who is in the room, then the message). So a room has at
     most one notification in flight per process: knocks that arrive meanwhile wait for it and go out
     together in the next one. The SFU sees a bounded rate per room, whatever the rate of knocks, and
-    every knock is still announced.
+    every knock is still announced. With ``pace_seconds``, a room's notifications are also at least
+    that far apart: during a rush the knocks of each interval go out as one message, so the SFU (and
+    this process) pay for a few notifications a second, not one per knock; a lone knock still goes
+    out at once.
     """
 
-    def __init__(self, notifier: KnockNotifier, *, timeout_seconds: float) -> None:
+    def __init__(self, notifier: KnockNotifier, *, timeout_seconds: float, pace_seconds: float = 0.0) -> None:
         self._notifier = notifier
         self._timeout = timeout_seconds
+        self._pace = pace_seconds
         self._queued: dict[str, list[LobbyEntry]] = {}  # a key exists while the room's sender runs
         self._senders: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
@@ -45,5 +49,7 @@ class KnockAnnouncer:
                     await asyncio.wait_for(self._notifier.knocked(room, batch), self._timeout)
                 except Exception as error:
                     logger.warning("could not tell room %s's admins of %d knock(s): %r", room, len(batch), error)
+                if self._pace > 0:
+                    await asyncio.sleep(self._pace)  # knocks meanwhile queue up for the next message
         finally:
             del self._queued[room]

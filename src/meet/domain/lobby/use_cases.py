@@ -39,6 +39,7 @@ class LobbyPolicy:
     knocks_per_minute_per_participant: int = 120
     new_participants_per_minute_per_address: int = 600
     notify_timeout_seconds: float = 1.0
+    notify_pace_seconds: float = 0.25  # a room's knock notifications at most four a second
     keepalive_seconds: float = 25.0
 
 

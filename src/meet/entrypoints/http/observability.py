@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from meet.adapters.prometheus.metrics import CONTENT_TYPE, PrometheusMetrics
+from meet.entrypoints.http.event_stream import remember_body_send
 from meet.entrypoints.logs import accepted_request_id, request_id
 from meet.entrypoints.settings import Profile, Settings
 
@@ -39,25 +40,34 @@ class RequestObservation:
             return
         incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
         identifier = accepted_request_id(incoming.decode("latin-1") if incoming is not None else None)
-        header = (REQUEST_ID_HEADER.encode(), identifier.encode())
-        status = 500
+        observed = _ObservedSend(send, (REQUEST_ID_HEADER.encode(), identifier.encode()))
+        remember_body_send(scope, send)
         started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
         token = request_id.set(identifier)
         try:
-            await self._app(scope, receive, send_with_id)
+            await self._app(scope, receive, observed)
         finally:
             request_id.reset(token)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             route = scope.get("path_template") or "unmatched"
-            self._metrics.request_ended(route, method, status, time.perf_counter() - started)
+            self._metrics.request_ended(route, method, observed.status, time.perf_counter() - started)
+
+
+class _ObservedSend:
+    """Adds the request id to the response start and remembers its status (500 until one is sent)."""
+
+    __slots__ = ("_header", "_send", "status")
+
+    def __init__(self, send: Send, header: tuple[bytes, bytes]) -> None:
+        self._send = send
+        self._header = header
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message["headers"] = [*message.get("headers", ()), self._header]
+        await self._send(message)
 
 
 class MetricsController(Controller):

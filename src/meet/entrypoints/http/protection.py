@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import msgspec
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -91,15 +90,22 @@ def body_problem(body: bytes) -> tuple[int, str, str] | None:
     return None
 
 
-class BodyGuard(ASGIMiddleware):
-    """Read the body once (bounded), check it, and hand the same bytes to the handler."""
+class BodyGuard:
+    """Read the body once (bounded), check it, and hand the same bytes to the handler.
 
-    scopes = (ScopeType.HTTP,)
+    A plain ASGI middleware (``DefineMiddleware``), as is ``CrossSiteGuard``: no wrapper frame of its own
+    stays alive for the minutes that an event stream is open.
+    """
 
-    def __init__(self, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
         self.max_body_bytes = max_body_bytes
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        next_app = self.app
+        if scope["type"] != ScopeType.HTTP:
+            await next_app(scope, receive, send)
+            return
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             await _answer(send, 422, "invalid_input", "The URL may not contain the NUL character (U+0000).")
             return
@@ -190,14 +196,18 @@ class OriginPolicy:
         return True
 
 
-class CrossSiteGuard(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, policy: OriginPolicy) -> None:
+class CrossSiteGuard:
+    def __init__(self, app: ASGIApp, policy: OriginPolicy) -> None:
+        self.app = app
         self.policy = policy
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope.get("method", "GET") not in SAFE_METHODS and scope["path"] not in OTHERWISE_AUTHENTICATED:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        next_app = self.app
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope.get("method", "GET") not in SAFE_METHODS
+            and scope["path"] not in OTHERWISE_AUTHENTICATED
+        ):
             headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
             if self.policy.carries_cookie(headers.get("cookie", "")) and not self.policy.allows(
                 headers.get("origin"), headers.get("sec-fetch-site"), _request_origin(scope, headers)

@@ -131,7 +131,9 @@ class LobbyProvider(Provider):
 
     @provide
     def announcer(self, notifier: KnockNotifier, policy: LobbyPolicy) -> KnockAnnouncer:
-        return KnockAnnouncer(notifier, timeout_seconds=policy.notify_timeout_seconds)
+        return KnockAnnouncer(
+            notifier, timeout_seconds=policy.notify_timeout_seconds, pace_seconds=policy.notify_pace_seconds
+        )
 
     notifier = provide(NotifyAdminsInRoom, provides=KnockNotifier)
     use_cases = provide_all(

@@ -57,24 +57,15 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     return handlers
 
 
-GC_THRESHOLDS = (50_000, 20, 100)  # Python's defaults: (700, 10, 10)
-
-
 def freeze_startup_objects() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
     Modules, the container, routes and SQLAlchemy's metadata are hundreds of thousands of objects
     that never die; without this, every full collection walks them all and stalls every request the
     worker holds (tens to hundreds of milliseconds: most of the join's p99 under load).
-
-    Then fewer, larger young collections: a worker holding thousands of open event streams has
-    millions of live objects, and with the default thresholds a full collection (about a second at
-    10,000 streams) ran every few seconds while a town hall was filling, and again in the middle of an
-    ``admit-all`` delivery (measured: delivery p99 1.6-2.4 s with the defaults, 1.0 s with these).
     """
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def build_app(settings: Settings, *providers: Provider) -> Litestar:

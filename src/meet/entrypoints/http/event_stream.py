@@ -36,15 +36,15 @@ class _Disconnect:
 
     __slots__ = ("done", "left", "task")
 
-    def __init__(self) -> None:
+    def __init__(self, task: asyncio.Task[Any]) -> None:
         self.done = False
         self.left = False
-        self.task = asyncio.current_task()
+        self.task = task
 
     async def watch(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
-        if not self.done and self.task is not None:
+        if not self.done:
             self.left = True
             self.task.cancel()
 
@@ -67,7 +67,9 @@ class _OneTaskStreamingResponse(ASGIStreamingResponse):
         await self.after_response()
 
     async def send_body(self, send: Send, receive: Receive) -> None:
-        disconnect = _Disconnect()
+        current = asyncio.current_task()
+        assert current is not None  # a coroutine's body always runs in a task
+        disconnect = _Disconnect(current)
         watcher = asyncio.get_running_loop().create_task(disconnect.watch(receive))
         try:
             async for chunk in self.iterator:
@@ -77,9 +79,7 @@ class _OneTaskStreamingResponse(ASGIStreamingResponse):
         except asyncio.CancelledError:
             if not disconnect.left:
                 raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()  # the client left: the stream ends, the request does not fail
+            current.uncancel()  # the client left: the stream ends, the request does not fail
         finally:
             disconnect.done = True
             watcher.cancel()

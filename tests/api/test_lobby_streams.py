@@ -111,3 +111,18 @@ async def test_a_participant_holding_the_stream_is_never_expired_however_busy_th
         waiting = {p["id"] for p in listed["participants"]}
         assert holder["id"] in waiting
         assert idle["id"] not in waiting  # nobody kept that one alive: it expired meanwhile
+
+
+async def test_the_admins_stream_gets_keepalives_too_and_still_hears_every_knock(served: Served) -> None:
+    async with (
+        restricted_room(served) as (client, base, owner),
+        client.stream("GET", f"{base}/waiting-participants/events", headers=owner) as stream,
+    ):
+        sse = stream.aiter_lines()
+        assert (await lines(sse, "data:"))[-2:] == ["event: waiting", 'data: {"count":0}']
+        assert (await lines(sse, ": keep-alive"))[-1] == ": keep-alive"
+        newcomer = await knock(client, base, "Newcomer")
+        knocked = await lines(sse, "data:")
+        assert "event: knocked" in knocked
+        assert newcomer["id"] in knocked[-1]
+        assert (await lines(sse, ": keep-alive"))[-1] == ": keep-alive"  # quiet again: kept alive again

@@ -4,13 +4,14 @@ A participant's feed receives only the events about that participant (and a room
 delivering an event costs O(interested feeds), not O(feeds in the room). The admins' feeds get the
 room's changes coalesced: whatever arrived while the admin's stream was busy comes as one batch,
 one (the latest) change per participant. An idle feed is one object and, while its stream waits,
-one future and one timer handle: no task, no queue.
+one future: no task, no queue, no timer.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import overload
 
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import LobbyEvent, LobbyEventType
@@ -40,16 +41,17 @@ class _Inbox:
     def _has_news(self) -> bool:
         raise NotImplementedError
 
-    async def _wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a wait bound, not a deadline
-        if self._has_news() or self._lost or timeout <= 0:
+    async def _wait(self, timeout: float | None) -> None:  # noqa: ASYNC109 - a wait bound, not a deadline
+        if self._has_news() or self._lost or (timeout is not None and timeout <= 0):
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, _wake, waiter)
+        timer = loop.call_later(timeout, _wake, waiter) if timeout is not None else None
         try:
             await waiter
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self._waiter = None
 
     def _raise_if_lost(self) -> None:
@@ -73,7 +75,11 @@ class ParticipantFeed(_Inbox):
     def _has_news(self) -> bool:
         return bool(self._pending)
 
-    async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
+    @overload
+    async def next_event(self) -> LobbyEvent: ...
+    @overload
+    async def next_event(self, timeout: float) -> LobbyEvent | None: ...  # noqa: ASYNC109 - a wait bound
+    async def next_event(self, timeout: float | None = None) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
         await self._wait(timeout)
         if self._pending:
             return self._pending.pop(0)
@@ -104,7 +110,7 @@ class RoomFeed(_Inbox):
     def _has_news(self) -> bool:
         return bool(self._changes) or self._cleared is not None
 
-    async def next_changes(self, timeout: float) -> tuple[LobbyEvent, ...]:  # noqa: ASYNC109 - a wait bound
+    async def next_changes(self, timeout: float | None = None) -> tuple[LobbyEvent, ...]:  # noqa: ASYNC109 - a wait bound
         await self._wait(timeout)
         batch = (*((self._cleared,) if self._cleared else ()), *self._changes.values())
         self._changes, self._cleared = {}, None

@@ -173,7 +173,7 @@ async def test_a_contrary_second_decision_is_reported_not_recorded(lobby: Lobby)
 
 
 async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decision(world: object) -> None:
-    lobby = Lobby(world, policy=LobbyPolicy(timeouts=LobbyTimeouts(waiting=30), keepalive_seconds=0.01))  # type: ignore[arg-type]
+    lobby = Lobby(world, policy=LobbyPolicy(timeouts=LobbyTimeouts(waiting=30)))  # type: ignore[arg-type]
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     streaming, idle = await knock(lobby, room), await knock(lobby, room, name="Idle")
@@ -187,14 +187,12 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
     for _ in range(5):  # 100 s pass: far beyond the waiting timeout, the entry kept alive meanwhile
         lobby.clock.advance(20)
         await lobby.presence.refresh_now()
-        assert (await anext(updates)).kind == "keepalive"
     listed = await lobby.list_waiting().execute(ListWaitingRequest(owner, str(room.id), limit=10, after=None))
     assert [e.participant_id for e in listed.entries] == [streaming.participant_id]
     assert idle.participant_id not in {e.participant_id for e in listed.entries}
     await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), streaming.participant_id, allow=True))
     update = await anext(updates)
-    while update.kind == "keepalive":
-        update = await anext(updates)
+    assert update.kind == "status"
     assert update.entry is not None
     assert update.entry.status is LobbyStatus.ACCEPTED
     assert identity_of(update.entry) == streaming.participant_id

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, overload
 
 from meet.domain.lobby.model import (
     DecisionResult,
@@ -74,8 +74,13 @@ class LobbyStore(Protocol):
 
 
 class ParticipantEvents(Protocol):
-    async def next_event(self, timeout: float) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound, not a deadline
-        """The next event about this participant, or None when none came within ``timeout`` seconds.
+    @overload
+    async def next_event(self) -> LobbyEvent: ...
+    @overload
+    async def next_event(self, timeout: float) -> LobbyEvent | None: ...  # noqa: ASYNC109 - a wait bound
+    async def next_event(self, timeout: float | None = None) -> LobbyEvent | None:  # noqa: ASYNC109 - a wait bound
+        """The next event about this participant, or None when none came within ``timeout`` seconds
+        (without one: the next event, however long it takes).
 
         Raises ``LobbyUnavailable`` once the channel was lost (events may have been missed).
         """
@@ -83,9 +88,10 @@ class ParticipantEvents(Protocol):
 
 
 class RoomChanges(Protocol):
-    async def next_changes(self, timeout: float) -> Sequence[LobbyEvent]:  # noqa: ASYNC109 - a wait bound
+    async def next_changes(self, timeout: float | None = None) -> Sequence[LobbyEvent]:  # noqa: ASYNC109 - a wait bound
         """The room's changes since the last call, the latest one per participant, oldest first; empty
-        when none came within ``timeout`` seconds. Raises ``LobbyUnavailable`` once the channel was lost."""
+        when none came within ``timeout`` seconds (without one: never empty). Raises ``LobbyUnavailable``
+        once the channel was lost."""
         ...
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,6 @@ class LobbyPolicy:
     new_participants_per_minute_per_address: int = 600
     notify_timeout_seconds: float = 1.0
     notify_pace_seconds: float = 0.25  # a room's knock notifications at most four a second
-    keepalive_seconds: float = 25.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +152,16 @@ class RequestEntry:
 
 @dataclass(frozen=True, slots=True)
 class StreamUpdate:
-    """One message of a participant's stream: their entry, a keep-alive, "your entry is gone", or
-    "the lobby cannot be reached" (the stream's last message: reconnect shortly)."""
+    """One message of a participant's stream: their entry, "your entry is gone", or "the lobby cannot
+    be reached" (the stream's last message: reconnect shortly). Keep-alives are the transport's."""
 
-    kind: str  # "status" | "keepalive" | "gone" | "unavailable"
+    kind: str  # "status" | "gone" | "unavailable"
     entry: EntryView | None = None
+
+    @property
+    def ends_stream(self) -> bool:
+        """Nothing follows it: a decision, "gone" or "unavailable" (only "still waiting" is followed)."""
+        return self.kind != "status" or (self.entry is not None and self.entry.status is not LobbyStatus.WAITING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +174,9 @@ class WaitForDecisionRequest:
 class WaitForDecision:
     """Push the decision to a waiting participant; holding the stream keeps the entry alive.
 
-    The keep-alive and the entry's refresh run on their own schedule, whatever else happens in the
-    room: the stream only ever hears about its own participant.
+    The entry's refresh (``LobbyPresence``) runs on its own schedule, whatever else happens in the
+    room, and so do the transport's keep-alives: the stream only ever hears about its own participant,
+    and an idle one waits for that alone.
     """
 
     def __init__(
@@ -211,7 +215,7 @@ class WaitForDecision:
         return self._updates(visit, request.viewer, participant_id)
 
     async def _updates(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
-        room, name, period = visit.room, visit.room.sfu_room_name, self._policy.keepalive_seconds
+        room, name = visit.room, visit.room.sfu_room_name
         try:
             async with (
                 self._events.of_participant(name, participant_id) as feed,
@@ -221,17 +225,11 @@ class WaitForDecision:
                 entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                 if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
-                next_keepalive = time.monotonic() + period
                 while entry is not None:
                     yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
                     if not entry.is_waiting:
                         return
-                    while True:
-                        event = await feed.next_event(max(0.0, next_keepalive - time.monotonic()))
-                        if event is not None:
-                            break
-                        next_keepalive += period
-                        yield StreamUpdate("keepalive")
+                    event = await feed.next_event()
                     if event.type is LobbyEventType.RESYNC:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:
@@ -337,10 +335,10 @@ class WatchWaitingRequest:
 
 @dataclass(frozen=True, slots=True)
 class WaitingListUpdate:
-    """One message of an admin's stream: "listening" (first), changes, a keep-alive, or "the lobby
+    """One message of an admin's stream: "listening" (first), how many wait, changes, or "the lobby
     cannot be reached" (last: reconnect and read the list again)."""
 
-    kind: str  # "listening" | "waiting" | "changes" | "keepalive" | "unavailable"
+    kind: str  # "listening" | "waiting" | "changes" | "unavailable"
     changes: Sequence[LobbyEvent] = ()
     waiting: int = 0  # with "waiting": how many wait now
 
@@ -367,20 +365,13 @@ class WatchWaiting:
         return self._changes(room.sfu_room_name)
 
     async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
-        period = self._policy.keepalive_seconds
         try:
             async with self._events.of_room(room) as feed:
                 yield WaitingListUpdate("listening")  # from here on no change is missed
                 page = await self._store.waiting(room, limit=1, after=None, now=self._clock.now())
                 yield WaitingListUpdate("waiting", waiting=page.count)
-                next_keepalive = time.monotonic() + period
                 while True:
-                    changes = await feed.next_changes(max(0.0, next_keepalive - time.monotonic()))
-                    if changes:
-                        yield WaitingListUpdate("changes", changes)
-                    if time.monotonic() >= next_keepalive:
-                        next_keepalive = time.monotonic() + period
-                        yield WaitingListUpdate("keepalive")
+                    yield WaitingListUpdate("changes", await feed.next_changes())
         except ServiceUnavailable:
             yield WaitingListUpdate("unavailable")
 

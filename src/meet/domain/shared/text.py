@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -51,7 +52,12 @@ def color_for(identity: str) -> str:
     and the result independent of hash randomization.
     """
     digest = hashlib.sha1(identity.encode("utf-8"), usedforsecurity=False).digest()
-    seed = int.from_bytes(digest[-2:], "big")
+    return _color_of_seed(int.from_bytes(digest[-2:], "big"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _color_of_seed(seed: int) -> str:
+    """Seeding an RNG costs more than the rest of a lobby decision's view: of the 65,536 seeds, the recent are kept."""
     rng = random.Random(seed)  # noqa: S311 - a color, not a secret
     hue = rng.randint(0, 360)
     saturation = rng.randint(50, 75)

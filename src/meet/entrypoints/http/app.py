@@ -20,6 +20,7 @@ from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
+from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
@@ -28,6 +29,7 @@ from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPo
 from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
 from meet.entrypoints.http.sessions import RotatingSessionConfig
+from meet.entrypoints.http.start_hooks import ResponseStartHooks
 from meet.entrypoints.http.system import ConfigController, HealthController
 from meet.entrypoints.http.users import UserController
 from meet.entrypoints.http.webhooks import WebhookController
@@ -110,7 +112,6 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
             sessions.middleware,
         ],
         cors_config=cors_config(settings),
-        before_send=[security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow],
         exception_handlers=exception_handlers(),
         # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
         logging_config=None,
@@ -127,7 +128,9 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
     )
     setup_dishka(container, app)
     app.state.metrics = metrics
-    app.asgi_handler = RequestObservation(app.asgi_handler, metrics)
+    headed = ResponseStartHooks(app.asgi_handler, [security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow])
+    # Outermost: a stream's body is sent once everything beneath, its observation included, has returned.
+    app.asgi_handler = StreamHandoff(RequestObservation(headed, metrics), KeepAlives(settings.lobby_keepalive_seconds))
     return app
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +14,7 @@ from litestar.params import JSONBody, Parameter
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEntry, LobbyStatus
+from meet.domain.lobby.model import LobbyEntry
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AdmitEveryoneRequest,
@@ -33,7 +33,7 @@ from meet.domain.lobby.use_cases import (
     WatchWaitingRequest,
 )
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.event_stream import EventStream
+from meet.entrypoints.http.event_stream import EventStream, LastChunk
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection
 from meet.entrypoints.settings import Settings
 
@@ -126,7 +126,6 @@ def _json(value: Any) -> str:
 
 
 RETRY_MS = 3000  # how long a browser's EventSource waits before it reconnects
-KEEPALIVE = b": keep-alive\n\n"  # a comment: keeps proxies from closing the stream, fires no event
 
 
 def _sse(event: str, data: Any, *, event_id: str | None = None, retry: int | None = None) -> bytes:
@@ -146,30 +145,28 @@ def _unavailable() -> bytes:
 
 async def _participant_messages(
     updates: AsyncIterator[StreamUpdate], metrics: PrometheusMetrics
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """``retry:`` first; each status carries ``id:`` (the status), so a reconnect says what it saw last
     (``Last-Event-ID``) and gets the current state at once anyway."""
     retry: int | None = RETRY_MS
     async with metrics.participant_stream() as no_longer_waiting:
         async for update in updates:
-            if update.kind == "keepalive":
-                yield KEEPALIVE
-                continue
-            if update.entry is None or update.entry.status is not LobbyStatus.WAITING:
+            if update.ends_stream:
                 no_longer_waiting()
             if update.kind == "unavailable":
-                yield _unavailable()
+                message = _unavailable()
             elif update.entry is not None:
                 view = update.entry
-                yield _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
+                message = _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
                 retry = None
             else:
-                yield _sse("gone", {"status": "gone"}, event_id="gone")
+                message = _sse("gone", {"status": "gone"}, event_id="gone")
+            yield LastChunk(message) if update.ends_stream else message
 
 
 async def _admin_messages(
     updates: AsyncIterator[WaitingListUpdate], metrics: PrometheusMetrics
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     async with metrics.admin_stream():
         async for chunk in _admin_chunks(updates):
             yield chunk
@@ -182,8 +179,6 @@ async def _admin_chunks(updates: AsyncIterator[WaitingListUpdate]) -> AsyncItera
             yield f"retry: {RETRY_MS}\n: listening\n\n".encode()
         elif update.kind == "waiting":
             yield _sse("waiting", {"count": update.waiting}, event_id=str(sent))
-        elif update.kind == "keepalive":
-            yield KEEPALIVE
         elif update.kind == "unavailable":
             yield _unavailable()
         else:

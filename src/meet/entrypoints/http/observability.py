@@ -13,7 +13,6 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from meet.adapters.prometheus.metrics import CONTENT_TYPE, PrometheusMetrics
-from meet.entrypoints.http.event_stream import remember_body_send
 from meet.entrypoints.logs import accepted_request_id, request_id
 from meet.entrypoints.settings import Profile, Settings
 
@@ -22,12 +21,13 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class RequestObservation:
-    """The outermost layer of the app, so 404s, 405s and errors are seen too.
+    """Around the whole app but the stream handoff, so 404s, 405s and errors are seen too.
 
     Every response carries ``X-Request-ID`` (the client's own when well-formed), every log line written
     while serving the request carries it as ``request_id``, and the request is counted by its route
     template (``/api/v1/rooms/{id_or_slug}``; ``unmatched`` when no route matched, so scanners cannot
-    create label values), method and status.
+    create label values), method and status. An event stream is observed until its start: its body is
+    sent by ``StreamHandoff``, outside (so its duration is the time to its first byte, not its life).
     """
 
     def __init__(self, app: ASGIApp, metrics: PrometheusMetrics) -> None:
@@ -41,7 +41,6 @@ class RequestObservation:
         incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
         identifier = accepted_request_id(incoming.decode("latin-1") if incoming is not None else None)
         observed = _ObservedSend(send, (REQUEST_ID_HEADER.encode(), identifier.encode()))
-        remember_body_send(scope, send)
         started = time.perf_counter()
         token = request_id.set(identifier)
         try:

@@ -246,7 +246,7 @@ def _allowed_methods(app: Litestar) -> dict[str, str]:
 
 async def correct_options_allow(message: Message, scope: Scope) -> None:
     """Litestar's automatic ``OPTIONS`` lists the methods of the first controller that declared a path;
-    answer every method the path has (a ``before_send`` hook)."""
+    answer every method the path has (a response start hook)."""
     if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
         return
     headers = MutableScopeHeaders.from_message(message)

@@ -8,8 +8,8 @@
   ``Origin``, when ``Sec-Fetch-Site`` says ``cross-site`` or ``same-site``. A request with neither header
   (a non-browser client) passes. Endpoints authenticated otherwise (the LiveKit webhook's signature, the
   storage hook's bearer token) are never checked: their callers are servers.
-- ``security_headers``: a ``before_send`` hook that puts the security headers on every response,
-  including the router's own 404/405 answers.
+- ``security_headers``: a hook on every response's start (``start_hooks``) that puts the security
+  headers on every response, including the router's own 404/405 answers.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ STATIC_CACHE = "public, max-age=86400"
 
 
 def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
-    """A ``before_send`` hook: every response gets nosniff, no referrer, no framing, a CSP, and
+    """A response start hook: every response gets nosniff, no referrer, no framing, a CSP, and
     ``Cache-Control: no-store`` unless the handler chose otherwise (only the docs' assets are cacheable)."""
 
     async def add(message: Message, scope: Scope) -> None:

@@ -122,7 +122,6 @@ class LobbyProvider(Provider):
             knocks_per_minute_per_participant=settings.lobby_knocks_per_minute,
             new_participants_per_minute_per_address=settings.lobby_new_participants_per_minute_per_address,
             notify_timeout_seconds=settings.lobby_notify_timeout_seconds,
-            keepalive_seconds=settings.lobby_keepalive_seconds,
         )
 
     @provide

@@ -16,6 +16,7 @@ MAX_SLUG_LENGTH = 500
 # as something else ("evil\u202eexe.txt"), so display names never carry them.
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SPACES = re.compile(r"\s+")
+_PLAIN_NAME = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 
 
 def slugify(value: str) -> str:
@@ -29,6 +30,8 @@ def clean_display_name(value: str | None) -> str | None:
     controls removed, runs of white space made one space, trimmed; ``None`` when nothing is left."""
     if value is None:
         return None
+    if _PLAIN_NAME.fullmatch(value):
+        return value  # printable ASCII words, one space apart: already clean (most names, and every stored one)
     kept = "".join(
         " " if char.isspace() else char
         for char in value

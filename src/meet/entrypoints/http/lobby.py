@@ -149,7 +149,8 @@ async def _participant_messages(
     retry: int | None = RETRY_MS
     async with metrics.participant_stream() as no_longer_waiting:
         async for update in updates:
-            if update.ends_stream:
+            last = update.ends_stream
+            if last:
                 no_longer_waiting()
             if update.kind == "unavailable":
                 message = _unavailable()
@@ -159,7 +160,7 @@ async def _participant_messages(
                 retry = None
             else:
                 message = _sse("gone", {"status": "gone"}, event_id="gone")
-            yield LastChunk(message) if update.ends_stream else message
+            yield LastChunk(message) if last else message
 
 
 async def _admin_messages(

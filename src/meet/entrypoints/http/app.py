@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
+from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
@@ -80,7 +81,8 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         try:
             # The composition root chose where sessions live; the middleware finds them under this name.
             app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
-            yield
+            async with running(QuietCollector()):
+                yield
         finally:
             await container.close()
 

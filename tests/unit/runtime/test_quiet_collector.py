@@ -1,0 +1,83 @@
+"""The collector's full pass runs in a quiet moment, not in the middle of the next burst."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from meet.entrypoints.http.collector import QuietCollector
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Cycle:
+    """Cyclic garbage: only a full pass of the collector frees it once it reached the old generation."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[QuietCollector, Clock]]:
+    clock = Clock()
+    quiet = QuietCollector(min_interval=60, clock=clock)
+    gc.callbacks.append(quiet.observe)
+    yield quiet, clock
+    gc.callbacks.remove(quiet.observe)
+
+
+def old_cyclic_garbage() -> int:
+    """Leaves unreachable cycles in the old generation, with CPython's count saying something was promoted."""
+    gc.collect()
+    garbage = [Cycle() for _ in range(100)]
+    gc.collect(1)  # promoted to the old generation, still alive
+    count = len(garbage)
+    del garbage
+    return count
+
+
+def test_a_quiet_worker_frees_the_old_generations_garbage_at_once(collector: tuple[QuietCollector, Clock]) -> None:
+    quiet, _ = collector
+    old_cyclic_garbage()
+    quiet.check()  # the check that saw the young collection above: not quiet
+    assert any(isinstance(o, Cycle) for o in gc.get_objects(2))
+
+    assert quiet.check() is True
+    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+
+
+def test_a_busy_worker_is_left_to_cpython(collector: tuple[QuietCollector, Clock]) -> None:
+    quiet, _ = collector
+    old_cyclic_garbage()
+    gc.collect(0)  # allocations between two checks: a young collection
+    assert quiet.check() is False
+    assert any(isinstance(o, Cycle) for o in gc.get_objects(2))
+
+
+def test_nothing_promoted_since_the_last_full_pass_means_no_pass(collector: tuple[QuietCollector, Clock]) -> None:
+    quiet, _ = collector
+    gc.collect()
+    quiet.check()
+    assert quiet.check() is False
+
+
+def test_its_own_passes_are_at_most_one_per_interval(collector: tuple[QuietCollector, Clock]) -> None:
+    quiet, clock = collector
+    old_cyclic_garbage()
+    quiet.check()
+    assert quiet.check() is True
+
+    old_cyclic_garbage()
+    quiet.check()
+    clock.now += 59
+    assert quiet.check() is False
+    clock.now += 1
+    assert quiet.check() is True

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import RedisCluster
 
+from meet.adapters.redis.lobby import events_channel
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
 from tests.integration.lobby.conftest import Backend
@@ -286,6 +287,24 @@ async def test_admit_all_reaches_every_waiting_participants_feed_in_one_call(bac
         heard = [await feed.next_event(5) for feed in feeds]
     assert all(e is not None and e.entry is not None and e.entry.status is LobbyStatus.ACCEPTED for e in heard)
     assert [e.participant_id for e in heard if e] == [e.participant_id for e in entries]
+
+
+@pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)  # a channel others can publish on
+async def test_a_malformed_message_on_the_rooms_channel_is_ignored_and_the_feed_goes_on(backend: Backend) -> None:
+    assert backend.redis is not None
+    clock, room = FakeClock(), new_room()
+    entry = await knock(backend, room, clock)
+    async with backend.events.of_participant(room, entry.participant_id) as feed:
+        for garbage in (b"{nope", b"[1, 2]", b"42", b'{"type": "decided"}', b'{"type": "nope", "participant_id": "x"}'):
+            publish = backend.redis.spublish if isinstance(backend.redis, RedisCluster) else backend.redis.publish
+            await publish(events_channel(room), garbage)
+        await backend.store.decide(
+            room, entry.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+        )
+        decided = await feed.next_event(5)
+    assert decided is not None
+    assert decided.entry is not None
+    assert decided.entry.status is LobbyStatus.ACCEPTED
 
 
 async def test_a_feed_hears_nothing_of_other_rooms(backend: Backend) -> None:

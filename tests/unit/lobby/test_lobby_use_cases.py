@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from livekit.api import TokenVerifier
 
+from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
@@ -20,6 +21,7 @@ from meet.domain.lobby.use_cases import (
 from meet.domain.rooms.errors import NotRoomAdmin
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
+from meet.domain.shared.text import color_for
 from meet.domain.users.model import Viewer
 from tests.unit.lobby.conftest import Barred, Lobby, RecordingNotifier
 from tests.unit.rooms.conftest import World
@@ -69,7 +71,7 @@ async def test_a_forged_credential_gets_a_new_participant_never_the_victims_entr
     assert forged.participant_id != victim.participant_id
 
 
-async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant(lobby: Lobby) -> None:
+async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant_and_color(lobby: Lobby) -> None:
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     waiting = await knock(lobby, room)
@@ -77,6 +79,9 @@ async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant(
     accepted = await knock(lobby, room, waiting.credential)
     assert accepted.status is LobbyStatus.ACCEPTED
     assert identity_of(accepted) == waiting.participant_id
+    assert accepted.connection is not None
+    attributes = TokenVerifier("devkey", "secret").verify(accepted.connection.token).attributes or {}
+    assert attributes[COLOR_ATTRIBUTE] == waiting.color == color_for(waiting.participant_id)
 
 
 async def test_whom_the_policy_lets_in_gets_a_token_at_once_and_leaves_nothing_waiting(lobby: Lobby) -> None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from livekit.api import VideoGrants
 
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
@@ -51,7 +51,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-_HEADER = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+_HEADER = _b64(msgspec.json.encode({"alg": "HS256", "typ": "JWT"}))
 
 
 class LiveKitTokenIssuer:
@@ -78,8 +78,9 @@ class LiveKitTokenIssuer:
         )
 
     def _sign(self, claims: dict[str, Any]) -> str:
-        """A compact HS256 JWT, as pyjwt writes it, minus its per-call key checks (done once, here)."""
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        """A compact HS256 JWT, as pyjwt writes it (but in UTF-8, not ASCII escapes), minus its per-call key
+        checks (done once, here)."""
+        payload = _b64(msgspec.json.encode(claims))
         signing_input = f"{_HEADER}.{payload}".encode("ascii")
         signature = hmac.new(self._key, signing_input, hashlib.sha256).digest()
         return f"{_HEADER}.{payload}.{_b64(signature)}"

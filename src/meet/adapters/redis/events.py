@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
@@ -25,7 +25,7 @@ from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEvent
+from meet.domain.lobby.model import LobbyEvent, LobbyEventType
 
 logger = logging.getLogger("meet.redis.events")
 
@@ -33,25 +33,32 @@ CHANNEL_PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
 
 
 def _event(data: dict[str, Any]) -> LobbyEvent:
-    entry = data.get("entry")
-    return LobbyEvent(
-        type=EVENT_TYPES[data["type"]],
-        participant_id=data.get("participant_id"),
-        entry=decode_entry(entry) if entry else None,
-    )
+    """Raises ``KeyError`` for an event the stores never publish: one that would reach every stream of the
+    room (a participant's event without its participant) must not come from a stray message."""
+    event_type = _PUBLISHED[data["type"]]
+    participant_id, entry = data.get("participant_id"), data.get("entry")
+    if event_type is not LobbyEventType.CLEARED and not isinstance(participant_id, str):
+        raise KeyError("participant_id")
+    if event_type in _CARRY_ENTRY and not entry:
+        raise KeyError("entry")
+    return LobbyEvent(type=event_type, participant_id=participant_id, entry=decode_entry(entry) if entry else None)
+
+
+_PUBLISHED = {name: kind for name, kind in EVENT_TYPES.items() if kind is not LobbyEventType.RESYNC}  # RESYNC is local
+_CARRY_ENTRY = frozenset({LobbyEventType.KNOCKED, LobbyEventType.DECIDED})
 
 
 def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
     """One message carries one event, or a batch (``entries``: admit-all publishes its decisions so)."""
     try:
-        data = json.loads(payload)
+        data = msgspec.json.decode(payload)
         batch = data.get("entries")
         if isinstance(batch, list):
             for entry in batch:
                 yield _event({"type": data["type"], "participant_id": entry["participant_id"], "entry": entry})
         else:
             yield _event(data)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         logger.warning("ignoring a malformed lobby event")
 
 

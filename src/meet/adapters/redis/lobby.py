@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from redis.commands.core import AsyncScript
 
 from meet.adapters.redis.client import RedisClient, unavailable_as
@@ -313,7 +314,7 @@ def encode_entry(entry: LobbyEntry) -> str:
 
 
 def decode_entry(raw: bytes | str | dict[str, Any]) -> LobbyEntry:
-    data = raw if isinstance(raw, dict) else json.loads(raw)
+    data = raw if isinstance(raw, dict) else msgspec.json.decode(raw)
     return LobbyEntry(
         participant_id=data["participant_id"],
         username=data["username"],

@@ -12,7 +12,8 @@ class Admission:
     """Turns "this person may enter this room" into a signed connection config.
 
     The identity is the user's ``sub`` when signed in, else the id the caller passes
-    (a lobby participant id), else a fresh UUID4: never a value the client chose.
+    (a lobby participant id), else a fresh UUID4: never a value the client chose. An anonymous
+    identity passed with its color (the lobby's) keeps it: it is the same ``color_for``, not computed twice.
     """
 
     def __init__(self, issuer: TokenIssuer, rooms: LiveRooms) -> None:
@@ -27,10 +28,12 @@ class Admission:
         *,
         requested_name: str | None,
         anonymous_identity: str | None = None,
+        anonymous_color: str | None = None,
     ) -> ConnectionConfig:
         identity = viewer.sub if viewer.sub is not None else anonymous_identity or str(uuid.uuid4())
         participant = Participant.build(
             identity=identity,
+            color=anonymous_color if viewer.sub is None else None,
             requested_name=requested_name,
             full_name=viewer.full_name,
             role=role,

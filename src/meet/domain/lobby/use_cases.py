@@ -66,7 +66,12 @@ class EntryViews:
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
             connection = await self._admission.connect(
-                room, viewer, visit.role, requested_name=entry.username, anonymous_identity=entry.participant_id
+                room,
+                viewer,
+                visit.role,
+                requested_name=entry.username,
+                anonymous_identity=entry.participant_id,
+                anonymous_color=entry.color,
             )
         return EntryView(
             participant_id=entry.participant_id,

@@ -55,6 +55,22 @@ async def test_a_knock_creates_one_waiting_entry_and_later_knocks_return_it(back
     assert page.count == 1
 
 
+async def test_a_name_in_any_script_comes_back_as_it_was_given(backend: Backend) -> None:
+    clock, room, name = FakeClock(), new_room(), "Zoë Šťastná 北京 🎉 \"quoted\" \\"
+    entry = await knock(backend, room, clock, name)
+    assert entry.username == name
+    async with backend.events.of_participant(room, entry.participant_id) as feed:
+        decided = await backend.store.decide(
+            room, entry.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+        )
+        heard = await feed.next_event(5)
+    assert decided is not None
+    assert decided.entry.username == name
+    assert heard is not None
+    assert heard.entry is not None
+    assert heard.entry.username == name
+
+
 async def test_the_waiting_list_is_in_arrival_order_and_pages_with_a_cursor(backend: Backend) -> None:
     clock, room = FakeClock(), new_room()
     ids = [(await knock(backend, room, clock, f"p{i}")).participant_id for i in range(7)]

@@ -17,7 +17,6 @@ poll is one script call: its rate limit and the bars are checked inside it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -298,7 +297,7 @@ def _ms(moment: datetime) -> int:
 
 
 def encode_entry(entry: LobbyEntry) -> str:
-    return json.dumps(
+    return msgspec.json.encode(
         {
             "participant_id": entry.participant_id,
             "username": entry.username,
@@ -308,9 +307,8 @@ def encode_entry(entry: LobbyEntry) -> str:
             "decided_at": entry.decided_at.isoformat() if entry.decided_at else None,
             "decided_by": entry.decided_by,
             "position": entry.position,
-        },
-        separators=(",", ":"),
-    )
+        }
+    ).decode()
 
 
 def decode_entry(raw: bytes | str | dict[str, Any]) -> LobbyEntry:

@@ -56,7 +56,7 @@ async def test_a_knock_creates_one_waiting_entry_and_later_knocks_return_it(back
 
 
 async def test_a_name_in_any_script_comes_back_as_it_was_given(backend: Backend) -> None:
-    clock, room, name = FakeClock(), new_room(), "Zoë Šťastná 北京 🎉 \"quoted\" \\"
+    clock, room, name = FakeClock(), new_room(), 'Zoë Šťastná 北京 🎉 "quoted" \\'
     entry = await knock(backend, room, clock, name)
     assert entry.username == name
     async with backend.events.of_participant(room, entry.participant_id) as feed:

@@ -311,8 +311,8 @@ async def test_a_malformed_message_on_the_rooms_channel_is_ignored_and_the_feed_
     clock, room = FakeClock(), new_room()
     entry = await knock(backend, room, clock)
     async with backend.events.of_participant(room, entry.participant_id) as feed:
+        publish = backend.redis.spublish if isinstance(backend.redis, RedisCluster) else backend.redis.publish
         for garbage in (b"{nope", b"[1, 2]", b"42", b'{"type": "decided"}', b'{"type": "nope", "participant_id": "x"}'):
-            publish = backend.redis.spublish if isinstance(backend.redis, RedisCluster) else backend.redis.publish
             await publish(events_channel(room), garbage)
         await backend.store.decide(
             room, entry.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS

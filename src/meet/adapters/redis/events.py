@@ -39,13 +39,12 @@ def _event(data: dict[str, Any]) -> LobbyEvent:
     participant_id, entry = data.get("participant_id"), data.get("entry")
     if event_type is not LobbyEventType.CLEARED and not isinstance(participant_id, str):
         raise KeyError("participant_id")
-    if event_type in _CARRY_ENTRY and not entry:
+    if event_type.carries_entry and not entry:
         raise KeyError("entry")
     return LobbyEvent(type=event_type, participant_id=participant_id, entry=decode_entry(entry) if entry else None)
 
 
 _PUBLISHED = {name: kind for name, kind in EVENT_TYPES.items() if kind is not LobbyEventType.RESYNC}  # RESYNC is local
-_CARRY_ENTRY = frozenset({LobbyEventType.KNOCKED, LobbyEventType.DECIDED})
 
 
 def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:

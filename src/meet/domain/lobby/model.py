@@ -133,6 +133,11 @@ class LobbyEventType(enum.StrEnum):
     CLEARED = "cleared"  # the whole lobby was reset (e.g. the SFU room finished)
     RESYNC = "resync"  # the channel was re-established (it moved): events may have been missed, read again
 
+    @property
+    def carries_entry(self) -> bool:
+        """Knocks and decisions come with the participant's entry as it now is."""
+        return self is LobbyEventType.KNOCKED or self is LobbyEventType.DECIDED
+
 
 @dataclass(frozen=True, slots=True)
 class LobbyEvent:

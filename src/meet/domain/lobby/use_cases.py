@@ -238,14 +238,11 @@ class WaitForDecision:
                     if event.type is LobbyEventType.RESYNC:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:
-                        entry = event.entry if event.type in _CARRIES_ENTRY else None
+                        entry = event.entry if event.type.carries_entry else None
                 yield StreamUpdate("gone")
         except ServiceUnavailable:
             # Events may have been missed: end cleanly, and the client reconnects for the current state.
             yield StreamUpdate("unavailable")
-
-
-_CARRIES_ENTRY = frozenset({LobbyEventType.DECIDED, LobbyEventType.KNOCKED})
 
 
 @dataclass(frozen=True, slots=True)

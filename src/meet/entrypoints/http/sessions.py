@@ -9,8 +9,10 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Message, ScopeSession
+from litestar.types import Message, Receive, Scope, ScopeSession, Send
 from litestar.utils.dataclass import extract_dataclass_items
 
 from meet.adapters.redis.client import RedisUnavailable, is_unreachable
@@ -101,5 +103,23 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
+class LazySessionIdMiddleware(SessionMiddleware[RotatingSessionBackend]):
+    """Litestar's session middleware, without minting a session id for every request that has no cookie.
+
+    Litestar draws one before the handler runs, from the system's random source; most requests (every
+    anonymous join, knock and poll) never store a session, and the backend draws the id itself when
+    one is stored (``get_session_id``: the cookie's, the rotated one, or a new one).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
+        scope["session"] = await self.backend.load_from_connection(connection)
+        await self.app(scope, receive, self.create_send_wrapper(connection))
+
+
 class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        return DefineMiddleware(LazySessionIdMiddleware, backend=self._backend_class(config=self))

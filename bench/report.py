@@ -37,6 +37,7 @@ def _find(results: list[Result], prefix: str, connections: int = 32) -> Result:
 def targets(results: list[Result], town_hall: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     join = _find(results, "1. anonymous join")
     knock, poll = _find(results, "3. lobby knock"), _find(results, "3. lobby poll")
+    knock_8, poll_8 = _find(results, "3. lobby knock", 8), _find(results, "3. lobby poll", 8)
     small, large = (
         _find(results, "4. waiting list, first page, 10 waiting"),
         _find(results, "4. waiting list, first page, 10,000"),
@@ -56,9 +57,11 @@ def targets(results: list[Result], town_hall: dict[str, Any] | None = None) -> l
         ("1. join (32 conn.) >= 40% of token-only req/s", join.ratio_token >= 0.40, f"{join.ratio_token:.0%}"),
         ("1. join (32 conn.) p99 < 25 ms", join.p99_ms < 25, f"{join.p99_ms:.1f} ms"),
         ("3. knock >= 30% of token-only req/s", knock.ratio_token >= 0.30, f"{knock.ratio_token:.0%}"),
-        ("3. knock p99 < 25 ms", knock.p99_ms < 25, f"{knock.p99_ms:.1f} ms"),
+        ("3. knock p99 < 25 ms, 32 conn. (saturated)", knock.p99_ms < 25, f"{knock.p99_ms:.1f} ms"),
+        ("3. knock p99 < 25 ms, 8 conn.", knock_8.p99_ms < 25, f"{knock_8.p99_ms:.1f} ms"),
         ("3. poll >= 30% of token-only req/s", poll.ratio_token >= 0.30, f"{poll.ratio_token:.0%}"),
-        ("3. poll p99 < 25 ms", poll.p99_ms < 25, f"{poll.p99_ms:.1f} ms"),
+        ("3. poll p99 < 25 ms, 32 conn. (saturated)", poll.p99_ms < 25, f"{poll.p99_ms:.1f} ms"),
+        ("3. poll p99 < 25 ms, 8 conn.", poll_8.p99_ms < 25, f"{poll_8.p99_ms:.1f} ms"),
         (
             "4. first page with 10,000 waiting within 3x the latency of 10 waiting (p50)",
             large.p50_ms <= 3 * small.p50_ms,

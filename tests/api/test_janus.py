@@ -16,7 +16,7 @@ import pytest
 
 from meet.entrypoints.settings import SettingsError, load_settings
 from tests.api.conftest import Api
-from tests.support.janus import Janus, meet_settings, until
+from tests.support.janus import Janus, arrival, meet_settings, plugin_event, until
 from tests.support.janus_client import JanusParticipant
 
 
@@ -41,6 +41,7 @@ class Events:
         self._janus = janus
         self._api = api
         self._seen = len(janus.events.bodies())
+        self.seen = len(janus.events.events())
 
     async def deliver(self) -> None:
         bodies = self._janus.events.bodies()
@@ -49,6 +50,15 @@ class Events:
             response = await self._api.request("POST", "/api/v1/webhooks/janus", content=body, headers=headers)
             assert response.status_code == 200, response.text
         self._seen = len(bodies)
+        self.seen = len(self._janus.events.events())
+
+
+def _published_by(event: dict[str, Any], given: dict[str, Any]) -> bool:
+    data = plugin_event(event)
+    return data.get("event") in {"published", "configured"} and (data.get("room"), data.get("id")) == (
+        given["room"],
+        given["identity"],
+    )
 
 
 async def connection(api: Api, room: dict[str, Any], user: str | None) -> dict[str, Any]:
@@ -90,9 +100,12 @@ async def test_someone_joining_under_another_identity_is_removed_within_seconds(
 async def test_a_listen_only_room_cannot_publish(api: Api, janus: Janus, http: httpx.AsyncClient) -> None:
     room = await api.create_room("owner", "Town hall", access_level="public", configuration={"can_publish_sources": []})
     events = Events(janus, api)
-    listener = await enter(http, await connection(api, room, "member"))
+    given = await connection(api, room, "member")
+    listener = await enter(http, given)
     configured = await listener.publish()
     mids = [stream["mid"] for stream in configured["streams"]]
+    # Janus's event handler posts in batches, on its own schedule: deliver once the publication is among them.
+    await arrival(janus.events, lambda e: _published_by(e, given), after=events.seen)
     await events.deliver()
     # meet saw the publication in Janus's events and muted every stream the policy does not grant.
     assert await listener.moderation(expect=len(mids)) == dict.fromkeys(mids, "muted")

@@ -70,19 +70,20 @@ async def next_event(stream: AsyncIterator[tuple[str, Any]], *wanted: str) -> tu
     return await asyncio.wait_for(find(), STEP_TIMEOUT)
 
 
+async def owners_room(client: httpx.AsyncClient, served: Served, **room: str) -> tuple[dict[str, str], Any]:
+    """The owner's session headers, and a room they created on ``served``."""
+    signed_in = await client.post(f"{served.base_url}/api/v1/auth/dev-login", json={"sub": "owner"})
+    owner = {"Cookie": f"meet_session={signed_in.cookies['meet_session']}"}
+    client.cookies.clear()
+    return owner, (await client.post(f"{served.base_url}/api/v1/rooms", json=room, headers=owner)).json()
+
+
 async def test_a_knock_and_a_decision_reach_streams_held_on_the_other_process(
     two_processes: tuple[Served, Served],
 ) -> None:
     one, two = two_processes
     async with httpx.AsyncClient(timeout=STEP_TIMEOUT) as client:
-        signed_in = await client.post(f"{one.base_url}/api/v1/auth/dev-login", json={"sub": "owner"})
-        owner = {"Cookie": f"meet_session={signed_in.cookies['meet_session']}"}
-        client.cookies.clear()
-        room = (
-            await client.post(
-                f"{one.base_url}/api/v1/rooms", json={"name": "Board", "access_level": "restricted"}, headers=owner
-            )
-        ).json()
+        owner, room = await owners_room(client, one, name="Board", access_level="restricted")
         base_one, base_two = f"{one.base_url}/api/v1/rooms/{room['id']}", f"{two.base_url}/api/v1/rooms/{room['id']}"
 
         async with client.stream("GET", f"{base_two}/waiting-participants/events", headers=owner) as admin_stream:
@@ -127,3 +128,36 @@ async def test_a_stream_without_a_valid_credential_is_refused(two_processes: tup
         )
     assert response.status_code == 404
     assert response.json()["error"] == "lobby_entry_not_found"
+
+
+async def test_a_room_changed_on_one_process_applies_to_the_next_knock_on_the_other(
+    two_processes: tuple[Served, Served],
+) -> None:
+    """The other process answers knocks from its copy of the room; the change must reach it at once."""
+    one, two = two_processes
+    async with httpx.AsyncClient(timeout=STEP_TIMEOUT) as client:
+        owner, room = await owners_room(client, one, name="Hall")
+        on_one, on_two = f"{one.base_url}/api/v1/rooms/{room['id']}", f"{two.base_url}/api/v1/rooms/{room['id']}"
+
+        async def knock_on_two(name: str) -> httpx.Response:
+            response = await client.post(f"{on_two}/request-entry", json={"username": name})
+            client.cookies.clear()
+            return response
+
+        assert (await knock_on_two("Ann")).json()["status"] == "accepted"  # public: straight in
+        changed = await client.patch(on_one, json={"access_level": "restricted"}, headers=owner)
+        assert changed.status_code == 200, changed.text
+        waiting = (await knock_on_two("Ben")).json()
+        assert (waiting["status"], waiting["connection"]) == ("waiting", None)
+
+        listen_only = {"access_level": "public", "configuration": {"can_publish_sources": []}}
+        assert (await client.patch(on_one, json=listen_only, headers=owner)).status_code == 200
+        entered = (await knock_on_two("Cy")).json()
+        assert entered["status"] == "accepted"
+        grants = TokenVerifier("devkey", "secret").verify(entered["livekit"]["token"]).video
+        assert grants is not None
+        assert not grants.can_publish
+
+        assert (await client.delete(on_one, headers=owner)).status_code == 204
+        gone = await knock_on_two("Di")
+        assert gone.status_code == 404, gone.text

@@ -93,7 +93,8 @@ async def test_a_knock_and_a_poll_cost_a_fixed_number_of_round_trips(api_with: A
 
     assert few == many
     knock, poll = few
-    # One script counts the rate limit, checks the room's bars and knocks (PostgreSQL gives the room).
+    # One script checks the stamp of the room (this process keeps a copy of it), counts the rate limit,
+    # checks the room's bars and knocks.
     assert knock == ["EVALSHA"]
     assert poll == ["EVALSHA"]
 

@@ -12,13 +12,16 @@ from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
+from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
+from meet.domain.rooms.ports import RoomStamps
 from tests.doubles.bars import MemoryBarLedger
 
 
@@ -29,13 +32,14 @@ class Backend:
     events: LobbyEvents
     seen: SeenEvents
     ledger: MemoryBarLedger
+    stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
 
     def forget_cache(self) -> LobbyStore:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
         if isinstance(self.store, MemoryLobbyStore):
             events = MemoryLobbyEvents()
-            return MemoryLobbyStore(events, MemoryBars(self.ledger))
+            return MemoryLobbyStore(events, MemoryBars(self.ledger), MemoryRoomStamps())
         return self.store
 
 
@@ -43,8 +47,9 @@ class Backend:
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = MemoryBarLedger()
     if request.param == "memory":
-        events = MemoryLobbyEvents()
-        yield Backend("memory", MemoryLobbyStore(events, MemoryBars(ledger)), events, MemorySeenEvents(), ledger)
+        events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
+        memory = MemoryLobbyStore(events, MemoryBars(ledger), stamps)
+        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps)
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
@@ -52,7 +57,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         sharded = RedisShardedLobbyEvents(cluster)
         try:
             store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
-            yield Backend("redis-cluster", store, sharded, RedisSeenEvents(cluster), ledger, cluster)
+            seen = RedisSeenEvents(cluster)
+            yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster)
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -63,7 +69,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     redis_events = RedisLobbyEvents(client)
     store = RedisLobbyStore(client, RedisBars(client, ledger))
     try:
-        yield Backend("redis", store, redis_events, RedisSeenEvents(client), ledger, client)
+        seen = RedisSeenEvents(client)
+        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client)
     finally:
         await redis_events.aclose()
         await client.aclose()

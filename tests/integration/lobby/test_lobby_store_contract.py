@@ -366,6 +366,34 @@ async def test_the_knocks_rate_limit_is_counted_in_the_knock_and_refuses_without
     assert (await backend.store.pass_gate(room, gate, clock.now())).retry_after is not None
 
 
+async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_without_a_change(
+    backend: Backend,
+) -> None:
+    clock, room = FakeClock(), new_room()
+    read_under = await backend.stamps.current(room)
+    assert await backend.stamps.current(room) == read_under  # one stamp, until the room changes
+    await backend.stamps.renew(room)  # the room changed after a process took its copy
+
+    def gate(stamp: str) -> KnockGate:
+        return KnockGate("once", rate_limit=1, room_stamp=stamp)
+
+    offered = LobbyEntry.knock(str(uuid.uuid4()), "Zoe", clock.now())
+    stale = await backend.store.knock(room, offered, clock.now(), TIMEOUTS, gate(read_under))
+    assert (stale.gate.stale, stale.created, stale.gate.passed) == (True, False, False)
+    assert (await backend.store.pass_gate(room, gate(read_under), clock.now())).stale
+    assert (await backend.store.waiting(room, limit=10, after=None, now=clock.now())).count == 0
+    current = await backend.stamps.current(room)
+    assert current != read_under
+    # Refused attempts were not counted: the limit of one knock still lets this one in.
+    fresh = await backend.store.knock(room, offered, clock.now(), TIMEOUTS, gate(current))
+    assert fresh.created
+    if backend.redis is not None:
+        await backend.redis.flushdb()  # a restarted Redis lost every stamp: no copy may pass for current
+        again = LobbyEntry.knock(str(uuid.uuid4()), "Max", clock.now())
+        assert (await backend.store.knock(room, again, clock.now(), TIMEOUTS, gate(current))).gate.stale
+        assert await backend.stamps.current(room) != current
+
+
 async def test_a_bar_in_the_ledger_holds_whatever_the_cache_lost(backend: Backend) -> None:
     clock, room = FakeClock(), new_room()
     entry = await knock(backend, room, clock)
@@ -399,6 +427,7 @@ async def test_seen_events_answer_first_time_once_until_forgotten(backend: Backe
 async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend) -> None:
     assert backend.redis is not None
     clock, room = FakeClock(), new_room()
+    await backend.stamps.current(room)
     entry = await knock(backend, room, clock)
     await backend.store.decide(
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS

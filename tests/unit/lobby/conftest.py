@@ -26,6 +26,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
 )
 from meet.domain.rooms.model import Room
+from meet.domain.rooms.snapshots import RoomSnapshots
 from tests.doubles.bars import MemoryBarLedger
 from tests.doubles.null import NobodyBarred
 from tests.support.clock import FakeClock
@@ -71,7 +72,7 @@ class Lobby:
     def __post_init__(self) -> None:
         self.ledger = MemoryBarLedger()
         self.bars = MemoryBars(self.ledger)
-        self.store = MemoryLobbyStore(self.events, self.bars)
+        self.store = MemoryLobbyStore(self.events, self.bars, self.world.stamps)
         # Refreshed by the tests themselves (``refresh_now``): nothing is timed.
         self.presence = BatchedPresence(self.store, self.clock, self.policy.timeouts, period=3600)
         self.admission = Admission(
@@ -85,7 +86,7 @@ class Lobby:
     def request_entry(self) -> RequestEntry:
         announcer = KnockAnnouncer(self.notifier, timeout_seconds=self.policy.notify_timeout_seconds)
         return RequestEntry(
-            self.world.locator(),
+            RoomSnapshots(self.world.locator(), self.world.stamps, self.clock),
             self.credentials,
             self.views(),
             self.store,

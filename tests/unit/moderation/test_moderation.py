@@ -7,6 +7,7 @@ import pytest
 
 from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
+from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import LiveParticipant
@@ -124,7 +125,10 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
 async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_on_rejoin(meeting: Meeting) -> None:
     name = meeting.room.sfu_room_name
     clock, bars = FakeClock(), MemoryBars(MemoryBarLedger())
-    removals, lobby = MemoryRemovalRegistry(bars, clock), MemoryLobbyStore(MemoryLobbyEvents(), bars)
+    removals, lobby = (
+        MemoryRemovalRegistry(bars, clock),
+        MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps()),
+    )
     gate = KnockGate("guest", rate_limit=10)
     await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts(), gate)
     remove = RemoveParticipant(

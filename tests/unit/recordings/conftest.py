@@ -75,7 +75,7 @@ class Studio:
 
     def delete_room(self) -> DeleteRoom:
         w = self.world
-        return DeleteRoom(w.locator(), w.uow, DeleteRoomRecordings(w.uow, self.storage, self.clock))
+        return DeleteRoom(w.locator(), w.uow, w.stamps, DeleteRoomRecordings(w.uow, self.storage, self.clock))
 
     def storage_hook(self) -> ReceiveStorageNotification:
         return ReceiveStorageNotification(self.world.uow, self.mailer, self.sfu, self.clock, self.policy)

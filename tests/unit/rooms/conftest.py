@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
+from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.model import Role, Room, RoomAccess
 from meet.domain.users.model import User, Viewer
@@ -28,6 +29,7 @@ class World:
     accesses: MemoryRoomAccessRepository
     uow: MemoryUnitOfWork
     reader: MemoryReader
+    stamps: MemoryRoomStamps = field(default_factory=MemoryRoomStamps)
 
     def locator(self, *, allow_temporary_rooms: bool = True) -> RoomLocator:
         return RoomLocator(self.reader, RoomPolicy(allow_temporary_rooms=allow_temporary_rooms))

@@ -57,7 +57,7 @@ async def test_rooms_are_listed_only_for_their_members(world: World) -> None:
 async def test_only_admins_update(world: World, role: Role, allowed: bool) -> None:
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
-    update = UpdateRoom(world.locator(), world.uow, IgnoreRoomChanges())
+    update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges())
     changes = UpdateRoomRequest(alice, str(room.id), access_level=AccessLevel.RESTRICTED)
     if allowed:
         view = await update.execute(changes)
@@ -72,7 +72,9 @@ async def test_only_owners_delete(world: World, role: Role, error: type[Exceptio
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
     with pytest.raises(error):
-        await DeleteRoom(world.locator(), world.uow, NothingElseInRooms()).execute(DeleteRoomRequest(alice, room.slug))
+        await DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms()).execute(
+            DeleteRoomRequest(alice, room.slug)
+        )
     assert await world.rooms.get(room.id) is not None
 
 

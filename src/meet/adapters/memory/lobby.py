@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.lobby.model import (
     PASSED,
     DecisionResult,
@@ -64,14 +65,17 @@ class _Room:
 
 
 class MemoryLobbyStore:
-    def __init__(self, events: MemoryLobbyEvents, bars: MemoryBars) -> None:
+    def __init__(self, events: MemoryLobbyEvents, bars: MemoryBars, stamps: MemoryRoomStamps) -> None:
         self._events = events
         self._bars = bars
+        self._stamps = stamps
         self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
 
     async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
         bars = await self._bars.loaded(room, now) if gate.identities else {}
+        if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
+            return GateResult(stale=True)
         retry_after = await self._limiter.hit(
             f"{room}:{gate.rate_bucket}", limit=gate.rate_limit, window_seconds=gate.window_seconds
         )

@@ -9,6 +9,7 @@ Keys of a room share the Redis Cluster hash tag ``{<room>}``:
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable ``BarLedger``; the member ``""`` marks it as loaded
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
+- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
 
 Every operation is O(log n) plus the size of what it returns; expired entries are purged at
 the start of each script, a bounded number at a time. Nothing ever enumerates keys. A knock or a
@@ -76,9 +77,12 @@ local function record(id, status, at, by, now, ttl)
   redis.call('ZADD', expiry, now + ttl, id)
   return s
 end
--- The gate of a knock: nil when passed, else why not. ARGV[first..] are the identities to check.
+-- The gate of a knock: nil when passed, else why not. ARGV[first] is the room's stamp the caller read
+-- the room under ('' for none), ARGV[first + 1..] are the identities to check.
 local function gate(rate, now, limit, window, first)
-  if #ARGV >= first then
+  local stamp = ARGV[first]
+  if stamp ~= '' and redis.call('GET', KEYS[8]) ~= stamp then return {'stale'} end
+  if #ARGV > first then
     if not redis.call('ZSCORE', bars, '') then return {'cold'} end
     redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)
   end
@@ -89,7 +93,7 @@ local function gate(rate, now, limit, window, first)
     if left < 0 then left = window end
     return {'limited', left}
   end
-  for i = first, #ARGV do
+  for i = first + 1, #ARGV do
     if redis.call('ZSCORE', bars, ARGV[i]) then return {'barred'} end
   end
   return nil
@@ -285,7 +289,11 @@ def room_keys(room: str) -> list[str]:
 
 
 def gate_keys(room: str, gate: KnockGate) -> list[str]:
-    return [*room_keys(room), f"meet:lobby:{{{room}}}:rate:{gate.rate_bucket}"]
+    return [*room_keys(room), f"meet:lobby:{{{room}}}:rate:{gate.rate_bucket}", stamp_key(room)]
+
+
+def stamp_key(room: str) -> str:
+    return f"meet:lobby:{{{room}}}:stamp"
 
 
 def events_channel(room: str) -> str:
@@ -372,6 +380,8 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
         return GateResult(retry_after=max(1, -(-int(answer[1]) // 1000)))
     if kind == b"barred":
         return GateResult(barred=True)
+    if kind == b"stale":
+        return GateResult(stale=True)
     return None
 
 
@@ -411,7 +421,8 @@ class RedisLobbyStore:
         """Run a gated script; a cold bars cache is loaded from the ledger and the script run again."""
         for _ in range(2):
             async with unavailable_as(LobbyUnavailable):
-                answer = await script(keys=gate_keys(room, gate), args=[*args, *gate.identities])
+                stamp = gate.room_stamp or ""
+                answer = await script(keys=gate_keys(room, gate), args=[*args, stamp, *gate.identities])
             if answer[0] != b"cold":
                 return answer
             await self._bars.load(room, now)

@@ -77,25 +77,29 @@ class KnockGate:
 
     ``rate_bucket`` counts one hit against ``rate_limit`` per ``window_seconds`` (scoped to the room);
     ``identities`` are looked up among the room's bars (a removal's or a denial's): none for a
-    newcomer whose id the same request minted.
+    newcomer whose id the same request minted. ``room_stamp``, when given, must still be the room's
+    (``RoomStamps``): the room the caller decided on has not changed since it was read.
     """
 
     rate_bucket: str
     rate_limit: int
     window_seconds: int = 60
     identities: tuple[str, ...] = ()
+    room_stamp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    """``retry_after`` (seconds) when over the rate limit; ``barred`` when a bar holds an identity."""
+    """``retry_after`` (seconds) when over the rate limit; ``barred`` when a bar holds an identity;
+    ``stale`` when the room changed since the caller read it (nothing was counted or changed)."""
 
     retry_after: int | None = None
     barred: bool = False
+    stale: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.retry_after is None and not self.barred
+        return self.retry_after is None and not self.barred and not self.stale
 
 
 PASSED = GateResult()

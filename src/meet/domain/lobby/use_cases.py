@@ -24,6 +24,7 @@ from meet.domain.lobby.model import (
 )
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import RateLimited, ServiceUnavailable
 from meet.domain.shared.text import is_canonical_uuid
@@ -104,7 +105,7 @@ class RequestEntry:
 
     def __init__(
         self,
-        locator: RoomLocator,
+        rooms: RoomSnapshots,
         credentials: LobbyCredentials,
         views: EntryViews,
         store: LobbyStore,
@@ -112,7 +113,7 @@ class RequestEntry:
         clock: Clock,
         policy: LobbyPolicy,
     ) -> None:
-        self._locator = locator
+        self._rooms = rooms
         self._credentials = credentials
         self._views = views
         self._store = store
@@ -121,14 +122,25 @@ class RequestEntry:
         self._policy = policy
 
     async def execute(self, request: RequestEntryRequest) -> EntryView:
-        viewer = request.viewer
-        visit = await self._locator.visit(viewer, request.room)
+        # The room comes from this process's copy; the store's step checks the copy's stamp, and a room
+        # that changed since is read again, so its change applies to this very knock.
+        stamped = await self._rooms.visit(request.viewer, request.room)
+        view = await self._enter(stamped, request)
+        if view is None:
+            view = await self._enter(await self._rooms.visit(request.viewer, request.room, fresh=True), request)
+        if view is None:
+            raise ServiceUnavailable("The room is being changed; try again.")
+        return view
+
+    async def _enter(self, stamped: StampedVisit, request: RequestEntryRequest) -> EntryView | None:
+        """The knock (or poll) in the room as ``stamped`` saw it; None when the room changed since."""
+        viewer, visit = request.viewer, stamped.visit
         room = visit.room
         proven = self._credentials.proven(room.sfu_room_name, request.credentials)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
-        gate = self._gate(viewer, proven, request.client_address)
+        gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
             passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
             entry = knock.decided(allow=passed.passed, by="", at=now)
@@ -137,22 +149,25 @@ class RequestEntry:
             passed, entry = result.gate, result.entry
             if result.created:
                 self._announcer.announce(room.sfu_room_name, result.entry)
+        if passed.stale:
+            return None
         if passed.retry_after is not None:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.barred:
             entry = knock.decided(allow=False, by="", at=now)
         return await self._views.of(visit, viewer, entry)
 
-    def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None) -> KnockGate:
-        """Checked by the store in the same step as the knock: the rate limit and the room's bars
-        (a removal's, by account or participant id; a denial's, by participant id)."""
+    def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
+        """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
+        room's bars (a removal's, by account or participant id; a denial's, by participant id)."""
         identities = tuple(dict.fromkeys(i for i in (proven, viewer.sub) if i))
         if proven is not None:
-            return KnockGate(f"p:{proven}", self._policy.knocks_per_minute_per_participant, identities=identities)
+            limit = self._policy.knocks_per_minute_per_participant
+            return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp)
         # New participants are counted per address and room, generously: a whole organisation may share one
         # NAT. An id minted by this very request cannot be barred: only a signed-in caller's account can be.
         limit = self._policy.new_participants_per_minute_per_address
-        return KnockGate(f"a:{client_address or 'unknown'}", limit, identities=identities)
+        return KnockGate(f"a:{client_address or 'unknown'}", limit, identities=identities, room_stamp=stamp)
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,3 +88,20 @@ class RoomDeletionListener(Protocol):
     """Told before a room is deleted; raising a domain error keeps the room."""
 
     async def room_deleting(self, room: Room) -> None: ...
+
+
+class RoomStamps(Protocol):
+    """A token per room that a change of the room replaces, kept where the lobby's atomic steps read it.
+
+    A process may keep a copy of a room read under a stamp; a step that checks the stamp (the knock's)
+    refuses when it is no longer the room's, so no change waits for a copy to expire. ``room`` is the
+    room's SFU name. Adapters raise a ``ServiceUnavailable`` when their backing service is down.
+    """
+
+    async def current(self, room: str) -> str:
+        """The room's stamp, a new one when it has none (never seen, or lost with a cache)."""
+        ...
+
+    async def renew(self, room: str) -> None:
+        """Replace the room's stamp: every copy read under the old one is stale from now on."""
+        ...

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from meet.domain.rooms.errors import OwnerOnly
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration
-from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener, RoomReader, RoomUnitOfWork
+from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener, RoomReader, RoomStamps, RoomUnitOfWork
 from meet.domain.users.model import Viewer
 
 
@@ -60,6 +61,15 @@ class ListMyRooms:
         return RoomPage(items=[RoomVisit(room=room, role=role) for room, role in rows], total=total)
 
 
+@asynccontextmanager
+async def renewing(stamps: RoomStamps, room: Room) -> AsyncIterator[None]:
+    """Around a change of ``room``: its stamp is renewed before (when the stamps cannot be reached,
+    nothing is changed) and after the change is committed (copies read meanwhile are stale too)."""
+    await stamps.renew(room.sfu_room_name)
+    yield
+    await stamps.renew(room.sfu_room_name)
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateRoomRequest:
     """What to change; ``None`` leaves that part as it is."""
@@ -74,9 +84,12 @@ class UpdateRoomRequest:
 class UpdateRoom:
     """Owners and administrators change a room's name, access level or configuration."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, listener: RoomChangeListener) -> None:
+    def __init__(
+        self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, listener: RoomChangeListener
+    ) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
         self._listener = listener
 
     async def execute(self, request: UpdateRoomRequest) -> RoomVisit:
@@ -88,7 +101,7 @@ class UpdateRoom:
             room.access_level = request.access_level
         if request.configuration is not None:
             room.configuration = request.configuration
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, room), self._uow.begin() as tx:
             room = await tx.rooms.update(room)
         await self._listener.room_changed(room)
         return RoomVisit(room=room, role=visit.role)
@@ -103,9 +116,12 @@ class DeleteRoomRequest:
 class DeleteRoom:
     """Only an owner deletes a room; its accesses go with it, and whatever ``listener`` removes first."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, listener: RoomDeletionListener) -> None:
+    def __init__(
+        self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, listener: RoomDeletionListener
+    ) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
         self._listener = listener
 
     async def execute(self, request: DeleteRoomRequest) -> None:
@@ -113,5 +129,5 @@ class DeleteRoom:
         if visit.role is not Role.OWNER:
             raise OwnerOnly
         await self._listener.room_deleting(visit.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             await tx.rooms.delete(visit.room.id)

@@ -1,4 +1,4 @@
-"""Where the lobby, rate limits, removal bars, webhook dedupe and sessions live: one Redis server or a
+"""Where the lobby, rate limits, removal bars, room stamps, webhook dedupe and sessions live: one Redis server or a
 Redis Cluster (shared by every API process), or this process's memory (the single-process embedded
 default)."""
 
@@ -16,6 +16,7 @@ from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
 from meet.adapters.redis.client import (
     RedisClient,
@@ -29,10 +30,12 @@ from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
+from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.moderation.ports import RemovalRegistry
+from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -74,6 +77,10 @@ class _RedisStores(BackendProvider):
         return RedisBars(client, ledger)
 
     removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+
+    @provide(scope=Scope.APP)
+    def stamps(self, client: RedisClient) -> RoomStamps:
+        return RedisRoomStamps(client)
 
     @provide(scope=Scope.APP)
     async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
@@ -139,6 +146,7 @@ class MemoryStoresProvider(BackendProvider):
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
     bars = provide(MemoryBars, scope=Scope.APP)
+    stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
     lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)
     removals = provide(MemoryRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
 

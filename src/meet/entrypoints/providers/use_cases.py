@@ -57,6 +57,7 @@ from meet.domain.recordings.use_cases import (
 from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener
+from meet.domain.rooms.snapshots import RoomSnapshots
 from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, UpdateRoom
 from meet.domain.shared.clock import Clock, SystemClock
 from meet.domain.users.use_cases import BeginSignIn, CompleteSignIn, GetCurrentUser, SignIn
@@ -77,6 +78,7 @@ class RoomsProvider(Provider):
 
     clock = provide(SystemClock, provides=Clock)
     locator = provide(RoomLocator)
+    snapshots = provide(RoomSnapshots)
     use_cases = provide_all(
         CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess
     )

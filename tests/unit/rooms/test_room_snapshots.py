@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from meet.domain.rooms.model import AccessLevel, Role, RoomAccess
+import uuid
+
+from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.rooms.snapshots import MAX_AGE, RoomSnapshots
 from meet.domain.users.model import Viewer
+from tests.doubles.rooms import MemoryReader
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World
+
+
+class CountingReader(MemoryReader):
+    reads = 0
+
+    async def room(self, room_id: uuid.UUID) -> Room | None:
+        self.reads += 1
+        return await super().room(room_id)
+
+    async def room_by_slug(self, slug: str) -> Room | None:
+        self.reads += 1
+        return await super().room_by_slug(slug)
 
 
 def snapshots(world: World, clock: FakeClock) -> RoomSnapshots:
@@ -53,3 +69,11 @@ async def test_the_callers_role_is_read_on_every_visit(world: World) -> None:
 async def test_a_temporary_room_has_no_stamp_to_check(world: World) -> None:
     visit = await snapshots(world, FakeClock()).visit(Viewer.anonymous(), "coffee-corner")
     assert (visit.visit.room.is_temporary, visit.stamp) == (True, None)
+
+
+async def test_every_spelling_of_a_rooms_name_shares_one_copy(world: World) -> None:
+    room, reader = await world.room("Board"), CountingReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    for spelling in ("board", "Board", "BOARD!", " board ", str(room.id), str(room.id).upper()):
+        assert (await rooms.visit(Viewer.anonymous(), spelling)).visit.room.id == room.id
+    assert reader.reads == 4  # twice for the slug, twice for the id: each read once, under its stamp

@@ -29,6 +29,23 @@ class RoomVisit:
         return self.role is not None and self.role.is_admin
 
 
+def room_name(id_or_slug: str) -> tuple[uuid.UUID, str] | tuple[None, str]:
+    """The room id a path value spells (with its canonical spelling), or else the slug it names; every
+    spelling of one room gives the same canonical name. Raises ``RoomNotFound`` when it can name none."""
+    try:
+        room_id = uuid.UUID(id_or_slug)
+    except ValueError:
+        pass
+    else:
+        return room_id, str(room_id)
+    if len(id_or_slug) > 4 * MAX_SLUG_LENGTH:
+        raise RoomNotFound  # no room's slug comes from so long a value; not worth slugifying
+    slug = slugify(id_or_slug)
+    if not slug or len(slug) > MAX_SLUG_LENGTH:
+        raise RoomNotFound
+    return None, slug
+
+
 class RoomLocator:
     """Finds the room a path value names (a UUID is an id, anything else a slug) and the caller's role.
 
@@ -42,20 +59,12 @@ class RoomLocator:
         self._policy = policy
 
     async def locate(self, id_or_slug: str) -> Room:
-        try:
-            room_id = uuid.UUID(id_or_slug)
-        except ValueError:
-            pass
-        else:
+        room_id, slug = room_name(id_or_slug)
+        if room_id is not None:
             room = await self._rooms.room(room_id)
             if room is None:
                 raise RoomNotFound
             return room
-        if len(id_or_slug) > 4 * MAX_SLUG_LENGTH:
-            raise RoomNotFound  # no room's slug comes from so long a value; not worth slugifying
-        slug = slugify(id_or_slug)
-        if not slug or len(slug) > MAX_SLUG_LENGTH:
-            raise RoomNotFound
         room = await self._rooms.room_by_slug(slug)
         if room is not None:
             return room

@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.lookup import RoomLocator, RoomVisit, room_name
 from meet.domain.rooms.model import Room
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
@@ -52,27 +52,28 @@ class RoomSnapshots:
 
     async def visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
-        copy = None if fresh else self._copies.get(id_or_slug)
+        _, name = room_name(id_or_slug)  # one copy per room name, however the caller spells it
+        copy = None if fresh else self._copies.get(name)
         if copy is None or now - copy.read_at >= MAX_AGE:
-            self._copies.pop(id_or_slug, None)
-            room, copy = await self._read(id_or_slug, now)
+            self._copies.pop(name, None)
+            room, copy = await self._read(name, now)
             if copy is None:  # not a room a stamp covers: read as it is, every time
                 return StampedVisit(RoomVisit(room=room, role=await self._locator.role_of(room, viewer)), None)
-            self._remember(id_or_slug, copy)
+            self._remember(name, copy)
         room = dataclasses.replace(copy.room)  # callers may change theirs
         return StampedVisit(RoomVisit(room=room, role=await self._locator.role_of(room, viewer)), copy.stamp)
 
-    async def _read(self, id_or_slug: str, now: datetime) -> tuple[Room, _Copy | None]:
-        first = await self._locator.locate(id_or_slug)
+    async def _read(self, name: str, now: datetime) -> tuple[Room, _Copy | None]:
+        first = await self._locator.locate(name)
         if first.is_temporary:
             return first, None
         stamp = await self._stamps.current(first.sfu_room_name)
-        room = await self._locator.locate(id_or_slug)
+        room = await self._locator.locate(name)
         if room.id != first.id:  # the name moved to another room meanwhile
             return room, None
         return room, _Copy(room, stamp, now)
 
-    def _remember(self, id_or_slug: str, copy: _Copy) -> None:
+    def _remember(self, name: str, copy: _Copy) -> None:
         if len(self._copies) >= CAPACITY:
             self._copies.pop(next(iter(self._copies)))  # the oldest
-        self._copies[id_or_slug] = copy
+        self._copies[name] = copy

@@ -419,10 +419,10 @@ class RedisLobbyStore:
 
     async def _gated(self, script: AsyncScript, room: str, gate: KnockGate, now: datetime, args: ScriptArgs) -> Any:
         """Run a gated script; a cold bars cache is loaded from the ledger and the script run again."""
+        keys, args = gate_keys(room, gate), [*args, gate.room_stamp or "", *gate.identities]
         for _ in range(2):
             async with unavailable_as(LobbyUnavailable):
-                stamp = gate.room_stamp or ""
-                answer = await script(keys=gate_keys(room, gate), args=[*args, stamp, *gate.identities])
+                answer = await script(keys=keys, args=args)
             if answer[0] != b"cold":
                 return answer
             await self._bars.load(room, now)

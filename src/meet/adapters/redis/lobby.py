@@ -9,7 +9,8 @@ Keys of a room share the Redis Cluster hash tag ``{<room>}``:
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable ``BarLedger``; the member ``""`` marks it as loaded
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
-- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
+- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate and
+  by the waiting list (and by the join's check, ``adapters/redis/entry.py``)
 
 Every operation is O(log n) plus the size of what it returns; expired entries are purged at
 the start of each script, a bounded number at a time. Nothing ever enumerates keys. A knock or a
@@ -211,7 +212,8 @@ return #ids
 _WAITING = (
     _PRELUDE
     + """
-local now, after, limit = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local now, after, limit, stamp = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if stamp ~= '' and redis.call('GET', KEYS[7]) ~= stamp then return 'stale' end
 purge(now)
 local ids = redis.call('ZRANGEBYSCORE', waiting, after, '+inf', 'LIMIT', 0, limit + 1)
 local found = {}
@@ -507,10 +509,16 @@ class RedisLobbyStore:
         async with unavailable_as(LobbyUnavailable):
             return int(await self._admit_all(keys=room_keys(room), args=args))
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(
+        self, room: str, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
         lower = f"({after}" if after is not None else "-inf"
+        args: ScriptArgs = [_ms(now), lower, limit, stamp or ""]
         async with unavailable_as(LobbyUnavailable):
-            count, found = await self._waiting(keys=room_keys(room), args=[_ms(now), lower, limit])
+            answer = await self._waiting(keys=[*room_keys(room), stamp_key(room)], args=args)
+        if answer == b"stale":
+            return WaitingPage(entries=(), count=0, next_cursor=None, stale=True)
+        count, found = answer
         entries = tuple(decode_entry(raw) for raw in found if raw)
         page = entries[:limit]
         next_cursor = page[-1].position if len(entries) > limit else None

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
-from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
+from meet.domain.conference.model import ConnectionConfig, EntryVerdict, Participant, ParticipantGrants
 from meet.domain.rooms.model import Room
 
 
@@ -17,6 +18,13 @@ class EntryGuard(Protocol):
     """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
 
     async def is_barred(self, room: Room, identity: str) -> bool: ...
+
+
+class EntryCheck(Protocol):
+    """In one step (one round trip): whether the room read under ``stamp`` is still as read (None:
+    nothing to check) and, if so, whether one of ``identities`` is kept out of it (a removal's bar)."""
+
+    async def check(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
 
 
 class LiveRooms(Protocol):

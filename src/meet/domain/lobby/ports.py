@@ -57,8 +57,11 @@ class LobbyStore(Protocol):
 
     async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
-        """Waiting entries in arrival order, after the position ``after`` (a cursor)."""
+    async def waiting(
+        self, room: str, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        """Waiting entries in arrival order, after the position ``after`` (a cursor); a page marked
+        ``stale`` (and empty) when ``stamp`` is given and no longer the room's (``RoomStamps``)."""
         ...
 
     async def revoke(self, room: str, participant_id: str) -> bool:

@@ -15,6 +15,7 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
@@ -25,6 +26,7 @@ from meet.adapters.redis.client import (
     create_redis,
     open_redis_cluster,
 )
+from meet.adapters.redis.entry import RedisEntryCheck
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
@@ -32,6 +34,7 @@ from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
+from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.moderation.ports import RemovalRegistry
@@ -81,6 +84,10 @@ class _RedisStores(BackendProvider):
     @provide(scope=Scope.APP)
     def stamps(self, client: RedisClient) -> RoomStamps:
         return RedisRoomStamps(client)
+
+    @provide(scope=Scope.APP)
+    def entry_check(self, client: RedisClient, bars: RedisBars, clock: Clock) -> EntryCheck:
+        return RedisEntryCheck(client, bars, clock)
 
     @provide(scope=Scope.APP)
     async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
@@ -147,6 +154,7 @@ class MemoryStoresProvider(BackendProvider):
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
     bars = provide(MemoryBars, scope=Scope.APP)
     stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
+    entry_check = provide(MemoryEntryCheck, scope=Scope.APP, provides=EntryCheck)
     lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)
     removals = provide(MemoryRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from meet.adapters.redis.client import RedisClient, unavailable_as
 from meet.adapters.redis.lobby import scripts
-from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisBars, ms
+from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisRoomBars, ms
 from meet.adapters.redis.lobby.codec import EntryWire, decode_entry
 from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import (
     PASSED,
@@ -59,7 +60,7 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
 class RedisLobbyStore:
     """The lobby on one Redis server, or on a Redis Cluster with ``sharded=True`` (events by SPUBLISH)."""
 
-    def __init__(self, client: RedisClient, bars: RedisBars, *, sharded: bool = False) -> None:
+    def __init__(self, client: RedisClient, bars: RedisRoomBars, *, sharded: bool = False) -> None:
         self._bars = bars
         self._knock = scripts.Program(client, scripts.Knock, sharded=sharded)
         self._gate = scripts.Program(client, scripts.PassGate, sharded=sharded)
@@ -156,7 +157,7 @@ class RedisLobbyStore:
         if decided.entry.status is LobbyStatus.DENIED and decided.entry.decided_at is not None:
             # The cache holds the block already (same script); the ledger keeps it through a Redis restart.
             until = decided.entry.decided_at + timedelta(seconds=timeouts.denied)
-            await self._bars.remember(room, participant_id, until)
+            await self._bars.remember(room, participant_id, until, BarReason.DENIED)
         return decided
 
     async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:

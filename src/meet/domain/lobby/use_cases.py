@@ -124,10 +124,10 @@ class RequestEntry:
     async def execute(self, request: RequestEntryRequest) -> EntryView:
         # The room comes from this process's copy; the store's step checks the copy's stamp, and a room
         # that changed since is read again, so its change applies to this very knock.
-        stamped = await self._rooms.visit(request.viewer, request.room)
+        stamped = await self._rooms.stamped_visit(request.viewer, request.room)
         view = await self._enter(stamped, request)
         if view is None:
-            view = await self._enter(await self._rooms.visit(request.viewer, request.room, fresh=True), request)
+            view = await self._enter(await self._rooms.stamped_visit(request.viewer, request.room, fresh=True), request)
         if view is None:
             raise ServiceUnavailable("The room is being changed; try again.")
         return view
@@ -136,7 +136,7 @@ class RequestEntry:
         """The knock (or poll) in the room as ``stamped`` saw it; None when the room changed since."""
         viewer, visit = request.viewer, stamped.visit
         room = visit.room
-        proven = self._credentials.proven(room.sfu_room_name, request.credentials)
+        proven = self._credentials.proven_participant(room.sfu_room_name, request.credentials)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
@@ -224,7 +224,7 @@ class WaitForDecision:
     async def execute(self, request: WaitForDecisionRequest) -> AsyncIterator[StreamUpdate]:
         """Check everything up front (so errors are proper HTTP answers), then return the stream."""
         visit = await self._locator.visit(request.viewer, request.room)
-        participant_id = self._credentials.proven(visit.room.sfu_room_name, request.credentials)
+        participant_id = self._credentials.proven_participant(visit.room.sfu_room_name, request.credentials)
         if participant_id is None:
             raise LobbyEntryNotFound
         entry = await self._store.touch(

@@ -94,7 +94,7 @@ class MuteTrack:
                 if not request.viewer.is_authenticated:
                     raise AuthenticationRequired
                 raise NotAllowedToMute
-            await self._present.proven(room, request.bearer)
+            await self._present.bearer_of(room, request.bearer)
             if not room.configuration.everyone_can_mute:
                 raise NotAllowedToMute
         await self._sfu.mute_published_track(room.sfu_room_name, request.identity, request.track_sid, muted=True)
@@ -279,7 +279,7 @@ async def _yourself(
 ) -> Room:
     """The room, when the bearer token proves its holder is ``identity`` and present there."""
     room = await locator.locate(id_or_slug)
-    credentials = await present.proven(room, bearer)
+    credentials = await present.bearer_of(room, bearer)
     if credentials.identity != identity:
         raise NotYourself
     return room

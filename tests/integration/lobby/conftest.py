@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
-from meet.adapters.redis.entry import RedisEntryCheck
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
@@ -26,7 +25,7 @@ from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import SystemClock
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 
 
 @dataclass
@@ -35,7 +34,7 @@ class Backend:
     store: LobbyStore
     events: LobbyEvents
     seen: SeenEvents
-    ledger: MemoryBarLedger
+    ledger: DurableBarsDouble
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
     entry_check: EntryCheck | None = None  # the join's check, on the same stamps and bars
@@ -44,16 +43,16 @@ class Backend:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
         if isinstance(self.store, MemoryLobbyStore):
             events = MemoryLobbyEvents()
-            return MemoryLobbyStore(events, MemoryBars(self.ledger), MemoryRoomStamps())
+            return MemoryLobbyStore(events, MemoryRoomBars(self.ledger), MemoryRoomStamps())
         return self.store
 
 
 @pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    ledger = MemoryBarLedger()
+    ledger = DurableBarsDouble()
     if request.param == "memory":
         events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
-        bars = MemoryBars(ledger)
+        bars = MemoryRoomBars(ledger)
         memory = MemoryLobbyStore(events, bars, stamps)
         memory_check = MemoryEntryCheck(stamps, bars, SystemClock())
         yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check)
@@ -63,9 +62,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         await cluster.flushdb()  # on every master
         sharded = RedisShardedLobbyEvents(cluster)
         try:
-            store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
+            store = RedisLobbyStore(cluster, RedisRoomBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
-            check = RedisEntryCheck(cluster, RedisBars(cluster, ledger), SystemClock())
+            check = RedisEntryCheck(cluster, RedisRoomBars(cluster, ledger), SystemClock())
             cluster_stamps = RedisRoomStamps(cluster)
             yield Backend("redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check)
         finally:
@@ -76,10 +75,10 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     client = create_redis(url)
     await client.flushdb()
     redis_events = RedisLobbyEvents(client)
-    store = RedisLobbyStore(client, RedisBars(client, ledger))
+    store = RedisLobbyStore(client, RedisRoomBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
-        check = RedisEntryCheck(client, RedisBars(client, ledger), SystemClock())
+        check = RedisEntryCheck(client, RedisRoomBars(client, ledger), SystemClock())
         yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client, entry_check=check)
     finally:
         await redis_events.aclose()

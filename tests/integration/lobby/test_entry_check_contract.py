@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.model import EntryVerdict
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.shared.clock import SystemClock
@@ -66,7 +67,7 @@ async def test_a_bar_keeps_the_identity_out_whatever_the_cache_lost(backend: Bac
     stamp = await backend.stamps.current(room)
     assert stamp is not None
     until = SystemClock().now() + timedelta(seconds=600)
-    await backend.ledger.record(room, "removed", until)  # a removal, made elsewhere: only in the ledger
+    await backend.ledger.bar(room, "removed", until, BarReason.REMOVED)  # made elsewhere: only in the durable bars
     if backend.redis is not None:
         await backend.redis.flushdb()
         stamp = await backend.stamps.current(room)

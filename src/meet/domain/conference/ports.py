@@ -5,7 +5,6 @@ from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, EntryVerdict, Participant, ParticipantGrants
-from meet.domain.rooms.model import Room
 
 
 class TokenIssuer(Protocol):
@@ -14,15 +13,9 @@ class TokenIssuer(Protocol):
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig: ...
 
 
-class EntryGuard(Protocol):
-    """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
-
-    async def is_barred(self, room: Room, identity: str) -> bool: ...
-
-
 class EntryCheck(Protocol):
-    """In one step (one round trip): whether the room read under ``stamp`` is still as read (None:
-    nothing to check) and, if so, whether one of ``identities`` is kept out of it (a removal's bar)."""
+    """What a join confirms, in one step (one round trip): that the room read under ``stamp`` is still as
+    read (None: nothing to check) and, if so, whether ``RoomBars`` keeps one of ``identities`` out of it."""
 
     async def check(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meet.domain.conference.bars import speaks_for
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, EntryVerdict
 from meet.domain.conference.ports import EntryCheck
@@ -44,7 +45,7 @@ class OpenRoom:
     async def execute(self, request: OpenRoomRequest) -> OpenedRoom:
         viewer = request.viewer
         for fresh in (False, True):
-            stamped = await self._rooms.visit(viewer, request.room, fresh=fresh)
+            stamped = await self._rooms.stamped_visit(viewer, request.room, fresh=fresh)
             verdict = await self._checked(stamped, viewer)
             if verdict is not EntryVerdict.STALE:
                 break
@@ -61,9 +62,9 @@ class OpenRoom:
         return visit.room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role)
 
     async def _checked(self, stamped: StampedVisit, viewer: Viewer) -> EntryVerdict:
-        # Only an account can be barred from a direct join (an anonymous caller's identity is minted
-        # by this request), and only whoever would get a connection needs to be checked.
-        identities = (viewer.sub,) if viewer.sub is not None and self._lets_in(stamped.visit, viewer) else ()
+        # A direct join proves no lobby participant id (an anonymous caller's identity is minted by this
+        # request), and only whoever would get a connection needs to be checked.
+        identities = speaks_for(viewer) if self._lets_in(stamped.visit, viewer) else ()
         name = stamped.visit.room.sfu_room_name
         try:
             return await self._check.check(name, stamped.stamp, identities)

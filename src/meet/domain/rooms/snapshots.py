@@ -64,7 +64,7 @@ class RoomSnapshots:
         self._copies: OrderedDict[str, _Copy] = OrderedDict()
         self._roles = 0
 
-    async def visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
         _, name = room_name(id_or_slug)  # one copy per room name, however the caller spells it
         copy = None if fresh else self._copies.get(name)
@@ -82,16 +82,16 @@ class RoomSnapshots:
         """How many rooms and roles this process holds copies of."""
         return len(self._copies), self._roles
 
-    async def administered(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_administered(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
         """The registered room the caller owns or administers, as ``RoomLocator.administered``; a refusal
         comes from a fresh read only (a copy may predate the caller's promotion)."""
-        stamped = await self.visit(viewer, id_or_slug, fresh=fresh)
+        stamped = await self.stamped_visit(viewer, id_or_slug, fresh=fresh)
         if stamped.visit.room.is_temporary:
             raise RoomNotFound
         viewer.require_user_id()
         if not stamped.visit.is_administrable:
             if stamped.stamp is not None and not fresh:
-                return await self.administered(viewer, id_or_slug, fresh=True)
+                return await self.stamped_administered(viewer, id_or_slug, fresh=True)
             raise NotRoomAdmin
         return stamped
 

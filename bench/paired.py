@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 import httpx
 from tests.support.services import free_port
 
+from bench.profile import profile
 from bench.run import migrate, production_env
 from bench.seed import Seeded, create_sessions, fill_waiting_lists, seed_database
 from bench.services import (
@@ -38,19 +38,19 @@ from bench.services import (
     livekit_stub,
     start_local_postgres,
     start_local_redis,
+    worker_pids,
 )
 from bench.wrk import Load, run
 
-TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_ns(pids: list[int]) -> dict[int, int]:
+    """CPU time of each of ``pids`` (every thread), in nanoseconds from ``schedstat``: ``stat``'s clock ticks
+    (10 ms) miss PostgreSQL backends that each run for a few milliseconds in a measurement."""
+    found = {}
     for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+        with contextlib.suppress(OSError, ValueError):
+            found[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return found
 
 
 def tree(pid: int) -> list[int]:
@@ -103,11 +103,16 @@ def loads(seeded: Seeded) -> dict[str, Load]:
     }
 
 
-def measure(base: str, load: Load, connections: int, seconds: int, pids: dict[str, list[int]]) -> dict[str, Any]:
+def measure(base: str, load: Load, connections: int, seconds: int, roots: dict[str, int]) -> dict[str, Any]:
+    """``roots``: the processes whose trees' CPU is counted (a tree read again at the end, so that a
+    PostgreSQL backend forked meanwhile counts too)."""
     run(base, load, connections=connections, seconds=1)  # warm-up: connections, copies, pools
-    before = {name: cpu_seconds(group) for name, group in pids.items()}
+    before = {name: cpu_ns(tree(pid)) for name, pid in roots.items()}
     data = run(base, load, connections=connections, seconds=seconds)
-    used = {name: cpu_seconds(group) - before[name] for name, group in pids.items()}
+    used = {}
+    for name, pid in roots.items():
+        after = cpu_ns(tree(pid))
+        used[name] = sum(ns - before[name].get(child, 0) for child, ns in after.items()) / 1e9
     requests = max(int(data["requests"]), 1)
     return {
         "rps": float(data["rps"]),
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "paired.json")
+    parser.add_argument("--profile", action="store_true", help="then profile one worker of each (py-spy, 5 s)")
     args = parser.parse_args(argv)
     trees = {"before": args.before.resolve(), "after": ROOT}
     rows: list[dict[str, Any]] = []
@@ -152,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 for connections in (32, 8):
                     for label in order:
                         base, pid = servers[label]
-                        pids = {"server": tree(pid), "postgresql": tree(postmaster), "redis": [redis_pid]}
-                        result = measure(base, load, connections, args.seconds, pids)
+                        roots = {"server": pid, "postgresql": postmaster, "redis": redis_pid}
+                        result = measure(base, load, connections, args.seconds, roots)
                         row = {"round": number, "code": label, "scenario": scenario, "connections": connections}
                         rows.append({**row, **result})
                         cpu = result["cpu_ms_per_request"]
@@ -163,8 +169,17 @@ def main(argv: list[str] | None = None) -> int:
                             f"pg {cpu['postgresql']:.3f} redis {cpu['redis']:.3f} ms  non-2xx {result['non_2xx']}",
                             flush=True,
                         )
+        profiles = {}
+        if args.profile:
+            for scenario in ("anonymous join", "member join", "waiting list (10 waiting)"):
+                for label in ("before", "after"):
+                    base, pid = servers[label]
+                    raw = args.out.with_name(f"profile-{label}-{scenario.split()[0]}.txt")
+                    profiles[f"{label}: {scenario}"] = profile(base, scenarios[scenario], worker_pids(pid)[0], 5, raw)
+                    print(f"profile {label} {scenario}: {json.dumps(profiles[f'{label}: {scenario}'])}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"rows": rows, "summary": summary(rows)}, indent=2) + "\n")
+    report = {"rows": rows, "summary": summary(rows), "profiles": profiles}
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(summary(rows), indent=2))
     return 0
 

@@ -162,6 +162,28 @@ async def test_redis_down_is_a_clear_503_and_the_lobby_recovers_by_itself(outage
     assert (await api.request("GET", "/readyz")).status_code == 200
 
 
+async def test_with_redis_down_the_anonymous_join_reads_the_database_and_no_room_can_change(
+    outage_api: tuple[Api, Redis],
+) -> None:
+    """No copy can be confirmed without the stamps: the join reads the room as it is, every time."""
+    api, redis = outage_api
+    room = await api.create_room("owner", "Town hall")
+    url = f"/api/v1/rooms/{room['slug']}"
+    for _ in range(2):  # the process holds a copy
+        assert (await api.request("GET", url)).status_code == 200
+    redis.stop()
+    try:
+        joined = [await api.request("GET", url) for _ in range(2)]
+        changed = await api.request("PATCH", url, user="owner", json={"access_level": "restricted"})
+    finally:
+        redis.start()
+    for response in joined:
+        assert response.status_code == 200, response.text
+        assert response.json()["connection"]["token"]
+    assert changed.status_code == 503, changed.text  # nothing is changed while the stamps are down
+    assert (await api.request("GET", url)).json()["access_level"] == "public"
+
+
 async def test_a_join_and_the_waiting_list_cost_one_round_trip_besides_the_session(
     api_with: Any, redis_url: str
 ) -> None:

@@ -131,7 +131,7 @@ class Barred(Args, frozen=True):
     script = "barred"
     identities: Sequence[str]
     now: int
-    stamp: str | None = None
+    with_stamp: bool = False
 
 
 A = TypeVar("A", bound=Args)

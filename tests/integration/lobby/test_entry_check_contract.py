@@ -4,7 +4,6 @@ with Redis never passes, and a bar in the ledger holds whatever the cache lost."
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from meet.domain.conference.bars import BarReason
@@ -12,7 +11,7 @@ from meet.domain.conference.model import EntryVerdict
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.shared.clock import SystemClock
 from tests.integration.lobby.conftest import Backend
-from tests.integration.lobby.test_lobby_store_contract import knock
+from tests.integration.lobby.test_lobby_store_contract import knock, new_room
 from tests.support.clock import FakeClock
 
 
@@ -22,7 +21,7 @@ def check_of(backend: Backend) -> EntryCheck:
 
 
 async def test_the_check_passes_only_the_rooms_current_stamp(backend: Backend) -> None:
-    check, room = check_of(backend), str(uuid.uuid4())
+    check, room = check_of(backend), new_room()
     stamp = await backend.stamps.current(room)
     assert stamp is not None
     for identities in ((), ("someone",)):
@@ -36,7 +35,7 @@ async def test_the_check_passes_only_the_rooms_current_stamp(backend: Backend) -
 
 
 async def test_no_copy_is_taken_while_a_change_is_being_committed(backend: Backend) -> None:
-    room = str(uuid.uuid4())
+    room = new_room()
     before = await backend.stamps.current(room)
     assert before is not None
     await backend.stamps.renew(room, changing=True)
@@ -50,7 +49,7 @@ async def test_no_copy_is_taken_while_a_change_is_being_committed(backend: Backe
 
 
 async def test_a_stamp_lost_with_redis_makes_every_copy_stale(backend: Backend) -> None:
-    room = str(uuid.uuid4())
+    room = new_room()
     stamp = await backend.stamps.current(room)
     assert stamp is not None
     if backend.redis is None:  # memory is lost only with the process, and its copies with it
@@ -63,7 +62,7 @@ async def test_a_stamp_lost_with_redis_makes_every_copy_stale(backend: Backend) 
 
 
 async def test_a_bar_keeps_the_identity_out_whatever_the_cache_lost(backend: Backend) -> None:
-    check, room = check_of(backend), str(uuid.uuid4())
+    check, room = check_of(backend), new_room()
     stamp = await backend.stamps.current(room)
     assert stamp is not None
     until = SystemClock().now() + timedelta(seconds=600)
@@ -80,7 +79,7 @@ async def test_a_bar_keeps_the_identity_out_whatever_the_cache_lost(backend: Bac
 
 
 async def test_the_waiting_list_reads_nothing_under_a_stale_stamp(backend: Backend) -> None:
-    clock, room = FakeClock(), str(uuid.uuid4())
+    clock, room = FakeClock(), new_room()
     await knock(backend, room, clock)
     stamp = await backend.stamps.current(room)
     assert stamp is not None

@@ -17,7 +17,7 @@ from meet.domain.conference.bars import BarReason
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import EntryVerdict
 from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
-from meet.domain.rooms.model import AccessLevel, Role
+from meet.domain.rooms.model import AccessLevel, Role, RoomRef
 from meet.domain.rooms.snapshots import RoomSnapshots
 from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.users.model import Viewer
@@ -60,13 +60,13 @@ def open_room(
 async def test_a_change_applies_to_the_next_join_though_the_copy_is_held(world: World) -> None:
     clock, bars = FakeClock(), MemoryRoomBars(DurableBarsDouble())
     room, rooms = await world.room("Hall"), open_room(world, clock, bars)  # the clock never moves: no copy expires
-    assert (await rooms.execute(OpenRoomRequest(Viewer.anonymous(), room.slug))).connection is not None
+    assert (await rooms.execute(OpenRoomRequest(Viewer.anonymous(), RoomRef(room.slug)))).connection is not None
     room.access_level = AccessLevel.RESTRICTED
     await world.rooms.update(room)
-    held = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), room.slug))
+    held = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), RoomRef(room.slug)))
     assert held.connection is not None  # the stamp was not renewed: what renewing is for
     await world.stamps.renew(room.sfu_room_name)
-    opened = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), room.slug))
+    opened = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), RoomRef(room.slug)))
     assert (opened.visit.room.access_level, opened.connection) == (AccessLevel.RESTRICTED, None)
 
 
@@ -77,9 +77,9 @@ async def test_a_barred_member_gets_no_connection(world: World) -> None:
     room.access_level = AccessLevel.RESTRICTED
     await world.rooms.update(room)
     rooms = open_room(world, clock, bars)
-    assert (await rooms.execute(OpenRoomRequest(member, room.slug))).connection is not None
+    assert (await rooms.execute(OpenRoomRequest(member, RoomRef(room.slug)))).connection is not None
     await bars.bar(room.sfu_room_name, "member", clock.now() + timedelta(seconds=60), BarReason.REMOVED)
-    kept_out = await rooms.execute(OpenRoomRequest(member, room.slug))
+    kept_out = await rooms.execute(OpenRoomRequest(member, RoomRef(room.slug)))
     assert (kept_out.visit.role, kept_out.connection) == (Role.MEMBER, None)
 
 
@@ -90,10 +90,10 @@ async def test_with_the_stamps_down_only_the_anonymous_join_goes_on_from_the_dat
     stamps = StampsDown(world.stamps)
     stamps.down = True  # Redis is away: no stamp to take a copy under, no check to confirm one
     rooms = open_room(world, clock, bars, stamps=stamps)
-    assert (await rooms.execute(OpenRoomRequest(Viewer.anonymous(), room.slug))).connection is not None
+    assert (await rooms.execute(OpenRoomRequest(Viewer.anonymous(), RoomRef(room.slug)))).connection is not None
     room.access_level = AccessLevel.TRUSTED
     await world.rooms.update(room)  # as the database has it now (no change can be made while Redis is down)
-    opened = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), room.slug))
+    opened = await rooms.execute(OpenRoomRequest(Viewer.anonymous(), RoomRef(room.slug)))
     assert (opened.visit.room.access_level, opened.connection) == (AccessLevel.TRUSTED, None)  # read as it is
     with pytest.raises(ServiceUnavailable):  # its bars cannot be checked
-        await rooms.execute(OpenRoomRequest(member, room.slug))
+        await rooms.execute(OpenRoomRequest(member, RoomRef(room.slug)))

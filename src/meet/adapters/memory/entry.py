@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.conference.bars import RoomBars
 from meet.domain.conference.model import EntryVerdict
+from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.clock import Clock
 
 
@@ -16,7 +17,7 @@ class MemoryEntryCheck:
         self._bars = bars
         self._clock = clock
 
-    async def check(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
+    async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
         if stamp is not None and not self._stamps.holds(room, stamp):
             return EntryVerdict.STALE
         if identities and await self._bars.barred(room, identities, self._clock.now()):

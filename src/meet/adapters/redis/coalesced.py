@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+K = TypeVar("K", bound=str)
 T = TypeVar("T")
 
 
@@ -26,15 +27,15 @@ class _Room(Generic[T]):
     identities: set[str] = field(default_factory=set)
 
 
-class CoalescedReads(Generic[T]):
+class CoalescedReads(Generic[K, T]):
     """``read(room, identities)`` of one room at a time, shared by the requests that arrived before it
     was sent; at most one read in flight and one waiting per room."""
 
-    def __init__(self, read: Callable[[str, frozenset[str]], Coroutine[Any, Any, T]]) -> None:
+    def __init__(self, read: Callable[[K, frozenset[str]], Coroutine[Any, Any, T]]) -> None:
         self._read = read
-        self._rooms: dict[str, _Room[T]] = {}
+        self._rooms: dict[K, _Room[T]] = {}
 
-    async def read(self, room: str, identities: frozenset[str]) -> T:
+    async def read(self, room: K, identities: frozenset[str]) -> T:
         state = self._rooms.get(room)
         if state is None:
             task = self._launch(room, identities)
@@ -46,12 +47,12 @@ class CoalescedReads(Generic[T]):
         state.identities |= identities
         return await asyncio.shield(state.waiting)
 
-    def _launch(self, room: str, identities: frozenset[str]) -> asyncio.Task[T]:
+    def _launch(self, room: K, identities: frozenset[str]) -> asyncio.Task[T]:
         task = asyncio.create_task(self._read(room, identities))
         task.add_done_callback(lambda done: self._landed(room, done))
         return task
 
-    def _landed(self, room: str, done: asyncio.Task[T]) -> None:
+    def _landed(self, room: K, done: asyncio.Task[T]) -> None:
         _retrieved(done)
         state = self._rooms[room]
         waiting = state.waiting

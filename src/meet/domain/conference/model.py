@@ -4,7 +4,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, SfuRoomName, TrackSource
 from meet.domain.shared.text import clean_display_name, color_for
 
 ANONYMOUS_NAME = "Anonymous"
@@ -50,7 +50,7 @@ class ParticipantGrants:
     a participant never edits its own name or attributes.
     """
 
-    room: str
+    room: SfuRoomName
     room_admin: bool
     publish_sources: tuple[TrackSource, ...]
     can_subscribe: bool = True
@@ -119,7 +119,7 @@ class ConnectionConfig:
     """
 
     url: str
-    room: str
+    room: SfuRoomName
     token: str
     identity: str = ""
     provider: str = "livekit"

@@ -5,6 +5,7 @@ from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, EntryVerdict, Participant, ParticipantGrants
+from meet.domain.rooms.model import SfuRoomName
 
 
 class TokenIssuer(Protocol):
@@ -17,7 +18,7 @@ class EntryCheck(Protocol):
     """What a join confirms, in one step (one round trip): that the room read under ``stamp`` is still as
     read (None: nothing to check) and, if so, whether ``RoomBars`` keeps one of ``identities`` out of it."""
 
-    async def check(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
+    async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
 
 
 class LiveRooms(Protocol):
@@ -27,6 +28,6 @@ class LiveRooms(Protocol):
     for every connection); ``handle`` reacts to the SFU's events (e.g. closing a room that emptied).
     """
 
-    async def prepare(self, room: str) -> None: ...
+    async def prepare(self, room: SfuRoomName) -> None: ...
 
     async def handle(self, event: SfuEvent) -> None: ...

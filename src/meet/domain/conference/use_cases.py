@@ -9,6 +9,7 @@ from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, EntryVerdict
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.rooms.lookup import RoomVisit
+from meet.domain.rooms.model import RoomRef
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.users.model import Viewer
@@ -17,7 +18,7 @@ from meet.domain.users.model import Viewer
 @dataclass(frozen=True, slots=True)
 class OpenRoomRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     username: str | None = None
 
 

@@ -28,11 +28,10 @@ from meet.domain.moderation.errors import (
     NotSignedIn,
     NotYourself,
     RenamingDisabled,
-    RoleChangeRefused,
 )
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
 from meet.domain.rooms.ports import RoomStamps, RoomUnitOfWork
 from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
@@ -54,7 +53,7 @@ class ModerationPolicy:
 @dataclass(frozen=True, slots=True)
 class ListLiveParticipantsRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListLiveParticipants:
@@ -75,7 +74,7 @@ class MuteTrackRequest:
     """``bearer``: the caller's own SFU token, for participants who are not the room's admins."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     track_sid: str
     bearer: str | None = None
@@ -104,7 +103,7 @@ class MuteTrack:
 @dataclass(frozen=True, slots=True)
 class RemoveParticipantRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
 
 
@@ -145,7 +144,7 @@ class ChangeParticipantRequest:
     permissions the caller asked for that no participant may ever get (refused)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     role: Role | None = None
     name: str | None = None
@@ -207,18 +206,14 @@ class ChangeParticipant:
         )
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
-        if role is Role.OWNER:
-            raise RoleChangeRefused("Ownership is granted through the room's accesses, not live.")
-        if identity == viewer.sub:
-            raise RoleChangeRefused("You cannot change your own role.")
+        RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
         # Processes keep copies of roles under the room's stamp: renewed around the change.
         async with renewing(self._stamps, room), self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn
             access = await tx.accesses.get_for_user(room.id, user.id)
-            if access is not None and access.role is Role.OWNER:
-                raise RoleChangeRefused("An owner cannot be demoted here.")
+            RoomAccess.check_live_role_change(access, role, self_change=False)
             if access is None:
                 await tx.accesses.add(RoomAccess.grant(room.id, user.id, role))
             elif access.role is not role:
@@ -228,7 +223,7 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
-    room: str
+    room: RoomRef
     identity: str
     raised: bool
     bearer: str | None
@@ -252,7 +247,7 @@ class RaiseHand:
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
-    room: str
+    room: RoomRef
     identity: str
     name: str
     bearer: str | None
@@ -278,7 +273,7 @@ class RenameSelf:
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str, bearer: str | None
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str, bearer: str | None
 ) -> Room:
     """The room, when the bearer token proves its holder is ``identity`` and present there."""
     room = await locator.locate(id_or_slug)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, SfuRoomName
 from meet.domain.users.ports import UserRepository
 
 
@@ -100,17 +100,17 @@ class RoomStamps(Protocol):
     ``ServiceUnavailable`` when their backing service is down.
     """
 
-    async def current(self, room: str) -> str | None:
+    async def current(self, room: SfuRoomName) -> str | None:
         """The room's stamp, a new one when it has none (never seen, or lost with a cache); None while
         a change is being committed (no copy may be taken then)."""
         ...
 
-    async def renew(self, room: str, *, changing: bool = False) -> None:
+    async def renew(self, room: SfuRoomName, *, changing: bool = False) -> None:
         """Replace the room's stamp: every copy read under the old one is stale from now on. ``changing``
         marks a change about to be committed: until the next ``renew`` (or a bounded time, should that
         renewal never come) no copy is taken."""
         ...
 
-    async def is_current(self, room: str, stamp: str) -> bool:
+    async def is_current(self, room: SfuRoomName, stamp: str) -> bool:
         """Whether ``stamp`` is still the room's (one round trip)."""
         ...

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from meet.domain.rooms.errors import NotRoomAdmin, RoomNotFound
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit, room_name
-from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.model import Role, Room, RoomRef
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable
@@ -64,7 +64,7 @@ class RoomSnapshots:
         self._copies: OrderedDict[str, _Copy] = OrderedDict()
         self._roles = 0
 
-    async def stamped_visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_visit(self, viewer: Viewer, id_or_slug: RoomRef, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
         _, name = room_name(id_or_slug)  # one copy per room name, however the caller spells it
         copy = None if fresh else self._copies.get(name)
@@ -82,7 +82,7 @@ class RoomSnapshots:
         """How many rooms and roles this process holds copies of."""
         return len(self._copies), self._roles
 
-    async def stamped_administered(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_administered(self, viewer: Viewer, id_or_slug: RoomRef, *, fresh: bool = False) -> StampedVisit:
         """The registered room the caller owns or administers, as ``RoomLocator.administered``; a refusal
         comes from a fresh read only (a copy may predate the caller's promotion)."""
         stamped = await self.stamped_visit(viewer, id_or_slug, fresh=fresh)
@@ -110,7 +110,7 @@ class RoomSnapshots:
         return role
 
     async def _read(self, name: str, now: datetime) -> tuple[Room, _Copy | None]:
-        first = await self._locator.locate(name)
+        first = await self._locator.locate(RoomRef(name))
         if first.is_temporary:
             return first, None
         try:
@@ -119,7 +119,7 @@ class RoomSnapshots:
             return first, None  # read straight from the database, every time, until the stamps are back
         if stamp is None:  # a change is being committed: no copy may be taken until it is
             return first, None
-        room = await self._locator.locate(name)
+        room = await self._locator.locate(RoomRef(name))
         if room.id != first.id:  # the name moved to another room meanwhile
             return room, None
         return room, _Copy(room, stamp, now)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis as RedisClient
 
+from meet.entrypoints.http import sessions
 from tests.api.conftest import Api
 from tests.support.livekit_webhooks import signed_delivery
 from tests.support.services import Redis
@@ -215,7 +216,22 @@ async def test_a_join_and_the_waiting_list_cost_one_round_trip_besides_the_sessi
             await api.request("POST", f"/api/v1/rooms/{restricted['id']}/request-entry", json={"username": f"G {n}"})
         assert warm == await round_trips()
     assert warm["anonymous join"] == ["GET"]  # the room's stamp
-    # The session read (GET) and stored again (SET, Litestar's), around one script: stamp and bars, or
-    # stamp and page.
-    assert warm["member join"] == ["GET", "EVALSHA", "SET"]
-    assert warm["waiting list"] == ["GET", "EVALSHA", "SET"]
+    # The session read (GET; stored again only when changed or a while after its last renewal), then
+    # one script: the stamp and the caller's bars, or the stamp and the page.
+    assert warm["member join"] == ["GET", "EVALSHA"]
+    assert warm["waiting list"] == ["GET", "EVALSHA"]
+
+
+async def test_an_unchanged_session_is_stored_again_only_once_its_renewal_is_due(
+    api_with: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with api_with(redis_url=redis_url) as api:
+        await api.sign_in("owner")
+        async with monitored(redis_url, from_clients_only=True) as lately:
+            assert (await api.request("GET", "/api/v1/users/me", user="owner")).status_code == 200
+        monkeypatch.setattr(sessions, "RENEW_AFTER_SECONDS", 0)  # its renewal is due: stored, expiry slid
+        async with monitored(redis_url, from_clients_only=True) as due:
+            assert (await api.request("GET", "/api/v1/users/me", user="owner")).status_code == 200
+        assert (await api.request("GET", "/api/v1/users/me", user="owner")).status_code == 200  # still valid
+    assert lately == ["GET"]
+    assert due == ["GET", "SET"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -25,6 +27,12 @@ SESSION_USER_KEY = "user"
 _ROTATE = "meet.rotate_session"
 _FRESH_ID = "meet.fresh_session_id"
 _LOADED = "meet.session_loaded"
+_AS_LOADED = "meet.session_as_loaded"
+# When the session (and its cookie) was last stored: an unchanged session is stored again, to slide its
+# expiry, only once this much of its lifetime has gone by (a tenth, at most 10 minutes), not on every
+# request: a signed-in request then costs one round trip to the store (the read), not two.
+RENEWED_AT = "renewed_at"
+RENEW_AFTER_SECONDS = 600
 
 
 def viewer_from_session(session: dict[str, Any]) -> Viewer:
@@ -62,8 +70,19 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 raise RedisUnavailable from error  # the only store that can fail
             raise
         if session:
-            connection.scope.setdefault("state", {})[_LOADED] = True
+            state = connection.scope.setdefault("state", {})
+            state[_LOADED] = True
+            state[_AS_LOADED] = copy.deepcopy(session)  # the handler may change it in place
         return session
+
+    def _renewed_lately(self, scope_session: dict[str, Any], state: dict[str, Any]) -> bool:
+        """The session is as it was loaded, and was stored lately enough: nothing to store."""
+        if state.get(_ROTATE) or scope_session != state.get(_AS_LOADED):
+            return False
+        renewed_at = scope_session.get(RENEWED_AT)
+        max_age = int(self.config.max_age) if self.config.max_age is not None else RENEW_AFTER_SECONDS * 10
+        renew_after = min(RENEW_AFTER_SECONDS, max_age // 10)
+        return isinstance(renewed_at, int) and 0 <= time.time() - renewed_at < renew_after
 
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
@@ -78,6 +97,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                     await self._forget(old_id, connection)
                 self._clear_cookie(message)
             return
+        if isinstance(scope_session, dict):
+            if self._renewed_lately(scope_session, state):
+                return
+            scope_session[RENEWED_AT] = int(time.time())
         try:
             if state.get(_ROTATE) and old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))

@@ -38,6 +38,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     secret_key: str = DEVELOPMENT_SECRET
     public_url: str = ""
     frontend_url: str = "/"
+    # A built single-page app (La Suite Meet's frontend, its dist/) served on ``/`` beside the API.
+    frontend_dir: str = ""
     # Origins (``https://host[:port]``, comma-separated) besides the public URL's whose pages may send
     # cookie-authenticated unsafe requests; CORS origins are trusted too.
     trusted_origins: str = ""
@@ -167,6 +169,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append(f"{name} must be an http:// or https:// URL.")
         return problems
 
+    def _frontend_problems(self) -> list[str]:
+        if not self.frontend_dir:
+            return []
+        path = Path(self.frontend_dir)
+        if not path.is_dir():
+            return [f"MEET_FRONTEND_DIR={self.frontend_dir!r} is not a folder (a built frontend, e.g. its dist/)."]
+        if not (path / "index.html").is_file():
+            return [f"MEET_FRONTEND_DIR={self.frontend_dir!r} has no index.html (point it at a built frontend)."]
+        if self.sfu != "livekit":
+            return ["MEET_FRONTEND_DIR serves La Suite Meet's frontend, which speaks LiveKit only (MEET_SFU=livekit)."]
+        return []
+
     def check(self) -> Settings:
         """Refuse combinations that are unsafe or cannot work."""
         problems: list[str] = []
@@ -188,6 +202,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.database_pgbouncer and not self.database.startswith("postgresql"):
             problems.append("MEET_DATABASE_PGBOUNCER needs a PostgreSQL MEET_DATABASE_URL (PgBouncer's address).")
         problems.extend(self._janus_problems())
+        problems.extend(self._frontend_problems())
         for name, value in (
             ("MEET_PUBLIC_URL", self.public_url),
             *((f"origin {o!r}", o) for o in self.trusted_origin_list),

@@ -22,6 +22,7 @@ from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
+from meet.entrypoints.http.lasuite import lasuite_router
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
@@ -94,12 +95,15 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         samesite="lax",
         store=SESSION_STORE,
     )
+    routers: list[ControllerRouterHandler] = [
+        DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+        DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
+        docs_assets_router(),
+    ]
+    if settings.lasuite_api:
+        routers.append(lasuite_router())
     app = Litestar(
-        route_handlers=[
-            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
-            docs_assets_router(),
-        ],
+        route_handlers=routers,
         middleware=[
             DefineMiddleware(
                 CrossSiteGuard,

@@ -9,6 +9,7 @@ from dishka.integrations.litestar import DishkaRouter
 from meet.entrypoints.http.lasuite.auth import LASUITE_PREFIX, LaSuiteAuthController
 from meet.entrypoints.http.lasuite.config import LaSuiteConfigController
 from meet.entrypoints.http.lasuite.errors import lasuite_exception_handlers
+from meet.entrypoints.http.lasuite.lobby import LaSuiteLobbyController
 from meet.entrypoints.http.lasuite.rooms import LaSuiteRoomController
 from meet.entrypoints.http.lasuite.users import LaSuiteUserController
 
@@ -16,7 +17,13 @@ from meet.entrypoints.http.lasuite.users import LaSuiteUserController
 def lasuite_router() -> DishkaRouter:
     return DishkaRouter(
         LASUITE_PREFIX,
-        route_handlers=[LaSuiteConfigController, LaSuiteAuthController, LaSuiteUserController, LaSuiteRoomController],
+        route_handlers=[
+            LaSuiteConfigController,
+            LaSuiteAuthController,
+            LaSuiteUserController,
+            LaSuiteRoomController,
+            LaSuiteLobbyController,
+        ],
         exception_handlers=lasuite_exception_handlers(),
         include_in_schema=False,
     )

@@ -10,6 +10,11 @@ from meet.entrypoints.http.lasuite.auth import LASUITE_PREFIX, LaSuiteAuthContro
 from meet.entrypoints.http.lasuite.config import LaSuiteConfigController
 from meet.entrypoints.http.lasuite.errors import lasuite_exception_handlers
 from meet.entrypoints.http.lasuite.lobby import LaSuiteLobbyController
+from meet.entrypoints.http.lasuite.moderation import (
+    LaSuiteFeaturesOffController,
+    LaSuiteModerationController,
+    LaSuiteRecordingController,
+)
 from meet.entrypoints.http.lasuite.rooms import LaSuiteRoomController
 from meet.entrypoints.http.lasuite.users import LaSuiteUserController
 
@@ -23,6 +28,9 @@ def lasuite_router() -> DishkaRouter:
             LaSuiteUserController,
             LaSuiteRoomController,
             LaSuiteLobbyController,
+            LaSuiteModerationController,
+            LaSuiteRecordingController,
+            LaSuiteFeaturesOffController,
         ],
         exception_handlers=lasuite_exception_handlers(),
         include_in_schema=False,

@@ -225,7 +225,9 @@ async def test_recordings_start_stop_and_the_download_page(meeting: Meeting) -> 
     assert (await api.request("GET", f"{V1}/recordings/{recording_id}/", user="stranger")).status_code == 403
     assert (await api.request("GET", f"{V1}/recordings/{recording_id}/")).status_code == 401
     assert (await api.request("GET", f"{V1}/recordings/not-an-id/", user="owner")).status_code in {400, 404}
-    by_member = await api.request("POST", f"{V1}/rooms/{room['id']}/start-recording/", user="member", json={})
+    by_member = await api.request(
+        "POST", f"{V1}/rooms/{room['id']}/start-recording/", user="member", json={"mode": "transcript"}
+    )
     assert by_member.status_code == 403
 
 

@@ -109,7 +109,7 @@ class RoleBody(msgspec.Struct):
 
 
 class RecordingStartBody(msgspec.Struct):
-    mode: Literal["screen_recording", "transcript"] = "transcript"
+    mode: Literal["screen_recording", "transcript"]
     options: dict[str, str | bool] | None = None
 
     def recording_options(self) -> RecordingOptions | None:

@@ -105,6 +105,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
 
+    # La Suite Meet's API (``/api/v1.0``), for its unmodified frontend (docs/lasuite-api.md).
+    lasuite_api: bool = False
+    lasuite_poll_hold_seconds: Annotated[float, msgspec.Meta(ge=0, le=55)] = 20.0
+    lasuite_silent_login: bool = True
+
     log_format: Literal["", "json", "text"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     metrics_token: str = ""

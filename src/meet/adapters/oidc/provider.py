@@ -61,13 +61,14 @@ class OidcIdentityProvider:
         self._http = http
         self._discovery: _Discovery | None = None
 
-    async def begin(self, redirect_uri: str) -> PendingAuthorization:
+    async def begin(self, redirect_uri: str, *, silent: bool = False) -> PendingAuthorization:
         discovery = await self._discover()
         verifier = generate_token(64)
         nonce = secrets.token_urlsafe(24)
         client = self._client(redirect_uri)
+        extra = {"prompt": "none"} if silent else {}
         url, state = client.create_authorization_url(
-            discovery.document["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+            discovery.document["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **extra
         )
         return PendingAuthorization(url=url, pending={"state": state, "nonce": nonce, "verifier": verifier})
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from meet.domain.conference.bars import BarReason, RoomBars
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import (
     HAND_RAISED_ATTRIBUTE,
@@ -28,7 +30,6 @@ from meet.domain.moderation.errors import (
     RenamingDisabled,
     RoleChangeRefused,
 )
-from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
@@ -93,7 +94,7 @@ class MuteTrack:
                 if not request.viewer.is_authenticated:
                     raise AuthenticationRequired
                 raise NotAllowedToMute
-            await self._present.proven(room, request.bearer)
+            await self._present.bearer_of(room, request.bearer)
             if not room.configuration.everyone_can_mute:
                 raise NotAllowedToMute
         await self._sfu.mute_published_track(room.sfu_room_name, request.identity, request.track_sid, muted=True)
@@ -113,14 +114,16 @@ class RemoveParticipant:
         self,
         locator: RoomLocator,
         sfu: Sfu,
-        removals: RemovalRegistry,
+        bars: RoomBars,
         lobby: LobbyStore,
+        clock: Clock,
         policy: ModerationPolicy,
     ) -> None:
         self._locator = locator
         self._sfu = sfu
-        self._removals = removals
+        self._bars = bars
         self._lobby = lobby
+        self._clock = clock
         self._policy = policy
 
     async def execute(self, request: RemoveParticipantRequest) -> None:
@@ -129,7 +132,8 @@ class RemoveParticipant:
             raise NotYourself("You cannot remove yourself; leave the room instead.")
         name = room.sfu_room_name
         # Bar first: a token requested between the removal and the bar would let them straight back in.
-        await self._removals.bar(name, request.identity, self._policy.removal_seconds)
+        until = self._clock.now() + timedelta(seconds=self._policy.removal_seconds)
+        await self._bars.bar(name, request.identity, until, BarReason.REMOVED)
         await self._lobby.revoke(name, request.identity)
         await self._sfu.remove_participant(name, request.identity)
 
@@ -221,8 +225,10 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: str
-    identity: str
+    identity: str | None
     raised: bool
     bearer: str | None
 
@@ -237,16 +243,18 @@ class RaiseHand:
         self._clock = clock
 
     async def execute(self, request: RaiseHandRequest) -> LiveParticipant:
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
         value = self._clock.now().isoformat() if request.raised else ""
         update = ParticipantUpdate(attributes={HAND_RAISED_ATTRIBUTE: value})
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, update)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, update)
 
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: str
-    identity: str
+    identity: str | None
     name: str
     bearer: str | None
 
@@ -266,16 +274,17 @@ class RenameSelf:
         name = clean_display_name(request.name)
         if not name:
             raise InvalidInput("The name must not be empty.", field="name")
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, ParticipantUpdate(name=name))
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str, bearer: str | None
-) -> Room:
-    """The room, when the bearer token proves its holder is ``identity`` and present there."""
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str | None, bearer: str | None
+) -> tuple[Room, str]:
+    """The room and the bearer's identity, when the bearer token proves its holder present there (and
+    is ``identity``, when one is named)."""
     room = await locator.locate(id_or_slug)
-    credentials = await present.proven(room, bearer)
-    if credentials.identity != identity:
+    credentials = await present.bearer_of(room, bearer)
+    if identity is not None and credentials.identity != identity:
         raise NotYourself
-    return room
+    return room, credentials.identity

@@ -260,6 +260,28 @@ class GetRecording:
         return await self._administered.recording(request.viewer, request.recording_id)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingDetails:
+    """A recording with its room, and whether it has expired (its file is gone or going)."""
+
+    recording: Recording
+    room: Room
+    is_expired: bool
+
+
+class ShowRecording:
+    """One recording with its room, for the owners and administrators of the room."""
+
+    def __init__(self, administered: AdministeredRecordings, clock: Clock) -> None:
+        self._administered = administered
+        self._clock = clock
+
+    async def execute(self, request: RecordingRequest) -> RecordingDetails:
+        recording = await self._administered.recording(request.viewer, request.recording_id)
+        room = await self._administered.room_of(request.viewer, recording)
+        return RecordingDetails(recording=recording, room=room, is_expired=recording.is_expired(self._clock.now()))
+
+
 class DeleteRecording:
     """Delete a finished recording and its object; the object goes first, so a storage failure leaves
     the recording in place to delete again (deleting a missing object is not an error)."""

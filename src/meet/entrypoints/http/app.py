@@ -23,6 +23,7 @@ from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
 from meet.entrypoints.http.frontend import SinglePageApp, content_security_policy
+from meet.entrypoints.http.lasuite import lasuite_router
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
@@ -95,12 +96,15 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         samesite="lax",
         store=SESSION_STORE,
     )
+    routers: list[ControllerRouterHandler] = [
+        DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+        DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
+        docs_assets_router(),
+    ]
+    if settings.lasuite_api:
+        routers.append(lasuite_router())
     app = Litestar(
-        route_handlers=[
-            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
-            docs_assets_router(),
-        ],
+        route_handlers=routers,
         middleware=[
             DefineMiddleware(
                 CrossSiteGuard,

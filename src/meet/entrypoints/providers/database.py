@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
-from meet.adapters.sqlalchemy.bars import SqlBarLedger
+from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
     create_engine,
@@ -18,11 +18,10 @@ from meet.adapters.sqlalchemy.database import (
     create_session_factory,
 )
 from meet.adapters.sqlalchemy.migrate import MigrationHealth
-from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
+from meet.adapters.sqlalchemy.readers import SqlaProfileReader, SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
-from meet.domain.lobby.ports import BarLedger
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
-from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
+from meet.domain.rooms.ports import ProfileReader, RoomReader, RoomUnitOfWork
 from meet.domain.users.ports import UserReader, UserUnitOfWork
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -51,8 +50,9 @@ class SqlaDatabaseProvider(BackendProvider):
         await engine.dispose()
 
     @provide(scope=Scope.APP)
-    def bar_ledger(self, engine: AsyncEngine) -> BarLedger:
-        return SqlBarLedger(engine)
+    def durable_bars(self, engine: AsyncEngine) -> SqlRoomBars:
+        """The durable ``RoomBars``; the stores put their cache in front of it (see stores.py)."""
+        return SqlRoomBars(engine)
 
     @provide(scope=Scope.APP)
     def write_sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -71,6 +71,10 @@ class SqlaDatabaseProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def users(self, sessions: ReadSessions) -> UserReader:
         return SqlaUserReader(sessions.factory)
+
+    @provide(scope=Scope.APP)
+    def profiles(self, sessions: ReadSessions) -> ProfileReader:
+        return SqlaProfileReader(sessions.factory)
 
     @provide(scope=Scope.APP)
     def recordings(self, sessions: ReadSessions) -> RecordingReader:

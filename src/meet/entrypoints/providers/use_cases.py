@@ -10,7 +10,7 @@ from dishka import Provider, Scope, provide, provide_all
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
-from meet.domain.conference.ports import EntryGuard, LiveRooms
+from meet.domain.conference.ports import LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.announce import KnockAnnouncer
@@ -29,7 +29,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
     WatchWaiting,
 )
-from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
     ChangeParticipant,
@@ -51,12 +51,14 @@ from meet.domain.recordings.use_cases import (
     ListRecordings,
     ReceiveStorageNotification,
     RecordingPolicy,
+    ShowRecording,
     StartRecording,
     StopRecording,
 )
 from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener
+from meet.domain.rooms.preferences import GetProfile, UpdatePreferences
 from meet.domain.rooms.snapshots import RoomSnapshots
 from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, UpdateRoom
 from meet.domain.shared.clock import Clock, SystemClock
@@ -80,8 +82,9 @@ class RoomsProvider(Provider):
     locator = provide(RoomLocator)
     snapshots = provide(RoomSnapshots)
     use_cases = provide_all(
-        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess
-    )
+        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess,
+        GetProfile, UpdatePreferences,
+    )  # fmt: skip
 
 
 class ConferenceProvider(Provider):
@@ -89,7 +92,6 @@ class ConferenceProvider(Provider):
 
     admission = provide(Admission)
     open_room = provide(OpenRoom)
-    entry_guard = provide(RemovedAreBarred, provides=EntryGuard)
 
     impostors = provide(RemoveImpostors)
     publish_grants = provide(EnforcePublishGrants)
@@ -193,6 +195,7 @@ class RecordingsProvider(Provider):
         StopRecording,
         ListRecordings,
         GetRecording,
+        ShowRecording,
         DeleteRecording,
         ReceiveStorageNotification,
         AuthorizeMediaDownload,

@@ -17,10 +17,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
+import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from livekit.api import TokenVerifier
+from livekit.api.access_token import Claims
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.lasuite_frontend import ROOT, FrontendBuildMissing, find_frontend_build
 from tests.support.livekit_server import LiveKitServer
@@ -42,6 +55,9 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 STEP_TIMEOUT_MS = 15_000
 TEST_TIMEOUT_SECONDS = 120
+SIGNED_OUT_PROBE = re.compile(
+    r"^Failed to load resource: .* status of 401 \(Unauthorized\) \(https?://[^/]+/api/v1\.0/users/me\)$"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -138,18 +154,73 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@dataclass(frozen=True)
+class Connection:
+    """A LiveKit connection the app opened: the URL it dialled and what its token grants."""
+
+    url: str
+    claims: Claims
+
+    @property
+    def room(self) -> str:
+        return self.claims.video.room if self.claims.video else ""
+
+    @property
+    def identity(self) -> str:
+        return self.claims.identity
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return dict(self.claims.attributes or {})
+
+
 @dataclass
 class Person:
-    """One person's browser (a context of its own) and its one page; what went wrong on it is kept."""
+    """One person's browser (a context of its own) and its one page; what went wrong on it is kept, and
+    every LiveKit connection its app opens is held here (no LiveKit server can run on these machines, so
+    the WebSocket is answered by the test, never by a server: the connection is asserted up to the URL
+    and token the app dials)."""
 
     name: str
     context: BrowserContext
     page: Page
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+
+    def connection(self) -> Connection:
+        """The first LiveKit connection the app opens (waits for it)."""
+        deadline = STEP_TIMEOUT_MS
+        while not self.connections and deadline > 0:
+            self.page.wait_for_timeout(100)
+            deadline -= 100
+        assert self.connections, f"{self.name}'s app opened no LiveKit connection"
+        return self.connections[0]
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A request from the app's own page (same origin, its cookies), as the app's ``fetchApi`` sends one."""
+        result = self.page.evaluate(
+            """async ([method, path, body]) => {
+                const response = await fetch(path, {
+                    method, credentials: "include",
+                    headers: body === null ? {} : {"Content-Type": "application/json"},
+                    body: body === null ? undefined : JSON.stringify(body),
+                });
+                const text = await response.text();
+                return [response.status, text ? JSON.parse(text) : null];
+            }""",
+            [method, path, body],
+        )
+        return int(result[0]), result[1]
 
     def problems(self) -> list[str]:
-        return [*(f"console: {text}" for text in self.console_errors), *(f"page: {e}" for e in self.page_errors)]
+        """Console errors and uncaught exceptions, but for the one answer the app expects to fail: Chromium
+        logs every non-2xx fetch as a console error, and ``users/me`` answering 401 is how the app learns
+        that nobody is signed in (CALLS.md, call 2)."""
+        return [
+            *(f"console: {text}" for text in self.console_errors if not SIGNED_OUT_PROBE.search(text)),
+            *(f"page: {error}" for error in self.page_errors),
+        ]
 
 
 @dataclass
@@ -159,6 +230,8 @@ class Session:
     meet: Served
     browser: Browser
     folder: Path
+    livekit: LiveKitServer
+    oidc: OidcProvider
     people: list[Person] = field(default_factory=list)
     steps: int = 0
 
@@ -172,15 +245,34 @@ class Session:
         context.set_default_timeout(STEP_TIMEOUT_MS)
         page = context.new_page()
         person = Person(name=name, context=context, page=page)
+        verifier = TokenVerifier(self.livekit.api_key, self.livekit.api_secret)
+
+        def on_livekit(socket: WebSocketRoute) -> None:
+            token = parse_qs(urlsplit(socket.url).query).get("access_token", [""])[0]
+            person.connections.append(Connection(url=socket.url, claims=verifier.verify(token)))
+
+        page.route_web_socket(re.compile("^" + re.escape(self.livekit.url) + "/"), on_livekit)
 
         def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
+            # Only the app's pages: the identity provider's own sign-in page is not under test.
+            if message.type == "error" and page.url.startswith(self.meet.base_url):
                 person.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: person.page_errors.append(str(error)))
         self.people.append(person)
         return person
+
+    def sign_in(self, person: Person, sub: str, full_name: str) -> None:
+        """Through the app's own "Login" link and the provider's form, as a person signs in."""
+        httpx.put(f"{self.oidc.issuer}/users/{sub}", json={"name": full_name, "email": f"{sub}@example.org"})
+        page = person.page
+        page.goto("/")
+        page.get_by_role("link", name="Login").click()
+        page.locator("input[name=sub]").fill(sub)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{self.meet.base_url}/")
+        expect(page.get_by_role("button", name=full_name).first).to_be_visible()
 
     def step(self, name: str, *people: Person) -> None:
         """Screenshot every page (or ``people``'s) at a named step of the flow."""
@@ -203,10 +295,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 @pytest.fixture
-def session(request: pytest.FixtureRequest, meet: Served, browser: Browser) -> Iterator[Session]:
+def session(
+    request: pytest.FixtureRequest,
+    meet: Served,
+    browser: Browser,
+    livekit_server: LiveKitServer,
+    oidc_provider: OidcProvider,
+) -> Iterator[Session]:
     folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
-    session = Session(meet=meet, browser=browser, folder=folder)
+    session = Session(meet=meet, browser=browser, folder=folder, livekit=livekit_server, oidc=oidc_provider)
     yield session
     report = getattr(request.node, "report_call", None)
     failed = report is None or report.failed

@@ -38,7 +38,7 @@ from playwright.sync_api import (
 from tests.support.lasuite_frontend import ROOT, FrontendBuildMissing, find_frontend_build
 from tests.support.livekit_server import LiveKitServer
 from tests.support.served import Served, serve
-from tests.support.services import OidcProvider, Postgres, Redis, ServiceNotFound
+from tests.support.services import S3, OidcProvider, Postgres, Redis, ServiceNotFound
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -55,6 +55,8 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 STEP_TIMEOUT_MS = 15_000
 TEST_TIMEOUT_SECONDS = 120
+RECORDINGS_BUCKET = "meet-browser-recordings"
+STORAGE_HOOK_TOKEN = "browser-storage-hook-token-0123456789"
 SIGNED_OUT_PROBE = re.compile(
     r"^Failed to load resource: .* status of 401 \(Unauthorized\) \(https?://[^/]+/api/v1\.0/users/me\)$"
 )
@@ -107,10 +109,12 @@ def meet(
     redis_server: Redis,
     oidc_provider: OidcProvider,
     livekit_server: LiveKitServer,
+    s3_service: S3,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     """``MEET_FRONTEND_DIR=<build> meet serve`` with La Suite Meet's API surface on."""
     folder = tmp_path_factory.mktemp("meet-browser")
+    s3_service.create_bucket(RECORDINGS_BUCKET)
     try:
         with serve(
             folder,
@@ -124,6 +128,11 @@ def meet(
             livekit_url=livekit_server.url,
             livekit_api_key=livekit_server.api_key,
             livekit_api_secret=livekit_server.api_secret,
+            s3_endpoint_url=s3_service.endpoint_url,
+            s3_access_key=s3_service.access_key,
+            s3_secret_key=s3_service.secret_key,
+            s3_bucket=RECORDINGS_BUCKET,
+            storage_hook_token=STORAGE_HOOK_TOKEN,
             frontend_dir=str(frontend_build),
             lasuite_api="true",
             # Plain http on 127.0.0.1: the cookies cannot be Secure here.

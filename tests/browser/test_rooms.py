@@ -51,7 +51,7 @@ def waiting_participant(owner: Person, room: dict[str, Any], name: str) -> dict[
         assert status == 200, body
         found = [p for p in body["participants"] if p["username"] == name]
         if found:
-            return found[0]
+            return dict(found[0])
     raise AssertionError(f"{name} never appeared in the waiting list")
 
 

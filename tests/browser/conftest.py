@@ -10,6 +10,7 @@ tests or people. Each step a test names is screenshotted; the screenshots of a f
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import uuid
@@ -53,6 +54,8 @@ CHROMIUM_FLAGS = [
     "--use-fake-ui-for-media-stream",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DOCS_IMAGES = ROOT / "docs" / "images"
+DOCS_SCREENSHOTS_ENV = "MEET_TEST_DOCS_SCREENSHOTS"
 STEP_TIMEOUT_MS = 15_000
 TEST_TIMEOUT_SECONDS = 120
 RECORDINGS_BUCKET = "meet-browser-recordings"
@@ -282,6 +285,12 @@ class Session:
         page.get_by_role("button", name="Authorize").click()
         page.wait_for_url(f"{self.meet.base_url}/")
         expect(page.get_by_role("button", name=full_name).first).to_be_visible()
+
+    def docs_screenshot(self, person: Person, name: str) -> None:
+        """With ``MEET_TEST_DOCS_SCREENSHOTS=1``, (re)write ``docs/images/<name>.png`` from this page: the
+        docs show what the suite saw, and an ordinary run leaves the working tree alone."""
+        if os.environ.get(DOCS_SCREENSHOTS_ENV) == "1":
+            person.page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"))
 
     def step(self, name: str, *people: Person) -> None:
         """Screenshot every page (or ``people``'s) at a named step of the flow."""

@@ -18,6 +18,7 @@ def test_a_user_signs_in_and_out_through_the_app(session: Session) -> None:
     sub = unique("alice")
     session.sign_in(alice, sub, "Alice Liddell")
     session.step("signed in", alice)
+    session.docs_screenshot(alice, "lasuite-frontend-home")
     status, me = alice.call("GET", "/api/v1.0/users/me")
     assert status == 200
     assert me["full_name"] == "Alice Liddell"

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from meet.entrypoints.http.frontend import content_security_policy
+from meet.entrypoints.http.app import build_app
+from meet.entrypoints.http.frontend import FrontendDirError, content_security_policy
 from meet.entrypoints.settings import SettingsError, load_settings
 from tests.api.conftest import Api
 from tests.support.served import MEET, clean_env
@@ -115,14 +116,24 @@ def test_a_plain_livekit_url_is_allowed_over_ws_and_http() -> None:
     assert "connect-src 'self' ws://127.0.0.1:7880 http://127.0.0.1:7880;" in policy
 
 
-def test_a_folder_without_index_html_is_refused_at_start_up(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"MEET_FRONTEND_DIR.*no index\.html"):
-        load_settings({"MEET_FRONTEND_DIR": str(tmp_path)}, dotenv=None)
+def test_a_folder_without_index_html_is_a_problem(tmp_path: Path) -> None:
+    settings = load_settings({"MEET_FRONTEND_DIR": str(tmp_path)}, dotenv=None)
+    assert "no index.html" in str(settings.frontend_problem)
 
 
-def test_a_missing_folder_is_refused_at_start_up(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"MEET_FRONTEND_DIR.*is not a folder"):
-        load_settings({"MEET_FRONTEND_DIR": str(tmp_path / "nowhere")}, dotenv=None)
+def test_a_missing_folder_is_a_problem(tmp_path: Path) -> None:
+    settings = load_settings({"MEET_FRONTEND_DIR": str(tmp_path / "nowhere")}, dotenv=None)
+    assert "is not a folder" in str(settings.frontend_problem)
+
+
+def test_a_built_folder_is_no_problem(dist: Path) -> None:
+    assert load_settings({"MEET_FRONTEND_DIR": str(dist)}, dotenv=None).frontend_problem is None
+
+
+def test_the_app_refuses_a_folder_without_index_html(tmp_path: Path) -> None:
+    settings = load_settings({"MEET_FRONTEND_DIR": str(tmp_path), "MEET_DATA_DIR": str(tmp_path)}, dotenv=None)
+    with pytest.raises(FrontendDirError, match=r"index\.html"):
+        build_app(settings)
 
 
 def test_the_frontend_needs_livekit(dist: Path) -> None:
@@ -130,11 +141,15 @@ def test_the_frontend_needs_livekit(dist: Path) -> None:
         load_settings({"MEET_FRONTEND_DIR": str(dist), "MEET_SFU": "janus"}, dotenv=None)
 
 
-def test_meet_serve_stops_with_a_clear_error_on_a_bad_frontend_dir(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["empty", "nowhere"])
+def test_meet_serve_stops_with_a_clear_error_on_a_bad_frontend_dir(tmp_path: Path, where: str) -> None:
+    folder = tmp_path / where
+    if where == "empty":
+        folder.mkdir()
     result = subprocess.run(
         [MEET, "serve", "--port", "1"],
         cwd=tmp_path,
-        env=clean_env(MEET_FRONTEND_DIR=str(tmp_path)),
+        env=clean_env(MEET_FRONTEND_DIR=str(folder)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -142,4 +157,5 @@ def test_meet_serve_stops_with_a_clear_error_on_a_bad_frontend_dir(tmp_path: Pat
     )
     assert result.returncode == 2
     assert "MEET_FRONTEND_DIR" in result.stderr
-    assert "index.html" in result.stderr
+    assert ("index.html" if where == "empty" else "is not a folder") in result.stderr
+    assert "Traceback" not in result.stderr

@@ -172,19 +172,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                           ("MEET_JANUS_ADMIN_URL", self.janus_admin_url)):  # fmt: skip
             if url and not url.startswith(("http://", "https://")):
                 problems.append(f"{name} must be an http:// or https:// URL.")
+        if self.frontend_dir:
+            problems.append("MEET_FRONTEND_DIR serves La Suite Meet's frontend, which speaks LiveKit only, not Janus.")
         return problems
 
-    def _frontend_problems(self) -> list[str]:
+    @property
+    def frontend_problem(self) -> str | None:
+        """What is wrong with ``MEET_FRONTEND_DIR`` on this machine (``meet serve`` refuses to start on it).
+
+        Not part of ``check()``: only the serving process needs the build (``meet db upgrade`` runs
+        with the same settings where the folder may not exist)."""
         if not self.frontend_dir:
-            return []
+            return None
         path = Path(self.frontend_dir)
         if not path.is_dir():
-            return [f"MEET_FRONTEND_DIR={self.frontend_dir!r} is not a folder (a built frontend, e.g. its dist/)."]
+            return f"MEET_FRONTEND_DIR={self.frontend_dir!r} is not a folder (a built frontend, e.g. its dist/)."
         if not (path / "index.html").is_file():
-            return [f"MEET_FRONTEND_DIR={self.frontend_dir!r} has no index.html (point it at a built frontend)."]
-        if self.sfu != "livekit":
-            return ["MEET_FRONTEND_DIR serves La Suite Meet's frontend, which speaks LiveKit only (MEET_SFU=livekit)."]
-        return []
+            return f"MEET_FRONTEND_DIR={self.frontend_dir!r} has no index.html (point it at a built frontend)."
+        return None
 
     def check(self) -> Settings:
         """Refuse combinations that are unsafe or cannot work."""
@@ -207,7 +212,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.database_pgbouncer and not self.database.startswith("postgresql"):
             problems.append("MEET_DATABASE_PGBOUNCER needs a PostgreSQL MEET_DATABASE_URL (PgBouncer's address).")
         problems.extend(self._janus_problems())
-        problems.extend(self._frontend_problems())
         for name, value in (
             ("MEET_PUBLIC_URL", self.public_url),
             *((f"origin {o!r}", o) for o in self.trusted_origin_list),

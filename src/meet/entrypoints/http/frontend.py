@@ -121,7 +121,7 @@ class SinglePageApp:
         self.files = _list_files(Path(directory).resolve())
         index = self.files.get("/" + INDEX)
         if index is None:
-            raise FrontendDirError(f"{directory!r} has no {INDEX}: it is not a built frontend.")
+            raise FrontendDirError(f"MEET_FRONTEND_DIR={directory!r} has no {INDEX}: it is not a built frontend.")
         self.index = index
 
     def _reserved(self, path: str) -> bool:

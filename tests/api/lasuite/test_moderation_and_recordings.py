@@ -3,6 +3,7 @@ PostgreSQL; roles granted on meet's own API hold on La Suite's, and the other wa
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -205,6 +206,11 @@ async def test_recordings_start_stop_and_the_download_page(meeting: Meeting) -> 
     assert started.status_code == 201, started.text
     assert "message" in started.json()
     assert len(livekit.calls("StartRoomCompositeEgress")) == 1
+    # The live room's metadata, in the words the app reads (useRecordingStatuses, RecordingStateToast).
+    live = json.loads(livekit.metadata[room["id"]])
+    assert (live["recording_status"], live["recording_mode"]) == ("starting", "screen_recording")
+    assert live["access_level"] == "public"
+    assert live["configuration"] == {"can_publish_sources": None, "everyone_can_mute": None}
     second = await api.request(
         "POST", f"{V1}/rooms/{room['id']}/start-recording/", user="owner", json={"mode": "transcript"}
     )

@@ -53,6 +53,15 @@ async def test_users_me_is_401_when_signed_out_and_the_user_when_signed_in(lasui
     assert body["default_room_access_level"] is None
 
 
+async def test_an_unknown_call_is_a_404_in_la_suites_shape(lasuite: Api) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = await lasuite.request(method, f"{V1}/no/such/call/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No such call in La Suite Meet's API."}
+    assert (await lasuite.request("GET", f"{V1}/config/")).status_code == 200
+    assert (await lasuite.request("GET", f"{V1}/rooms/some-room/")).status_code == 200
+
+
 async def test_the_surface_is_off_unless_switched_on(api: Api) -> None:
     assert (await api.request("GET", f"{V1}/config/")).status_code == 404
     assert (await api.request("GET", "/api/v1/config")).status_code == 200

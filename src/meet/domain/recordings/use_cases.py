@@ -159,7 +159,7 @@ class StartRecording:
             raise
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
         return recording
 
 
@@ -216,7 +216,7 @@ class StopRecording:
     async def _save(self, room: Room, recording: Recording) -> None:
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +352,7 @@ class ReceiveStorageNotification:
         saved = await self._save(notification.objects)
         for done in saved:
             if done.room is not None:
-                await publish_live_metadata(self._sfu, done.room, done.recording.status)
+                await publish_live_metadata(self._sfu, done.room, done.recording)
                 await self._notify(done)
         return [done.recording for done in saved]
 

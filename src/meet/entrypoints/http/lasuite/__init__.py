@@ -14,6 +14,7 @@ from meet.entrypoints.http.lasuite.moderation import (
     LaSuiteFeaturesOffController,
     LaSuiteModerationController,
     LaSuiteRecordingController,
+    LaSuiteUnknownPaths,
 )
 from meet.entrypoints.http.lasuite.rooms import LaSuiteRoomController
 from meet.entrypoints.http.lasuite.users import LaSuiteUserController
@@ -31,6 +32,7 @@ def lasuite_router() -> DishkaRouter:
             LaSuiteModerationController,
             LaSuiteRecordingController,
             LaSuiteFeaturesOffController,
+            LaSuiteUnknownPaths,
         ],
         exception_handlers=lasuite_exception_handlers(),
         include_in_schema=False,

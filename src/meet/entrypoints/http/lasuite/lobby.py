@@ -112,9 +112,21 @@ def offered_credentials(request: Request[Any, Any, Any]) -> list[str]:
     return offered[:MAX_OFFERED]
 
 
+class PlainCookie(Cookie):
+    """A cookie whose name and value need no quoting (a room name, a credential, a digest), written
+    directly: Litestar's serialization (``dataclasses.asdict``, then ``SimpleCookie``) is a noticeable
+    share of a poll's CPU."""
+
+    def to_encoded_header(self) -> tuple[bytes, bytes]:
+        secure = "; Secure" if self.secure else ""
+        return b"set-cookie", (
+            f"{self.key}={self.value}; HttpOnly; Max-Age={self.max_age}; Path={self.path}; SameSite=lax{secure}"
+        ).encode("latin-1")
+
+
 def credential_cookie(view: EntryView, settings: Settings) -> Cookie:
     """Under ``/api``, so meet's own API and this one find the same participant."""
-    return Cookie(
+    return PlainCookie(
         key=f"{CREDENTIAL_COOKIE_PREFIX}{view.room}",
         value=view.credential,
         path="/api",
@@ -141,7 +153,7 @@ class PollMark:
         return recent and self._digest == digest and self._settings.lasuite_poll_hold_seconds > 0
 
     def cookie(self, digest: str) -> Cookie:
-        return Cookie(
+        return PlainCookie(
             key=self._key,
             value=f"{digest}.{int(time.time() * 1000)}",
             path=MARK_PATH,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.params import JSONBody
 
 from meet.domain.conference.model import SERVER_OWNED_ATTRIBUTES
@@ -282,3 +282,18 @@ class LaSuiteFeaturesOffController(Controller):
     @post("/diagnostics/connection", status_code=200, summary="Off: no connection test")
     async def diagnostics(self) -> None:
         raise FeatureOff("The connection test is not available on this server.")
+
+
+class LaSuiteUnknownPaths(Controller):
+    """Any other path under ``/api/v1.0``: a 404 in La Suite's shape, like every answer of the surface."""
+
+    include_in_schema = False
+
+    @route(
+        "/{rest:path}",
+        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        status_code=404,
+        summary="No such call",
+    )
+    async def unknown(self, rest: str) -> None:  # noqa: ARG002 - whatever it names
+        raise NotFound("No such call in La Suite Meet's API.")

@@ -225,6 +225,11 @@ class Person:
         )
         return int(result[0]), result[1]
 
+    def csp_violations(self) -> list[str]:
+        """What the app's Content-Security-Policy blocked: Chromium reports each block on the console
+        ("... violates the following Content Security Policy directive ...")."""
+        return [text for text in self.console_errors if "Content Security Policy" in text]
+
     def problems(self) -> list[str]:
         """Console errors and uncaught exceptions, but for the one answer the app expects to fail: Chromium
         logs every non-2xx fetch as a console error, and ``users/me`` answering 401 is how the app learns

@@ -15,3 +15,4 @@ def test_the_home_page_renders_with_no_console_error(session: Session) -> None:
     visitor.page.wait_for_load_state("networkidle")
     session.step("home")
     assert visitor.problems() == []
+    assert visitor.csp_violations() == []

@@ -66,6 +66,7 @@ def test_the_prejoin_page_asks_for_a_name_and_connects_nobody_yet(session: Sessi
     session.step("prejoin", visitor)
     assert visitor.connections == []
     assert visitor.problems() == []
+    assert visitor.csp_violations() == []
 
 
 def test_a_guest_knocks_waits_and_once_admitted_gets_the_connection(session: Session) -> None:

@@ -53,6 +53,9 @@ def test_a_room_created_from_the_home_page_connects_its_creator(session: Session
     assert connection.identity == sub
     assert connection.attributes["room_role"] == "owner"
     assert connection.attributes["is_authenticated"] == "true"
+    # The conference's code (LiveKit's client, its workers, WebAssembly, styles) runs under the policy.
+    assert owner.csp_violations() == []
+    assert owner.page_errors == []
 
 
 def test_the_language_preference_persists_across_reloads(session: Session) -> None:

@@ -14,6 +14,7 @@ from meet.adapters.redis.lobby.keys import events_channel
 from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
+from meet.domain.rooms.model import SfuRoomName
 from tests.integration.lobby.conftest import Backend
 from tests.support.clock import FakeClock
 
@@ -26,13 +27,17 @@ def returning(participant_id: str, limit: int = 1_000_000) -> KnockGate:
     return KnockGate(f"p:{participant_id}", rate_limit=limit, identities=(participant_id,))
 
 
-def new_room() -> str:
-    return str(uuid.uuid4())
+def new_room() -> SfuRoomName:
+    return SfuRoomName(str(uuid.uuid4()))
 
 
 async def knock(backend: Backend, room: str, clock: FakeClock, name: str = "Zoe") -> LobbyEntry:
     result = await backend.store.knock(
-        room, LobbyEntry.knock(str(uuid.uuid4()), name, clock.now()), clock.now(), TIMEOUTS, OPEN
+        SfuRoomName(room),
+        LobbyEntry.knock(SfuRoomName(str(uuid.uuid4())), name, clock.now()),
+        clock.now(),
+        TIMEOUTS,
+        OPEN,
     )
     assert result.created
     return result.entry

@@ -4,6 +4,7 @@ from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
+from meet.domain.rooms.model import SfuRoomName
 
 
 class TokenIssuer(Protocol):
@@ -19,6 +20,6 @@ class LiveRooms(Protocol):
     for every connection); ``handle`` reacts to the SFU's events (e.g. closing a room that emptied).
     """
 
-    async def prepare(self, room: str) -> None: ...
+    async def prepare(self, room: SfuRoomName) -> None: ...
 
     async def handle(self, event: SfuEvent) -> None: ...

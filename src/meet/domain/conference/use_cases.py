@@ -8,6 +8,7 @@ from meet.domain.conference.bars import RoomBars, speaks_for
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.model import RoomRef
 from meet.domain.shared.clock import Clock
 from meet.domain.users.model import Viewer
 
@@ -15,7 +16,7 @@ from meet.domain.users.model import Viewer
 @dataclass(frozen=True, slots=True)
 class OpenRoomRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     username: str | None = None
 
 

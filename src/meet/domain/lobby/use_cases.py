@@ -24,6 +24,7 @@ from meet.domain.lobby.model import (
 )
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.model import RoomRef, SfuRoomName
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import RateLimited, ServiceUnavailable
@@ -50,7 +51,7 @@ class EntryView:
     username: str
     color: str
     status: LobbyStatus
-    room: str  # the SFU room the credential is bound to
+    room: SfuRoomName  # the SFU room the credential is bound to
     credential: str
     connection: ConnectionConfig | None = None
     # The caller proved an earlier knock whose entry was still there: they already know this state
@@ -94,7 +95,7 @@ class RequestEntryRequest:
     """``credentials``: what the client offered to prove an earlier knock (header first, then cookies)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     username: str | None = None
     credentials: Sequence[str] = ()
     client_address: str | None = None
@@ -193,7 +194,7 @@ class StreamUpdate:
 @dataclass(frozen=True, slots=True)
 class WaitForDecisionRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     credentials: Sequence[str] = ()
 
 
@@ -271,7 +272,7 @@ class WaitForDecision:
 @dataclass(frozen=True, slots=True)
 class ListWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     limit: int = 50
     after: int | None = None
 
@@ -295,7 +296,7 @@ class ListWaiting:
 @dataclass(frozen=True, slots=True)
 class DecideEntryRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     participant_id: str
     allow: bool
 
@@ -332,7 +333,7 @@ class DecideEntry:
 @dataclass(frozen=True, slots=True)
 class AdmitEveryoneRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class AdmitEveryone:
@@ -355,7 +356,7 @@ class AdmitEveryone:
 @dataclass(frozen=True, slots=True)
 class WatchWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +390,7 @@ class WatchWaiting:
         room = (await self._locator.administered(request.viewer, request.room)).room
         return self._changes(room.sfu_room_name)
 
-    async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
+    async def _changes(self, room: SfuRoomName) -> AsyncIterator[WaitingListUpdate]:
         try:
             async with self._events.of_room(room) as feed:
                 yield WaitingListUpdate("listening")  # from here on no change is missed

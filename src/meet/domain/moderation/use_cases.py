@@ -28,11 +28,10 @@ from meet.domain.moderation.errors import (
     NotSignedIn,
     NotYourself,
     RenamingDisabled,
-    RoleChangeRefused,
 )
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
 from meet.domain.rooms.ports import RoomUnitOfWork
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
@@ -53,7 +52,7 @@ class ModerationPolicy:
 @dataclass(frozen=True, slots=True)
 class ListLiveParticipantsRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListLiveParticipants:
@@ -74,7 +73,7 @@ class MuteTrackRequest:
     """``bearer``: the caller's own SFU token, for participants who are not the room's admins."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     track_sid: str
     bearer: str | None = None
@@ -103,7 +102,7 @@ class MuteTrack:
 @dataclass(frozen=True, slots=True)
 class RemoveParticipantRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
 
 
@@ -144,7 +143,7 @@ class ChangeParticipantRequest:
     permissions the caller asked for that no participant may ever get (refused)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     role: Role | None = None
     name: str | None = None
@@ -205,17 +204,13 @@ class ChangeParticipant:
         )
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
-        if role is Role.OWNER:
-            raise RoleChangeRefused("Ownership is granted through the room's accesses, not live.")
-        if identity == viewer.sub:
-            raise RoleChangeRefused("You cannot change your own role.")
+        RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
         async with self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn
             access = await tx.accesses.get_for_user(room.id, user.id)
-            if access is not None and access.role is Role.OWNER:
-                raise RoleChangeRefused("An owner cannot be demoted here.")
+            RoomAccess.check_live_role_change(access, role, self_change=False)
             if access is None:
                 await tx.accesses.add(RoomAccess.grant(room.id, user.id, role))
             elif access.role is not role:
@@ -227,7 +222,7 @@ class ChangeParticipant:
 class RaiseHandRequest:
     """``identity`` None: whoever the bearer token names."""
 
-    room: str
+    room: RoomRef
     identity: str | None
     raised: bool
     bearer: str | None
@@ -253,7 +248,7 @@ class RaiseHand:
 class RenameSelfRequest:
     """``identity`` None: whoever the bearer token names."""
 
-    room: str
+    room: RoomRef
     identity: str | None
     name: str
     bearer: str | None
@@ -279,7 +274,7 @@ class RenameSelf:
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str | None, bearer: str | None
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str | None, bearer: str | None
 ) -> tuple[Room, str]:
     """The room and the bearer's identity, when the bearer token proves its holder present there (and
     is ``identity``, when one is named)."""

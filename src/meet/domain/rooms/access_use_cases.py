@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, OwnerOnly, UnknownUser
+from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
 from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.users.model import User, Viewer
@@ -22,7 +22,7 @@ from meet.domain.users.ports import UserRepository
 @dataclass(frozen=True, slots=True)
 class ListAccessesRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListAccesses:
@@ -40,7 +40,7 @@ class GrantAccessRequest:
     """Exactly one of ``user_id`` and ``email`` names the user."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     role: Role
     user_id: uuid.UUID | None = None
     email: str | None = None
@@ -55,8 +55,7 @@ class GrantAccess:
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        if request.role is Role.OWNER and visit.role is not Role.OWNER:
-            raise OwnerOnly("Only an owner may grant the owner role.")
+        RoomAccess.check_grantable(request.role, by=visit.role)
         async with self._uow.begin() as tx:
             user = await _find_user(tx.users, request.user_id, request.email)
             return await tx.accesses.add(RoomAccess.grant(visit.room.id, user.id, request.role))
@@ -86,7 +85,7 @@ async def _protect_last_owner(accesses: RoomAccessRepository, room: Room) -> Non
 @dataclass(frozen=True, slots=True)
 class ChangeAccessRoleRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
     role: Role
 
@@ -100,19 +99,17 @@ class ChangeAccessRole:
         visit = await self._locator.administered(request.viewer, request.room)
         async with self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
-            touches_owner = Role.OWNER in (request.role, access.role)
-            if touches_owner and visit.role is not Role.OWNER:
-                raise OwnerOnly("Only an owner may grant the owner role or change an owner's access.")
-            if access.role is Role.OWNER and request.role is not Role.OWNER:
+            was_owner = access.role is Role.OWNER
+            access.change_role(request.role, by=visit.role)
+            if was_owner and request.role is not Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
-            access.role = request.role
             return await tx.accesses.update(access)
 
 
 @dataclass(frozen=True, slots=True)
 class RevokeAccessRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
 
 
@@ -125,8 +122,7 @@ class RevokeAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         async with self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
+            access.check_revocable(by=visit.role)
             if access.role is Role.OWNER:
-                if visit.role is not Role.OWNER:
-                    raise OwnerOnly("Only an owner may remove an owner.")
                 await _protect_last_owner(tx.accesses, visit.room)
             await tx.accesses.delete(access.id)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults, SfuRoomName
 from meet.domain.users.model import User
 from meet.domain.users.ports import UserRepository
 
@@ -116,10 +116,10 @@ class RoomStamps(Protocol):
     room's SFU name. Adapters raise a ``ServiceUnavailable`` when their backing service is down.
     """
 
-    async def current(self, room: str) -> str:
+    async def current(self, room: SfuRoomName) -> str:
         """The room's stamp, a new one when it has none (never seen, or lost with a cache)."""
         ...
 
-    async def renew(self, room: str) -> None:
+    async def renew(self, room: SfuRoomName) -> None:
         """Replace the room's stamp: every copy read under the old one is stale from now on."""
         ...

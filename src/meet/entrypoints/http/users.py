@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
@@ -70,11 +72,19 @@ class ProfileOut(msgspec.Struct):
         )
 
 
+# What the domain accepts, said in the schema too (``valid_language``, ``valid_timezone``).
+Language = Annotated[str, msgspec.Meta(max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,2}$")]
+if TYPE_CHECKING:
+    TimeZone = str
+else:
+    TimeZone = Literal[tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))]
+
+
 class PreferencesPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields sent change; ``null`` forgets a preference."""
 
-    language: str | msgspec.UnsetType | None = msgspec.UNSET
-    timezone: str | msgspec.UnsetType | None = msgspec.UNSET
+    language: Language | msgspec.UnsetType | None = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType | None = msgspec.UNSET
     default_room_access_level: AccessLevelName | msgspec.UnsetType | None = msgspec.UNSET
     default_room_configuration: ConfigurationBody | msgspec.UnsetType | None = msgspec.UNSET
 

@@ -11,6 +11,7 @@ from meet.adapters.redis.lobby import scripts
 from meet.adapters.redis.lobby.keys import room_keys
 from meet.domain.conference.bars import BarReason, RoomBars
 from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.rooms.model import SfuRoomName
 
 CACHE_TTL_MS = 3600 * 1000
 
@@ -29,22 +30,22 @@ class RedisRoomBars:
         self._bar = scripts.Program(client, scripts.Bar, sharded=False)
         self._barred = scripts.Program(client, scripts.Barred, sharded=False)
 
-    async def load(self, room: str, now: datetime) -> None:
+    async def load(self, room: SfuRoomName, now: datetime) -> None:
         active = await self._durable.active(room, now)
         bars = [(identity, ms(until)) for identity, until in active.items()]
         async with unavailable_as(LobbyUnavailable):
             await self._load(room_keys(room), scripts.LoadBars(cache_ttl=CACHE_TTL_MS, bars=bars))
 
-    async def remember(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def remember(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         """Only the durable copy (the caller's script wrote the cache already)."""
         await self._durable.bar(room, identity, until, reason)
 
-    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         await self._durable.bar(room, identity, until, reason)
         async with unavailable_as(LobbyUnavailable):
             await self._bar(room_keys(room), scripts.Bar(identity=identity, until_ms=ms(until), cache_ttl=CACHE_TTL_MS))
 
-    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+    async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
         if not identities:
             return frozenset()
         for _ in range(2):
@@ -55,5 +56,5 @@ class RedisRoomBars:
             await self.load(room, now)
         raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
 
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
+    async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
         return await self._durable.active(room, now)

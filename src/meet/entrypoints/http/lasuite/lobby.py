@@ -40,6 +40,7 @@ from meet.domain.lobby.use_cases import (
     WatchWaiting,
     WatchWaitingRequest,
 )
+from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.lasuite.schemas import Message
 from meet.entrypoints.http.lobby import COOKIE_MAX_AGE, CREDENTIAL_COOKIE_PREFIX, CREDENTIAL_HEADER
@@ -203,7 +204,7 @@ class LaSuiteLobbyController(Controller):
         view = await request_entry.execute(
             RequestEntryRequest(
                 viewer,
-                room_key,
+                RoomRef(room_key),
                 username=data.username if data and data.username else None,
                 credentials=offered_credentials(request),
                 client_address=request.client.host if request.client else None,
@@ -225,7 +226,9 @@ class LaSuiteLobbyController(Controller):
     ) -> EntryView:
         """The participant's next state, or ``view`` again when nothing changed within ``seconds``."""
         try:
-            updates = await wait.execute(WaitForDecisionRequest(viewer, room_key, credentials=[view.credential]))
+            updates = await wait.execute(
+                WaitForDecisionRequest(viewer, RoomRef(room_key), credentials=[view.credential])
+            )
         except LobbyEntryNotFound:
             return view  # gone meanwhile: the next poll knocks again, as the same participant
         latest = view
@@ -256,7 +259,9 @@ class LaSuiteLobbyController(Controller):
             entries: list[LobbyEntry] = []
             after: int | None = None
             while True:
-                page = await list_waiting.execute(ListWaitingRequest(viewer, room_key, limit=PAGE, after=after))
+                page = await list_waiting.execute(
+                    ListWaitingRequest(viewer, RoomRef(room_key), limit=PAGE, after=after)
+                )
                 entries.extend(page.entries)
                 if page.next_cursor is None or not page.entries:
                     return entries
@@ -270,7 +275,7 @@ class LaSuiteLobbyController(Controller):
         mark = PollMark(request, f"w{_short(room_key.lower())}", settings)
         if mark.already_seen(digest):
             seen = digest
-            changes = await watch.execute(WatchWaitingRequest(viewer, room_key))
+            changes = await watch.execute(WatchWaitingRequest(viewer, RoomRef(room_key)))
 
             async def changed(update: Any) -> bool:
                 nonlocal entries, digest
@@ -294,5 +299,5 @@ class LaSuiteLobbyController(Controller):
     async def enter(
         self, room_key: str, data: JSONBody[EntryDecision], viewer: FromDishka[Viewer], decide: FromDishka[DecideEntry]
     ) -> Message:
-        await decide.execute(DecideEntryRequest(viewer, room_key, data.participant_id, allow=data.allow_entry))
+        await decide.execute(DecideEntryRequest(viewer, RoomRef(room_key), data.participant_id, allow=data.allow_entry))
         return Message(message="Participant was updated.")

@@ -36,7 +36,7 @@ from meet.domain.recordings.use_cases import (
     StopRecording,
     StopRecordingRequest,
 )
-from meet.domain.rooms.model import Role, TrackSource
+from meet.domain.rooms.model import Role, RoomRef, TrackSource
 from meet.domain.shared.errors import NotFound
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.lasuite.schemas import Message, Status
@@ -87,7 +87,7 @@ class UpdateParticipantBody(msgspec.Struct):
     permission: PermissionBody | None = None
     name: RequiredDisplayName | None = None
 
-    def to_request(self, viewer: Viewer, room: str) -> ChangeParticipantRequest:
+    def to_request(self, viewer: Viewer, room: RoomRef) -> ChangeParticipantRequest:
         permission = self.permission or PermissionBody()
         sources = permission.can_publish_sources
         # The app sends the participant's whole attributes back, the server's own among them, unchanged.
@@ -167,7 +167,9 @@ class LaSuiteModerationController(Controller):
         mute_track: FromDishka[MuteTrack],
     ) -> Status:
         await mute_track.execute(
-            MuteTrackRequest(viewer, room_key, data.participant_identity, data.track_sid, bearer=bearer_token(request))
+            MuteTrackRequest(
+                viewer, RoomRef(room_key), data.participant_identity, data.track_sid, bearer=bearer_token(request)
+            )
         )
         return Status()
 
@@ -179,14 +181,16 @@ class LaSuiteModerationController(Controller):
         request: Request[Any, Any, Any],
         raise_hand: FromDishka[RaiseHand],
     ) -> Status:
-        await raise_hand.execute(RaiseHandRequest(room_key, None, raised=data.raised, bearer=bearer_token(request)))
+        await raise_hand.execute(
+            RaiseHandRequest(RoomRef(room_key), None, raised=data.raised, bearer=bearer_token(request))
+        )
         return Status()
 
     @post("/rename", status_code=200, summary="Rename oneself (LiveKit token)")
     async def rename(
         self, room_key: str, data: JSONBody[RenameBody], request: Request[Any, Any, Any], rename: FromDishka[RenameSelf]
     ) -> Status:
-        await rename.execute(RenameSelfRequest(room_key, None, name=data.name, bearer=bearer_token(request)))
+        await rename.execute(RenameSelfRequest(RoomRef(room_key), None, name=data.name, bearer=bearer_token(request)))
         return Status()
 
     @post("/remove-participant", status_code=200, summary="Remove from the live room (admins)")
@@ -197,7 +201,7 @@ class LaSuiteModerationController(Controller):
         viewer: FromDishka[Viewer],
         remove: FromDishka[RemoveParticipant],
     ) -> Status:
-        await remove.execute(RemoveParticipantRequest(viewer, room_key, data.participant_identity))
+        await remove.execute(RemoveParticipantRequest(viewer, RoomRef(room_key), data.participant_identity))
         return Status()
 
     @post("/update-participant", status_code=200, summary="Change a participant's publishing, name or attributes")
@@ -208,7 +212,7 @@ class LaSuiteModerationController(Controller):
         viewer: FromDishka[Viewer],
         change: FromDishka[ChangeParticipant],
     ) -> Status:
-        await change.execute(data.to_request(viewer, room_key))
+        await change.execute(data.to_request(viewer, RoomRef(room_key)))
         return Status()
 
     @post("/update-participant-role", status_code=200, summary="Promote or demote a participant (admins)")
@@ -220,7 +224,7 @@ class LaSuiteModerationController(Controller):
         change: FromDishka[ChangeParticipant],
     ) -> dict[str, str]:
         result = await change.execute(
-            ChangeParticipantRequest(viewer, room_key, data.participant_identity, role=Role(data.role))
+            ChangeParticipantRequest(viewer, RoomRef(room_key), data.participant_identity, role=Role(data.role))
         )
         return {"status": "success", "role": result.role.value if result.role else data.role}
 
@@ -232,14 +236,16 @@ class LaSuiteModerationController(Controller):
         viewer: FromDishka[Viewer],
         start: FromDishka[StartRecording],
     ) -> Message:
-        await start.execute(StartRecordingRequest(viewer, room_key, RecordingMode(data.mode), data.recording_options()))
+        await start.execute(
+            StartRecordingRequest(viewer, RoomRef(room_key), RecordingMode(data.mode), data.recording_options())
+        )
         return Message(message="Recording successfully started.")
 
     @post("/stop-recording", status_code=200, summary="Stop the room's recording (admins)")
     async def stop_recording(
         self, room_key: str, viewer: FromDishka[Viewer], stop: FromDishka[StopRecording]
     ) -> Message:
-        await stop.execute(StopRecordingRequest(viewer, room_key))
+        await stop.execute(StopRecordingRequest(viewer, RoomRef(room_key)))
         return Message(message="Recording stopped.")
 
     @post("/start-subtitle", status_code=200, summary="Off: meet offers no live subtitles")

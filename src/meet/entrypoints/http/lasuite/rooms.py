@@ -11,7 +11,7 @@ from litestar.params import JSONBody, Parameter
 
 from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
 from meet.domain.rooms.access_use_cases import ListAccesses, ListAccessesRequest
-from meet.domain.rooms.model import AccessLevel
+from meet.domain.rooms.model import AccessLevel, RoomRef
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     CreateRoomRequest,
@@ -64,7 +64,9 @@ class LaSuiteRoomController(Controller):
             )
         )
         # The creator connects with this answer: the same connection opening the room gives them.
-        opened = await open_room.execute(OpenRoomRequest(viewer, str(created.room.id), username=username or None))
+        opened = await open_room.execute(
+            OpenRoomRequest(viewer, RoomRef(str(created.room.id)), username=username or None)
+        )
         return LaSuiteRoom.of(opened.visit, opened.connection, [])
 
     @get("/{room_key:str}", summary="Open a room by id, slug or SFU room name")
@@ -76,10 +78,10 @@ class LaSuiteRoomController(Controller):
         list_accesses: FromDishka[ListAccesses],
         username: Username = None,
     ) -> LaSuiteRoom:
-        opened = await open_room.execute(OpenRoomRequest(viewer, room_key, username=username or None))
+        opened = await open_room.execute(OpenRoomRequest(viewer, RoomRef(room_key), username=username or None))
         accesses = None
         if opened.visit.is_administrable:
-            accesses = list(await list_accesses.execute(ListAccessesRequest(viewer, room_key)))
+            accesses = list(await list_accesses.execute(ListAccessesRequest(viewer, RoomRef(room_key))))
         return LaSuiteRoom.of(opened.visit, opened.connection, accesses)
 
     @patch("/{room_key:str}", summary="Change a room's name, access level or configuration (admins)")
@@ -88,7 +90,7 @@ class LaSuiteRoomController(Controller):
     ) -> LaSuiteRoom:
         changes = UpdateRoomRequest(
             viewer,
-            room_key,
+            RoomRef(room_key),
             name=data.name,
             access_level=AccessLevel(data.access_level) if data.access_level else None,
             configuration=data.configuration.to_domain() if data.configuration else None,
@@ -97,4 +99,4 @@ class LaSuiteRoomController(Controller):
 
     @delete("/{room_key:str}", summary="Delete a room (owners)")
     async def delete_room(self, room_key: str, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRoom]) -> None:
-        await remove.execute(DeleteRoomRequest(viewer, room_key))
+        await remove.execute(DeleteRoomRequest(viewer, RoomRef(room_key)))

@@ -63,7 +63,7 @@ class OidcIdentityProvider:
         self._http = http
         self._discovery: _Discovery | None = None
 
-    async def begin(self, redirect_uri: str) -> PendingAuthorization:
+    async def begin(self, redirect_uri: str, *, silent: bool = False) -> PendingAuthorization:
         discovery = await self._discover()
         verifier = secrets.token_urlsafe(48)  # 64 characters of [A-Za-z0-9_-], within RFC 7636's 43-128
         nonce, state = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -77,6 +77,8 @@ class OidcIdentityProvider:
             "code_challenge_method": "S256",
             "nonce": nonce,
         }
+        if silent:
+            query["prompt"] = "none"
         endpoint = discovery.document["authorization_endpoint"]
         url = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
         return PendingAuthorization(url=url, pending={"state": state, "nonce": nonce, "verifier": verifier})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class EntryView:
     room: SfuRoomName  # the SFU room the credential is bound to
     credential: str
     connection: ConnectionConfig | None = None
+    # The caller proved an earlier knock whose entry was still there: they already know this state
+    # unless it changed since (a poll, not a knock).
+    known: bool = False
 
 
 class EntryViews:
@@ -63,7 +67,7 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
+    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry, *, known: bool = False) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
@@ -83,6 +87,7 @@ class EntryViews:
             room=room.sfu_room_name,
             credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
+            known=known,
         )
 
 
@@ -142,12 +147,14 @@ class RequestEntry:
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
         gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
+        known = False
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
             passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
             entry = knock.decided(allow=passed.passed, by="", at=now)
         else:
             result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
             passed, entry = result.gate, result.entry
+            known = proven is not None and not result.created
             if result.created:
                 self._announcer.announce(room.sfu_room_name, result.entry)
         if passed.stale:
@@ -156,7 +163,7 @@ class RequestEntry:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.barred:
             entry = knock.decided(allow=False, by="", at=now)
-        return await self._views.of(visit, viewer, entry)
+        return await self._views.of(visit, viewer, entry, known=known)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
@@ -261,6 +268,71 @@ class WaitForDecision:
         except ServiceUnavailable:
             # Events may have been missed: end cleanly, and the client reconnects for the current state.
             yield StreamUpdate("unavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitChangeRequest:
+    """``seen``: the participant's entry as a poll just answered it (still waiting)."""
+
+    viewer: Viewer
+    room: RoomRef
+    seen: EntryView
+    seconds: float
+
+
+class AwaitChange:
+    """After a poll that found its entry still waiting: the participant's next state, pushed by the
+    lobby's events, or ``None`` when nothing changed within ``seconds`` (or the entry is gone, which
+    the next poll tells). Waiting keeps the entry alive, as a stream does.
+
+    The poll that comes before it has located the room, checked the bars and kept the entry alive; this
+    only listens, then reads the entry once (so a decision taken in between is not missed).
+    """
+
+    def __init__(
+        self,
+        rooms: RoomSnapshots,
+        views: EntryViews,
+        store: LobbyStore,
+        events: LobbyEvents,
+        presence: LobbyPresence,
+        clock: Clock,
+        policy: LobbyPolicy,
+    ) -> None:
+        self._rooms = rooms
+        self._views = views
+        self._store = store
+        self._events = events
+        self._presence = presence
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: AwaitChangeRequest) -> EntryView | None:
+        visit = (await self._rooms.stamped_visit(request.viewer, request.room)).visit
+        name, participant_id = request.seen.room, request.seen.participant_id
+        if visit.room.sfu_room_name != name:
+            return None
+        try:
+            async with (
+                self._events.of_participant(name, participant_id) as feed,
+                self._presence.holding(name, participant_id),
+            ):
+                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                deadline = asyncio.get_running_loop().time() + request.seconds
+                while entry is not None and entry.is_waiting:
+                    left = deadline - asyncio.get_running_loop().time()
+                    event = await feed.next_event(timeout=left) if left > 0 else None
+                    if event is None:
+                        return None
+                    if event.type is LobbyEventType.RESYNC:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    else:
+                        entry = event.entry if event.type.carries_entry else None
+        except ServiceUnavailable:
+            return None  # events may have been missed: the next poll reads the state
+        if entry is None:
+            return None
+        return await self._views.of(visit, request.viewer, entry)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,8 +223,10 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: RoomRef
-    identity: str
+    identity: str | None
     raised: bool
     bearer: str | None
 
@@ -239,16 +241,18 @@ class RaiseHand:
         self._clock = clock
 
     async def execute(self, request: RaiseHandRequest) -> LiveParticipant:
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
         value = self._clock.now().isoformat() if request.raised else ""
         update = ParticipantUpdate(attributes={HAND_RAISED_ATTRIBUTE: value})
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, update)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, update)
 
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: RoomRef
-    identity: str
+    identity: str | None
     name: str
     bearer: str | None
 
@@ -268,16 +272,17 @@ class RenameSelf:
         name = clean_display_name(request.name)
         if not name:
             raise InvalidInput("The name must not be empty.", field="name")
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, ParticipantUpdate(name=name))
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str, bearer: str | None
-) -> Room:
-    """The room, when the bearer token proves its holder is ``identity`` and present there."""
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str | None, bearer: str | None
+) -> tuple[Room, str]:
+    """The room and the bearer's identity, when the bearer token proves its holder present there (and
+    is ``identity``, when one is named)."""
     room = await locator.locate(id_or_slug)
     credentials = await present.bearer_of(room, bearer)
-    if credentials.identity != identity:
+    if identity is not None and credentials.identity != identity:
         raise NotYourself
-    return room
+    return room, credentials.identity

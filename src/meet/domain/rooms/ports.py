@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from meet.domain.rooms.model import Role, Room, RoomAccess, SfuRoomName
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults, SfuRoomName
+from meet.domain.users.model import User
 from meet.domain.users.ports import UserRepository
 
 
@@ -61,6 +62,20 @@ class RoomAccessRepository(Protocol):
     async def delete(self, access_id: uuid.UUID) -> None: ...
 
 
+class RoomDefaultsRepository(Protocol):
+    """The defaults of the rooms each user creates, inside a transaction (none set: empty defaults)."""
+
+    async def get(self, user_id: uuid.UUID) -> RoomDefaults: ...
+
+    async def set(self, user_id: uuid.UUID, defaults: RoomDefaults) -> None: ...
+
+
+class ProfileReader(Protocol):
+    """Read model of a user with the defaults of the rooms they create; None when there is no such user."""
+
+    async def profile(self, user_id: uuid.UUID) -> tuple[User, RoomDefaults] | None: ...
+
+
 class RoomTransaction(Protocol):
     @property
     def users(self) -> UserRepository: ...
@@ -70,6 +85,9 @@ class RoomTransaction(Protocol):
 
     @property
     def accesses(self) -> RoomAccessRepository: ...
+
+    @property
+    def room_defaults(self) -> RoomDefaultsRepository: ...
 
 
 class RoomUnitOfWork(Protocol):

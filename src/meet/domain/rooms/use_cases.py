@@ -15,22 +15,30 @@ from meet.domain.users.model import Viewer
 
 @dataclass(frozen=True, slots=True)
 class CreateRoomRequest:
+    """``None``: the creator's default (see ``RoomDefaults``), else public and the service's configuration."""
+
     viewer: Viewer
     name: str
-    access_level: AccessLevel = AccessLevel.PUBLIC
+    access_level: AccessLevel | None = None
     configuration: RoomConfiguration | None = None
 
 
 class CreateRoom:
-    """A signed-in user creates a room and becomes its owner."""
+    """A signed-in user creates a room and becomes its owner; what the request leaves out, the creator's
+    room defaults fill in."""
 
     def __init__(self, uow: RoomUnitOfWork) -> None:
         self._uow = uow
 
     async def execute(self, request: CreateRoomRequest) -> RoomVisit:
         user_id = request.viewer.require_user_id()
-        room = Room.create(request.name, request.access_level, request.configuration)
         async with self._uow.begin() as tx:
+            defaults = await tx.room_defaults.get(user_id)
+            room = Room.create(
+                request.name,
+                defaults.access_level_for(request.access_level),
+                defaults.configuration_for(request.configuration),
+            )
             room = await tx.rooms.add(room)
             await tx.accesses.add(RoomAccess.grant(room.id, user_id, Role.OWNER))
         return RoomVisit(room=room, role=Role.OWNER)

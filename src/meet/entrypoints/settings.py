@@ -108,7 +108,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # La Suite Meet's API (``/api/v1.0``), for its unmodified frontend (docs/lasuite-api.md).
     lasuite_api: bool = False
     lasuite_poll_hold_seconds: Annotated[float, msgspec.Meta(ge=0, le=55)] = 20.0
-    lasuite_silent_login: bool = True
+    lasuite_silent_login: bool = False
 
     log_format: Literal["", "json", "text"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

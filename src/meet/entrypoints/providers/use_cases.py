@@ -20,6 +20,7 @@ from meet.domain.lobby.notify import NotifyAdminsInRoom
 from meet.domain.lobby.ports import KnockNotifier
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
+    AwaitChange,
     ClearLobbyWhenRoomFinishes,
     DecideEntry,
     EntryViews,
@@ -143,6 +144,7 @@ class LobbyProvider(Provider):
         EntryViews,
         RequestEntry,
         WaitForDecision,
+        AwaitChange,
         ListWaiting,
         DecideEntry,
         AdmitEveryone,

@@ -344,19 +344,32 @@ class ListWaitingRequest:
 
 
 class ListWaiting:
-    """The waiting list in arrival order, a page at a time; a public room has none."""
+    """The waiting list in arrival order, a page at a time; a public room has none.
 
-    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock) -> None:
-        self._locator = locator
+    The room and the caller's role come from this process's copy, whose stamp the store checks in the
+    same step as it reads the page: a room or a role changed since is read again.
+    """
+
+    def __init__(self, rooms: RoomSnapshots, store: LobbyStore, clock: Clock) -> None:
+        self._rooms = rooms
         self._store = store
         self._clock = clock
 
     async def execute(self, request: ListWaitingRequest) -> WaitingPage:
-        room = (await self._locator.administered(request.viewer, request.room)).room
+        limit = max(1, min(request.limit, MAX_PAGE))
+        for fresh in (False, True):
+            stamped = await self._rooms.stamped_administered(request.viewer, request.room, fresh=fresh)
+            room = stamped.visit.room
+            page = await self._store.waiting(
+                room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now(), stamp=stamped.stamp
+            )
+            if not page.stale:
+                break
+        else:
+            raise ServiceUnavailable("The room is being changed; try again.")
         if room.lets_in_directly(authenticated=False, role=None):
             return WaitingPage(entries=(), count=0, next_cursor=None)
-        limit = max(1, min(request.limit, MAX_PAGE))
-        return await self._store.waiting(room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now())
+        return page
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,8 @@ from meet.domain.moderation.errors import (
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
-from meet.domain.rooms.ports import RoomUnitOfWork
+from meet.domain.rooms.ports import RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
 from meet.domain.shared.text import clean_display_name
@@ -163,10 +164,11 @@ class ParticipantChangeResult:
 class ChangeParticipant:
     """Admins change a participant's role (persisted AND applied live), name and free attributes."""
 
-    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._sfu = sfu
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: ChangeParticipantRequest) -> ParticipantChangeResult:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -205,7 +207,8 @@ class ChangeParticipant:
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
         RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
-        async with self._uow.begin() as tx:
+        # Processes keep copies of roles under the room's stamp: renewed around the change.
+        async with renewing(self._stamps, room), self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn

@@ -1,7 +1,8 @@
 """Room access use cases: who holds which role, under the owner rules.
 
 Rules: owners and administrators manage accesses; only an owner grants ``owner`` or
-touches an owner's access; the last owner can be neither removed nor demoted.
+touches an owner's access; the last owner can be neither removed nor demoted. Every change renews the
+room's stamp (``renewing``): processes keep copies of roles under it, and read them again at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
-from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
+from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.users.model import User, Viewer
 from meet.domain.users.ports import UserRepository
@@ -49,14 +51,15 @@ class GrantAccessRequest:
 class GrantAccess:
     """Give a user who has signed in once a role in the room."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         RoomAccess.check_grantable(request.role, by=visit.role)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             user = await _find_user(tx.users, request.user_id, request.email)
             return await tx.accesses.add(RoomAccess.grant(visit.room.id, user.id, request.role))
 
@@ -91,13 +94,14 @@ class ChangeAccessRoleRequest:
 
 
 class ChangeAccessRole:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: ChangeAccessRoleRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
             was_owner = access.role is Role.OWNER
             access.change_role(request.role, by=visit.role)
@@ -114,13 +118,14 @@ class RevokeAccessRequest:
 
 
 class RevokeAccess:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: RevokeAccessRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
             access.check_revocable(by=visit.role)
             if access.role is Role.OWNER:

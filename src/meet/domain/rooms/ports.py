@@ -109,17 +109,26 @@ class RoomDeletionListener(Protocol):
 
 
 class RoomStamps(Protocol):
-    """A token per room that a change of the room replaces, kept where the lobby's atomic steps read it.
+    """A token per room that a change of the room or of a role in it replaces, kept where the requests'
+    own atomic steps read it.
 
-    A process may keep a copy of a room read under a stamp; a step that checks the stamp (the knock's)
-    refuses when it is no longer the room's, so no change waits for a copy to expire. ``room`` is the
-    room's SFU name. Adapters raise a ``ServiceUnavailable`` when their backing service is down.
+    A process may keep a copy of a room (and of roles in it) read under a stamp; a step that checks the
+    stamp (the join's, the knock's, the waiting list's) refuses when it is no longer the room's, so no
+    change waits for a copy to expire. ``room`` is the room's SFU name. Adapters raise a
+    ``ServiceUnavailable`` when their backing service is down.
     """
 
-    async def current(self, room: SfuRoomName) -> str:
-        """The room's stamp, a new one when it has none (never seen, or lost with a cache)."""
+    async def current(self, room: SfuRoomName) -> str | None:
+        """The room's stamp, a new one when it has none (never seen, or lost with a cache); None while
+        a change is being committed (no copy may be taken then)."""
         ...
 
-    async def renew(self, room: SfuRoomName) -> None:
-        """Replace the room's stamp: every copy read under the old one is stale from now on."""
+    async def renew(self, room: SfuRoomName, *, changing: bool = False) -> None:
+        """Replace the room's stamp: every copy read under the old one is stale from now on. ``changing``
+        marks a change about to be committed: until the next ``renew`` (or a bounded time, should that
+        renewal never come) no copy is taken."""
+        ...
+
+    async def is_current(self, room: SfuRoomName, stamp: str) -> bool:
+        """Whether ``stamp`` is still the room's (one round trip)."""
         ...

@@ -71,11 +71,15 @@ class ListMyRooms:
 
 @asynccontextmanager
 async def renewing(stamps: RoomStamps, room: Room) -> AsyncIterator[None]:
-    """Around a change of ``room``: its stamp is renewed before (when the stamps cannot be reached,
-    nothing is changed) and after the change is committed (copies read meanwhile are stale too)."""
-    await stamps.renew(room.sfu_room_name)
-    yield
-    await stamps.renew(room.sfu_room_name)
+    """Around a change of ``room`` or of a role in it: its stamp is marked as changing before (when the
+    stamps cannot be reached, nothing is changed; no copy is taken while the mark lasts) and renewed
+    after the change is committed, or refused. Should that renewal fail, the mark expires into a new
+    stamp."""
+    await stamps.renew(room.sfu_room_name, changing=True)
+    try:
+        yield
+    finally:
+        await stamps.renew(room.sfu_room_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from meet.entrypoints.http.frontend import SinglePageApp, content_security_polic
 from meet.entrypoints.http.lasuite import lasuite_router
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
-from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
+from meet.entrypoints.http.openapi_truth import TruthfulOpenApiJson, correct_options_allow
 from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPolicy, security_headers
@@ -123,13 +123,13 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
         logging_config=None,
         lifespan=[run_container],
-        on_startup=[document_the_truth, freeze_startup_objects],
+        on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",
             version="0.1.0",
             description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
             path=DOCS_PATH,
-            render_plugins=[SelfHostedSwagger()],
+            render_plugins=[SelfHostedSwagger(), TruthfulOpenApiJson()],
         ),
         debug=False,
     )

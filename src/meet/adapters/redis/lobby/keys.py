@@ -11,7 +11,8 @@ shard:
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable bars; the member ``""`` marks it as loaded
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
-- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
+- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
+  waiting list and the join's check
 
 Nothing ever enumerates keys: each is named from its room.
 """
@@ -57,9 +58,13 @@ class LobbyKeys:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
         return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars]
 
+    def stamped(self) -> list[str]:
+        """``KEYS`` of a script that checks the room's stamp first (the waiting list's, the join's check)."""
+        return [*self.of_room(), self.stamp]
+
     def gated(self, rate_bucket: str) -> list[str]:
-        """``KEYS`` of a script that passes a knock's gate first: the room's, its rate counter, its stamp."""
-        return [*self.of_room(), self.rate(rate_bucket), self.stamp]
+        """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
+        return [*self.stamped(), self.rate(rate_bucket)]
 
 
 def room_keys(room: str) -> list[str]:

@@ -84,6 +84,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     dev_login: bool | None = None
 
     session_ttl_seconds: Seconds = 43200
+    # How long a sign-in in progress (the browser is at the identity provider) is remembered.
+    sign_in_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 600
     cookie_secure: bool = True
 
     recordings_enabled: bool = True

@@ -20,7 +20,7 @@ from meet.domain.users.use_cases import (
     CompleteSignInRequest,
     SignIn,
 )
-from meet.entrypoints.http.sessions import remember_signed_in
+from meet.entrypoints.http.sessions import remember_sign_in_in_progress, remember_signed_in
 from meet.entrypoints.http.users import UserOut
 from meet.entrypoints.settings import Settings
 
@@ -53,7 +53,7 @@ class AuthController(Controller):
     ) -> Redirect:
         authorization = await begin.execute(BeginSignInRequest(redirect_uri=_callback_uri(request, settings)))
         pending = {**authorization.pending, "next": _safe_next(next_path, settings.frontend_url)}
-        request.set_session({**(request.session or {}), PENDING_KEY: pending})
+        remember_sign_in_in_progress(request, {PENDING_KEY: pending}, settings.sign_in_ttl_seconds)
         return Redirect(authorization.url)
 
     @get("/callback", summary="Where the identity provider sends the browser back", status_code=302)

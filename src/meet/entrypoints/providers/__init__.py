@@ -28,6 +28,7 @@ from meet.entrypoints.providers.storage import (
 )
 from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisClusterProvider, RedisProvider
 from meet.entrypoints.providers.use_cases import (
+    ApplicationsProvider,
     ConferenceProvider,
     LobbyProvider,
     ModerationProvider,
@@ -72,6 +73,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         *backends,
         HealthProvider(checks),
         UsersProvider(),
+        ApplicationsProvider(),
         RoomsProvider(),
         ConferenceProvider(),
         LobbyProvider(),

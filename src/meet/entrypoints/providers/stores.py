@@ -14,10 +14,16 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
+from meet.adapters.memory.applications import (
+    MemoryApplicationRevocations,
+    MemoryRateLimiter,
+    MemorySeenAssertions,
+)
 from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
+from meet.adapters.redis.applications import RedisApplicationRevocations, RedisRateLimiter, RedisSeenAssertions
 from meet.adapters.redis.client import (
     RedisClient,
     RedisClusterHealth,
@@ -31,6 +37,7 @@ from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
 from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
+from meet.domain.applications.ports import ApplicationRevocations, RateLimiter, SeenAssertions
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
@@ -61,6 +68,10 @@ async def _presence(store: LobbyStore, clock: Clock, settings: Settings) -> Asyn
 
 class _RedisStores(BackendProvider):
     """What one Redis server and a Redis Cluster serve alike: single-key commands and one-key scripts."""
+
+    seen_assertions = provide(RedisSeenAssertions, scope=Scope.APP, provides=SeenAssertions)
+    revocations = provide(RedisApplicationRevocations, scope=Scope.APP, provides=ApplicationRevocations)
+    rate_limiter = provide(RedisRateLimiter, scope=Scope.APP, provides=RateLimiter)
 
     @provide(scope=Scope.APP)
     def seen(self, client: RedisClient) -> SeenEvents:
@@ -143,6 +154,10 @@ class MemoryStoresProvider(BackendProvider):
     """Everything in this process's memory: one process only, lost at restart."""
 
     absent = ("redis", "the lobby and sessions in this process's memory: one process only")
+
+    seen_assertions = provide(MemorySeenAssertions, scope=Scope.APP, provides=SeenAssertions)
+    revocations = provide(MemoryApplicationRevocations, scope=Scope.APP, provides=ApplicationRevocations)
+    rate_limiter = provide(MemoryRateLimiter, scope=Scope.APP, provides=RateLimiter)
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
     bars = provide(MemoryBars, scope=Scope.APP)

@@ -78,6 +78,11 @@ class SqlaUserReader(_Reads):
             row = await session.get(UserModel, user_id)
         return user_from_row(as_row(row)) if row else None
 
+    async def user_by_sub(self, sub: str) -> User | None:
+        async with self._session() as session:
+            row = (await session.execute(select(UserModel).where(UserModel.sub == sub))).scalars().first()
+        return user_from_row(as_row(row)) if row else None
+
 
 class SqlaRecordingReader(_Reads):
     async def recording(self, recording_id: uuid.UUID) -> Recording | None:

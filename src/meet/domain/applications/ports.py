@@ -63,6 +63,28 @@ class AccessTokenIssuer(Protocol):
     def issue(self, grant: TokenGrant, *, issued_at: datetime) -> str: ...
 
 
+class AccessTokenReader(Protocol):
+    """Verifies meet's own access tokens locally (no store): the grant, or ``None`` if not one of ours or invalid."""
+
+    def read(self, token: str, now: datetime) -> TokenGrant | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderToken:
+    """An access token of the organisation's identity provider, verified: whose, with which scopes."""
+
+    sub: str
+    scopes: frozenset[ApiScope]
+    client_id: str | None
+
+
+class ProviderTokens(Protocol):
+    """Verifies the identity provider's access tokens (JWT against its keys, or introspection):
+    ``None`` when the token is not valid; ``ServiceUnavailable`` when the provider cannot be asked."""
+
+    async def verify(self, token: str) -> ProviderToken | None: ...
+
+
 class SeenAssertions(Protocol):
     """Remembers assertion ids across processes until they expire: ``first_use`` is true once per id."""
 

@@ -27,7 +27,11 @@ class OpenedRoom:
 
 
 class OpenRoom:
-    """Anyone opens a room; those the join policy lets in directly get a connection config."""
+    """Anyone opens a room; those the join policy lets in directly get a connection config.
+
+    A caller with a bearer token (an application, a resource-server token) sees the room and never a
+    connection: joining is for people, through the join policy and the lobby, in a browser session.
+    """
 
     def __init__(self, locator: RoomLocator, admission: Admission, guard: EntryGuard) -> None:
         self._locator = locator
@@ -38,6 +42,8 @@ class OpenRoom:
         viewer = request.viewer
         visit = await self._locator.visit(viewer, request.room)
         room, role = visit.room, visit.role
+        if viewer.by_token:
+            return OpenedRoom(visit)  # tokens manage meetings: none ever reaches the SFU
         if not room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
             return OpenedRoom(visit)
         if viewer.sub is not None and await self._guard.is_barred(room, viewer.sub):

@@ -24,6 +24,16 @@ class ApiScope(StrEnum):
 
 
 ALL_SCOPES = frozenset(ApiScope)
+SCOPE_DESCRIPTIONS = {
+    ApiScope.ROOMS_CREATE: "Create rooms; the user becomes their owner.",
+    ApiScope.ROOMS_LIST: "List the rooms the user holds a role in.",
+    ApiScope.ROOMS_RETRIEVE: "Read one room (never a connection to it).",
+    ApiScope.ROOMS_UPDATE: "Change a room the user administers.",
+    ApiScope.ROOMS_DELETE: "Delete a room the user owns.",
+    ApiScope.ACCESSES_MANAGE: "List, grant, change and revoke roles in rooms the user administers.",
+    ApiScope.RECORDINGS_READ: "List, read and download the recordings of rooms the user administers.",
+    ApiScope.AUDIT_READ: "Read the audit log of rooms the user administers.",
+}
 
 
 class UnknownScope(ValueError):

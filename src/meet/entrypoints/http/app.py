@@ -12,17 +12,26 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.stores.base import Store
 from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.applications.bearer import AuthenticateBearer
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
+from meet.entrypoints.http.bearer import AUTHENTICATOR_STATE, SECURITY_SCHEMES, bearer_guard
 from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
+from meet.entrypoints.http.external_api import (
+    EXTERNAL_API_PREFIX,
+    ExternalApplicationController,
+    ExternalRoomController,
+)
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
+from meet.entrypoints.http.oauth import OAuthController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
 from meet.entrypoints.http.participants import ParticipantController
@@ -45,6 +54,7 @@ SESSION_STORE = "sessions"
 def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     handlers: list[ControllerRouterHandler] = [
         AuthController,
+        OAuthController,
         UserController,
         RoomController,
         AccessController,
@@ -81,6 +91,7 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         try:
             # The composition root chose where sessions live; the middleware finds them under this name.
             app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
+            app.state[AUTHENTICATOR_STATE] = await container.get(AuthenticateBearer)
             async with running(QuietCollector()):
                 yield
         finally:
@@ -96,7 +107,12 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
     )
     app = Litestar(
         route_handlers=[
-            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings), guards=[bearer_guard]),
+            DishkaRouter(
+                EXTERNAL_API_PREFIX,
+                route_handlers=[ExternalApplicationController, ExternalRoomController],
+                guards=[bearer_guard],
+            ),
             DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
             docs_assets_router(),
         ],
@@ -125,6 +141,7 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
             description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
             path=DOCS_PATH,
             render_plugins=[SelfHostedSwagger()],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         debug=False,
     )

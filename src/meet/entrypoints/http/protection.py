@@ -25,6 +25,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from meet.entrypoints.http.bearer import has_bearer
+
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -32,7 +34,14 @@ CROSS_SITE_ERROR = "cross_site_request"
 # Callers of these authenticate with something a browser cannot forge (a signature, a bearer token, the
 # Janus event handler's basic auth).
 OTHERWISE_AUTHENTICATED = frozenset(
-    {"/api/v1/webhooks/livekit", "/api/v1/webhooks/janus", "/api/v1/recordings/storage-hook"}
+    {
+        "/api/v1/webhooks/livekit",
+        "/api/v1/webhooks/janus",
+        "/api/v1/recordings/storage-hook",
+        "/api/v1/oauth/token",
+        "/external-api/v1.0/application/token/",
+        "/external-api/v1.0/application/token",
+    }
 )
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -207,6 +216,7 @@ class CrossSiteGuard:
             scope["type"] == ScopeType.HTTP
             and scope.get("method", "GET") not in SAFE_METHODS
             and scope["path"] not in OTHERWISE_AUTHENTICATED
+            and not has_bearer(scope)  # carries no session: the cookie, if any, is not used
         ):
             headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
             if self.policy.carries_cookie(headers.get("cookie", "")) and not self.policy.allows(

@@ -17,6 +17,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 
 from meet.adapters.redis.client import RedisUnavailable, is_unreachable
 from meet.domain.users.model import User, Viewer
+from meet.entrypoints.http.bearer import has_bearer
 
 logger = logging.getLogger("meet.sessions")
 
@@ -138,6 +139,11 @@ class LazySessionIdMiddleware(SessionMiddleware[RotatingSessionBackend]):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if has_bearer(scope):
+            # A bearer request carries no session: none is read, none is written, no cookie is set.
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
         connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
         scope["session"] = await self.backend.load_from_connection(connection)
         await self.app(scope, receive, self.create_send_wrapper(connection))

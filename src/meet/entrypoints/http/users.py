@@ -8,6 +8,7 @@ from litestar import Controller, get
 
 from meet.domain.users.model import User, Viewer
 from meet.domain.users.use_cases import GetCurrentUser
+from meet.entrypoints.http.bearer import ANY_TOKEN, needs
 
 
 class UserOut(msgspec.Struct):
@@ -34,6 +35,6 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/me", summary="The signed-in user (401 when anonymous)")
+    @get("/me", summary="The signed-in user (401 when anonymous)", **needs(ANY_TOKEN))
     async def me(self, viewer: FromDishka[Viewer], current_user: FromDishka[GetCurrentUser]) -> UserOut:
         return UserOut.of(await current_user.execute(viewer))

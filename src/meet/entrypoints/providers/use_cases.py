@@ -9,7 +9,8 @@ from dishka import AnyOf, Provider, Scope, provide, provide_all
 
 from meet.adapters.jose.access_tokens import TOKEN_AUDIENCE, JoseAccessTokens
 from meet.adapters.jose.assertions import JoseAssertionVerifier
-from meet.domain.applications.ports import AccessTokenIssuer, AssertionVerifier
+from meet.domain.applications.bearer import AuthenticateBearer
+from meet.domain.applications.ports import AccessTokenIssuer, AccessTokenReader, AssertionVerifier
 from meet.domain.applications.use_cases import (
     IssueApplicationToken,
     ManageApplications,
@@ -85,11 +86,11 @@ class ApplicationsProvider(Provider):
         )
 
     @provide
-    def access_tokens(self, settings: Settings) -> AnyOf[JoseAccessTokens, AccessTokenIssuer]:
+    def access_tokens(self, settings: Settings) -> AnyOf[JoseAccessTokens, AccessTokenIssuer, AccessTokenReader]:
         return JoseAccessTokens(settings.secret_key, issuer=settings.token_issuer, audience=TOKEN_AUDIENCE)
 
     verifier = provide(JoseAssertionVerifier, provides=AssertionVerifier)
-    use_cases = provide_all(RegisterApplication, ManageApplications, IssueApplicationToken)
+    use_cases = provide_all(RegisterApplication, ManageApplications, IssueApplicationToken, AuthenticateBearer)
 
 
 class UsersProvider(Provider):

@@ -19,10 +19,10 @@ from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
 from redis.asyncio import Redis, RedisCluster
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
@@ -88,7 +88,7 @@ async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = Fal
 async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
     """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
     client = await _client(redis_url, cluster=cluster)
-    store = RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=cluster)  # nobody is barred
+    store = RedisLobbyStore(client, RedisRoomBars(client, DurableBarsDouble()), sharded=cluster)  # nobody is barred
     gate = KnockGate("seed", rate_limit=1_000_000_000)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run

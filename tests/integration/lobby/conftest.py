@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from meet.domain.rooms.ports import RoomStamps
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Backend:
     store: LobbyStore
     events: LobbyEvents
     seen: SeenEvents
-    ledger: MemoryBarLedger
+    ledger: DurableBarsDouble
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
 
@@ -39,16 +39,16 @@ class Backend:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
         if isinstance(self.store, MemoryLobbyStore):
             events = MemoryLobbyEvents()
-            return MemoryLobbyStore(events, MemoryBars(self.ledger), MemoryRoomStamps())
+            return MemoryLobbyStore(events, MemoryRoomBars(self.ledger), MemoryRoomStamps())
         return self.store
 
 
 @pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    ledger = MemoryBarLedger()
+    ledger = DurableBarsDouble()
     if request.param == "memory":
         events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
-        memory = MemoryLobbyStore(events, MemoryBars(ledger), stamps)
+        memory = MemoryLobbyStore(events, MemoryRoomBars(ledger), stamps)
         yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps)
         return
     if request.param == "redis-cluster":
@@ -56,7 +56,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         await cluster.flushdb()  # on every master
         sharded = RedisShardedLobbyEvents(cluster)
         try:
-            store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
+            store = RedisLobbyStore(cluster, RedisRoomBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
             yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster)
         finally:
@@ -67,7 +67,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     client = create_redis(url)
     await client.flushdb()
     redis_events = RedisLobbyEvents(client)
-    store = RedisLobbyStore(client, RedisBars(client, ledger))
+    store = RedisLobbyStore(client, RedisRoomBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
         yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client)

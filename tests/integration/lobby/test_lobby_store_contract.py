@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import RedisCluster
 
-from meet.adapters.redis.lobby import events_channel
+from meet.adapters.redis.lobby.keys import events_channel
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
 from tests.integration.lobby.conftest import Backend
@@ -401,7 +402,7 @@ async def test_a_bar_in_the_ledger_holds_whatever_the_cache_lost(backend: Backen
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
     )
     removed = str(uuid.uuid4())
-    await backend.ledger.record(room, removed, clock.now() + timedelta(seconds=600))  # a removal, made elsewhere
+    await backend.ledger.bar(room, removed, clock.now() + timedelta(seconds=600), BarReason.REMOVED)  # made elsewhere
     if backend.redis is not None:
         await backend.redis.flushdb()  # what a Redis restart without persistence leaves
     store = backend.forget_cache()

@@ -15,12 +15,13 @@ import redis
 from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore, events_channel, room_keys
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby.keys import events_channel, room_keys
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 from tests.support.clock import FakeClock
 from tests.support.redis_cluster import RedisClusterServer
 
@@ -34,7 +35,7 @@ async def cluster_store(url: str) -> AsyncIterator[tuple[RedisCluster, RedisLobb
     client = await open_redis_cluster(url)
     events = RedisShardedLobbyEvents(client, reconnect_delay=0.2)
     try:
-        yield client, RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=True), events
+        yield client, RedisLobbyStore(client, RedisRoomBars(client, DurableBarsDouble()), sharded=True), events
     finally:
         await events.aclose()
         await client.aclose()

@@ -8,6 +8,7 @@ import pytest
 from livekit.api import TokenVerifier
 from livekit.api.access_token import Claims
 
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
@@ -24,7 +25,7 @@ from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
 from meet.domain.shared.text import color_for
 from meet.domain.users.model import Viewer
-from tests.unit.lobby.conftest import Barred, Lobby, RecordingNotifier
+from tests.unit.lobby.conftest import Lobby, RecordingNotifier
 from tests.unit.rooms.conftest import World
 
 ANONYMOUS = Viewer.anonymous()
@@ -112,11 +113,11 @@ async def test_a_barred_identity_is_denied_and_given_no_token(world: World) -> N
     room = await restricted_room(lobby)
     first = await knock(lobby, room)
     now = lobby.clock.now()
-    await lobby.bars.bar(room.sfu_room_name, first.participant_id, now + timedelta(seconds=60), now)
+    await lobby.bars.bar(room.sfu_room_name, first.participant_id, now + timedelta(seconds=60), BarReason.REMOVED)
     again = await knock(lobby, room, first.credential)
     assert again.status is LobbyStatus.DENIED
     assert again.connection is None
-    lobby.guard = Barred(first.participant_id)  # the stream asks the guard too
+    # the stream asks the same bars
     updates = await lobby.wait().execute(
         WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[first.credential])
     )

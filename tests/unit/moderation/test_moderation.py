@@ -5,15 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
 from meet.adapters.memory.stamps import MemoryRoomStamps
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.moderation.errors import ForbiddenPermission, NotAllowedToMute, NotPresent, RoleChangeRefused
-from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.ports import ParticipantCredentials
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
@@ -27,7 +28,7 @@ from meet.domain.moderation.use_cases import (
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
 from meet.domain.users.model import Viewer
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 from tests.doubles.sfu import MemorySfu, track
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
@@ -124,23 +125,22 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
 
 async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_on_rejoin(meeting: Meeting) -> None:
     name = meeting.room.sfu_room_name
-    clock, bars = FakeClock(), MemoryBars(MemoryBarLedger())
-    removals, lobby = (
-        MemoryRemovalRegistry(bars, clock),
-        MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps()),
-    )
+    clock, durable = FakeClock(), DurableBarsDouble()
+    bars = MemoryRoomBars(durable)
+    lobby = MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps())
     gate = KnockGate("guest", rate_limit=10)
     await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts(), gate)
     remove = RemoveParticipant(
-        meeting.world.locator(), meeting.sfu, removals, lobby, ModerationPolicy(removal_seconds=60)
+        meeting.world.locator(), meeting.sfu, bars, lobby, clock, ModerationPolicy(removal_seconds=60)
     )
     await remove.execute(RemoveParticipantRequest(meeting.owner, str(meeting.room.id), "guest"))
     assert await meeting.sfu.get_participant(name, "guest") is None
     assert await lobby.touch(name, "guest", clock.now(), LobbyTimeouts()) is None
-    assert await RemovedAreBarred(removals).is_barred(meeting.room, "guest")
-    assert not await RemovedAreBarred(removals).is_barred(meeting.room, "member")
+    assert await bars.barred(name, ["guest"], clock.now())
+    assert not await bars.barred(name, ["member"], clock.now())
+    assert durable.reasons == {(name, "guest"): BarReason.REMOVED}  # the durable copy, with its reason
     meeting.sfu.join(name, LiveParticipant(identity="guest", name="Guest"))
-    await RemoveAgainOnRejoin(removals, meeting.sfu).handle(
+    await RemoveAgainOnRejoin(bars, meeting.sfu, clock).handle(
         SfuEvent(id="EV_1", kind="participant_joined", room=name, participant_identity="guest")
     )
     assert await meeting.sfu.get_participant(name, "guest") is None

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.stamps import MemoryRoomStamps
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import (
     PASSED,
     DecisionResult,
@@ -65,7 +66,7 @@ class _Room:
 
 
 class MemoryLobbyStore:
-    def __init__(self, events: MemoryLobbyEvents, bars: MemoryBars, stamps: MemoryRoomStamps) -> None:
+    def __init__(self, events: MemoryLobbyEvents, bars: MemoryRoomBars, stamps: MemoryRoomStamps) -> None:
         self._events = events
         self._bars = bars
         self._stamps = stamps
@@ -138,7 +139,7 @@ class MemoryLobbyStore:
         decided = current.decided(allow=allow, by=decided_by, at=now)
         self._record(room, state, decided, now, timeouts)
         if not allow:
-            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), now)
+            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
         return DecisionResult(decided, changed=True)
 
     def _record(self, room: str, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> None:

@@ -4,19 +4,12 @@ from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
-from meet.domain.rooms.model import Room
 
 
 class TokenIssuer(Protocol):
     """Signs short-lived SFU access tokens carrying exactly the given grants."""
 
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig: ...
-
-
-class EntryGuard(Protocol):
-    """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
-
-    async def is_barred(self, room: Room, identity: str) -> bool: ...
 
 
 class LiveRooms(Protocol):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meet.domain.conference.bars import RoomBars, speaks_for
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig
-from meet.domain.conference.ports import EntryGuard
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.shared.clock import Clock
 from meet.domain.users.model import Viewer
 
 
@@ -33,10 +34,11 @@ class OpenRoom:
     connection: joining is for people, through the join policy and the lobby, in a browser session.
     """
 
-    def __init__(self, locator: RoomLocator, admission: Admission, guard: EntryGuard) -> None:
+    def __init__(self, locator: RoomLocator, admission: Admission, bars: RoomBars, clock: Clock) -> None:
         self._locator = locator
         self._admission = admission
-        self._guard = guard
+        self._bars = bars
+        self._clock = clock
 
     async def execute(self, request: OpenRoomRequest) -> OpenedRoom:
         viewer = request.viewer
@@ -46,7 +48,8 @@ class OpenRoom:
             return OpenedRoom(visit)  # tokens manage meetings: none ever reaches the SFU
         if not room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
             return OpenedRoom(visit)
-        if viewer.sub is not None and await self._guard.is_barred(room, viewer.sub):
+        identities = speaks_for(viewer)  # a direct join proves no lobby participant id
+        if identities and await self._bars.barred(room.sfu_room_name, identities, self._clock.now()):
             return OpenedRoom(visit)
         connection = await self._admission.connect(room, viewer, role, requested_name=request.username)
         return OpenedRoom(visit, connection)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol, overload
@@ -52,7 +52,7 @@ class LobbyStore(Protocol):
     ) -> DecisionResult | None:
         """Record the first decision on a waiting entry; None when there is no such entry.
 
-        A denial also bars the participant from the room for ``timeouts.denied``, durably (``BarLedger``)."""
+        A denial also bars the participant from the room for ``timeouts.denied``, durably (``RoomBars``)."""
         ...
 
     async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
@@ -116,19 +116,6 @@ class LobbyPresence(Protocol):
     (however busy the room is); an entry that vanished meanwhile is announced as ``LEFT``."""
 
     def holding(self, room: str, participant_id: str) -> AbstractAsyncContextManager[None]: ...
-
-
-class BarLedger(Protocol):
-    """The durable record of who is kept out of which SFU room until when (a removal's bar, a denial's
-    block): it outlives every cache, which may hold a copy."""
-
-    async def record(self, room: str, identity: str, until: datetime) -> None:
-        """Keep ``identity`` out of ``room`` until ``until`` (a later bar of the same identity wins)."""
-        ...
-
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
-        """The bars of ``room`` still holding at ``now``: identity -> until."""
-        ...
 
 
 class KnockNotifier(Protocol):

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from meet.domain.conference.bars import RoomBars, speaks_for
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, display_name
-from meet.domain.conference.ports import EntryGuard
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
@@ -124,10 +124,10 @@ class RequestEntry:
     async def execute(self, request: RequestEntryRequest) -> EntryView:
         # The room comes from this process's copy; the store's step checks the copy's stamp, and a room
         # that changed since is read again, so its change applies to this very knock.
-        stamped = await self._rooms.visit(request.viewer, request.room)
+        stamped = await self._rooms.stamped_visit(request.viewer, request.room)
         view = await self._enter(stamped, request)
         if view is None:
-            view = await self._enter(await self._rooms.visit(request.viewer, request.room, fresh=True), request)
+            view = await self._enter(await self._rooms.stamped_visit(request.viewer, request.room, fresh=True), request)
         if view is None:
             raise ServiceUnavailable("The room is being changed; try again.")
         return view
@@ -136,7 +136,7 @@ class RequestEntry:
         """The knock (or poll) in the room as ``stamped`` saw it; None when the room changed since."""
         viewer, visit = request.viewer, stamped.visit
         room = visit.room
-        proven = self._credentials.proven(room.sfu_room_name, request.credentials)
+        proven = self._credentials.proven_participant(room.sfu_room_name, request.credentials)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
@@ -160,7 +160,7 @@ class RequestEntry:
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
         room's bars (a removal's, by account or participant id; a denial's, by participant id)."""
-        identities = tuple(dict.fromkeys(i for i in (proven, viewer.sub) if i))
+        identities = speaks_for(viewer, proven)
         if proven is not None:
             limit = self._policy.knocks_per_minute_per_participant
             return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp)
@@ -207,7 +207,7 @@ class WaitForDecision:
         store: LobbyStore,
         events: LobbyEvents,
         presence: LobbyPresence,
-        guard: EntryGuard,
+        bars: RoomBars,
         clock: Clock,
         policy: LobbyPolicy,
     ) -> None:
@@ -217,14 +217,14 @@ class WaitForDecision:
         self._store = store
         self._events = events
         self._presence = presence
-        self._guard = guard
+        self._bars = bars
         self._clock = clock
         self._policy = policy
 
     async def execute(self, request: WaitForDecisionRequest) -> AsyncIterator[StreamUpdate]:
         """Check everything up front (so errors are proper HTTP answers), then return the stream."""
         visit = await self._locator.visit(request.viewer, request.room)
-        participant_id = self._credentials.proven(visit.room.sfu_room_name, request.credentials)
+        participant_id = self._credentials.proven_participant(visit.room.sfu_room_name, request.credentials)
         if participant_id is None:
             raise LobbyEntryNotFound
         entry = await self._store.touch(
@@ -235,7 +235,7 @@ class WaitForDecision:
         return self._updates(visit, request.viewer, participant_id)
 
     async def _updates(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
-        room, name = visit.room, visit.room.sfu_room_name
+        name = visit.room.sfu_room_name
         try:
             async with (
                 self._events.of_participant(name, participant_id) as feed,
@@ -243,7 +243,9 @@ class WaitForDecision:
             ):
                 # Read the state only once listening, so a decision taken in between is not missed.
                 entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
-                if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
+                if entry is not None and await self._bars.barred(
+                    name, speaks_for(viewer, participant_id), self._clock.now()
+                ):
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
                 while entry is not None:
                     yield StreamUpdate("status", await self._views.of(visit, viewer, entry))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from meet.domain.conference.bars import BarReason, RoomBars
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import (
     HAND_RAISED_ATTRIBUTE,
@@ -28,7 +30,6 @@ from meet.domain.moderation.errors import (
     RenamingDisabled,
     RoleChangeRefused,
 )
-from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
@@ -93,7 +94,7 @@ class MuteTrack:
                 if not request.viewer.is_authenticated:
                     raise AuthenticationRequired
                 raise NotAllowedToMute
-            await self._present.proven(room, request.bearer)
+            await self._present.bearer_of(room, request.bearer)
             if not room.configuration.everyone_can_mute:
                 raise NotAllowedToMute
         await self._sfu.mute_published_track(room.sfu_room_name, request.identity, request.track_sid, muted=True)
@@ -113,14 +114,16 @@ class RemoveParticipant:
         self,
         locator: RoomLocator,
         sfu: Sfu,
-        removals: RemovalRegistry,
+        bars: RoomBars,
         lobby: LobbyStore,
+        clock: Clock,
         policy: ModerationPolicy,
     ) -> None:
         self._locator = locator
         self._sfu = sfu
-        self._removals = removals
+        self._bars = bars
         self._lobby = lobby
+        self._clock = clock
         self._policy = policy
 
     async def execute(self, request: RemoveParticipantRequest) -> None:
@@ -129,7 +132,8 @@ class RemoveParticipant:
             raise NotYourself("You cannot remove yourself; leave the room instead.")
         name = room.sfu_room_name
         # Bar first: a token requested between the removal and the bar would let them straight back in.
-        await self._removals.bar(name, request.identity, self._policy.removal_seconds)
+        until = self._clock.now() + timedelta(seconds=self._policy.removal_seconds)
+        await self._bars.bar(name, request.identity, until, BarReason.REMOVED)
         await self._lobby.revoke(name, request.identity)
         await self._sfu.remove_participant(name, request.identity)
 
@@ -275,7 +279,7 @@ async def _yourself(
 ) -> Room:
     """The room, when the bearer token proves its holder is ``identity`` and present there."""
     room = await locator.locate(id_or_slug)
-    credentials = await present.proven(room, bearer)
+    credentials = await present.bearer_of(room, bearer)
     if credentials.identity != identity:
         raise NotYourself
     return room

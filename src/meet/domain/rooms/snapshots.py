@@ -50,7 +50,7 @@ class RoomSnapshots:
         self._clock = clock
         self._copies: dict[str, _Copy] = {}
 
-    async def visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
         _, name = room_name(id_or_slug)  # one copy per room name, however the caller spells it
         copy = None if fresh else self._copies.get(name)

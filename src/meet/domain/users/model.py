@@ -92,10 +92,6 @@ class Viewer:
             raise AuthenticationRequired
         return self.user_id
 
-    def identity_or(self, anonymous_identity: str) -> str:
-        """The SFU identity this viewer appears under: their ``sub`` when signed in."""
-        return self.sub if self.sub is not None else anonymous_identity
-
     @classmethod
     def anonymous(cls) -> Viewer:
         return cls()

@@ -20,7 +20,7 @@ from meet.domain.applications.use_cases import (
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
-from meet.domain.conference.ports import EntryGuard, LiveRooms
+from meet.domain.conference.ports import LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.announce import KnockAnnouncer
@@ -39,7 +39,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
     WatchWaiting,
 )
-from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
     ChangeParticipant,
@@ -118,7 +118,6 @@ class ConferenceProvider(Provider):
 
     admission = provide(Admission)
     open_room = provide(OpenRoom)
-    entry_guard = provide(RemovedAreBarred, provides=EntryGuard)
 
     impostors = provide(RemoveImpostors)
     publish_grants = provide(EnforcePublishGrants)

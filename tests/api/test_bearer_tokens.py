@@ -133,3 +133,28 @@ async def test_invalid_tokens_are_401_invalid_token(api: Api, api_with: Any) -> 
     auth = await bearer(api, app, "gina@example.org")
     async with api_with(secret_key="another-deployment-secret-" + "x" * 20) as other:
         assert (await other.request("GET", "/api/v1/rooms", headers=auth)).status_code == 401
+
+
+async def test_the_openapi_document_names_the_security_schemes_and_each_operation_scope(api: Api) -> None:
+    document = (await api.request("GET", "/api/v1/docs/openapi.json")).json()
+    schemes = document["components"]["securitySchemes"]
+    flow = schemes["bearer"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/api/v1/oauth/token"
+    assert set(flow["scopes"]) == {*EVERY_ROOM_SCOPE, "accesses:manage", "recordings:read", "audit:read"}
+    assert schemes["session"]["in"] == "cookie"
+    paths = document["paths"]
+    expected = {
+        ("/api/v1/rooms", "post"): "rooms:create",
+        ("/api/v1/rooms", "get"): "rooms:list",
+        ("/api/v1/rooms/{id_or_slug}", "get"): "rooms:retrieve",
+        ("/api/v1/rooms/{id_or_slug}", "patch"): "rooms:update",
+        ("/api/v1/rooms/{id_or_slug}", "delete"): "rooms:delete",
+        ("/api/v1/rooms/{id_or_slug}/accesses", "post"): "accesses:manage",
+        ("/api/v1/recordings", "get"): "recordings:read",
+        ("/external-api/v1.0/rooms", "get"): "rooms:list",
+    }
+    for (path, method), scope in expected.items():
+        assert {"bearer": [scope]} in paths[path][method]["security"], (path, method)
+    token = paths["/api/v1/oauth/token"]["post"]
+    assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
+    assert token["responses"]["401"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"].endswith("OAuthError")

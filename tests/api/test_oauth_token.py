@@ -59,6 +59,9 @@ async def test_the_jwt_bearer_grant_accepts_a_signed_assertion_once(api: Api) ->
     assert replayed.status_code == 400
     assert replayed.json()["error"] == "invalid_grant"
     assert "already used" in replayed.json()["error_description"]
+    # The service's own URL names it as well as its token endpoint's (RFC 7523, 3).
+    by_issuer = await jwt_grant(api, app.assertion("bob@example.org", audience=BASE_URL))
+    assert by_issuer.status_code == 200, by_issuer.text
 
 
 async def test_bad_assertions_are_invalid_grants(api: Api) -> None:

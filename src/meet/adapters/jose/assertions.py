@@ -53,7 +53,7 @@ class JoseAssertionVerifier:
         return issuer
 
     def verify(
-        self, assertion: str, *, public_key: str, issuer: str, audience: str, now: datetime
+        self, assertion: str, *, public_key: str, issuer: str, audiences: tuple[str, ...], now: datetime
     ) -> VerifiedAssertion:
         stamp = int(now.timestamp())
         try:
@@ -67,7 +67,7 @@ class JoseAssertionVerifier:
                 now=stamp,
                 leeway=LEEWAY_SECONDS,
                 iss={"essential": True, "value": issuer},
-                aud={"essential": True, "value": audience},
+                aud={"essential": True, "values": list(audiences)},
                 sub={"essential": True},
                 exp={"essential": True},
                 jti={"essential": True},

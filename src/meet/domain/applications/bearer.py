@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from meet.domain.applications.ports import AccessTokenReader, ApplicationRevocations, ProviderTokens
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired
@@ -19,6 +21,12 @@ class NoProviderTokens:
 
     async def verify(self, token: str) -> None:  # noqa: ARG002 - refused whatever it is
         return None
+
+
+# Users named by the identity provider's tokens are looked up once a minute at most per process, so a
+# request with such a token costs no database round trip (a session's costs none either).
+KNOWN_USER_SECONDS = 60
+_KNOWN_USERS_MAX = 10_000
 
 
 class AuthenticateBearer:
@@ -39,6 +47,7 @@ class AuthenticateBearer:
         self._provider = provider
         self._users = users
         self._clock = clock
+        self._known: dict[str, tuple[datetime, Viewer]] = {}
 
     async def execute(self, token: str) -> Viewer:
         grant = self._tokens.read(token, self._clock.now())
@@ -55,10 +64,7 @@ class AuthenticateBearer:
         verified = await self._provider.verify(token)
         if verified is None:
             raise InvalidToken
-        user = await self._users.user_by_sub(verified.sub)
-        if user is None:
-            raise InvalidToken("The token names a user unknown to meet: they must sign in once first.")
-        viewer = Viewer.of(user)
+        viewer = await self._user(verified.sub)
         return Viewer(
             user_id=viewer.user_id,
             sub=viewer.sub,
@@ -66,3 +72,16 @@ class AuthenticateBearer:
             scopes=verified.scopes,
             client_id=verified.client_id,
         )
+
+    async def _user(self, sub: str) -> Viewer:
+        now = self._clock.now()
+        known = self._known.get(sub)
+        if known is not None and known[0] > now:
+            return known[1]
+        user = await self._users.user_by_sub(sub)
+        if user is None:
+            raise InvalidToken("The token names a user unknown to meet: they must sign in once first.")
+        if len(self._known) >= _KNOWN_USERS_MAX:
+            self._known = {key: value for key, value in self._known.items() if value[0] > now}
+        viewer = self._known[sub] = (now + timedelta(seconds=KNOWN_USER_SECONDS), Viewer.of(user))
+        return viewer[1]

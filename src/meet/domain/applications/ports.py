@@ -39,9 +39,10 @@ class AssertionVerifier(Protocol):
         ...
 
     def verify(
-        self, assertion: str, *, public_key: str, issuer: str, audience: str, now: datetime
+        self, assertion: str, *, public_key: str, issuer: str, audiences: tuple[str, ...], now: datetime
     ) -> VerifiedAssertion:
-        """Signature by ``public_key``, ``iss``, ``aud``, ``exp`` (not too far ahead), ``sub`` and ``jti`` present."""
+        """Signature by ``public_key``, ``iss``, ``aud`` (one of ``audiences``), ``exp`` (not too far ahead),
+        ``sub`` and ``jti`` present."""
         ...
 
 

@@ -143,7 +143,7 @@ class JwtBearerRequest:
     """RFC 7523: the application signed an assertion naming the user (``sub``: their email)."""
 
     assertion: str
-    audience: str  # the token endpoint's URL, as the assertion must name it
+    audiences: tuple[str, ...]  # the token endpoint's URL (or the service's), one of which it must name
     scope: str | None = None
 
 
@@ -251,7 +251,7 @@ class IssueApplicationToken:
             raise InvalidClient("No application with a public key has this client id (the assertion's 'iss').")
         now = self._clock.now()
         verified = self._verifier.verify(
-            request.assertion, public_key=application.public_key, issuer=issuer, audience=request.audience, now=now
+            request.assertion, public_key=application.public_key, issuer=issuer, audiences=request.audiences, now=now
         )
         await self._require_usable(application)
         if not await self._seen.first_use(f"{application.client_id}:{verified.jwt_id}", verified.expires_at, now):

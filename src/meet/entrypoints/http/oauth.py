@@ -56,9 +56,10 @@ class OAuthErrorOut(msgspec.Struct):
     error_description: str
 
 
-def endpoint_url(request: Request[Any, Any, Any], settings: Settings, path: str) -> str:
+def assertion_audiences(request: Request[Any, Any, Any], settings: Settings) -> tuple[str, ...]:
+    """What an assertion's ``aud`` may name: the token endpoint's URL (RFC 7523, 3), or the service's."""
     base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
-    return f"{base}{path}"
+    return (f"{base}{TOKEN_PATH}", base)
 
 
 def token_out(issued: IssuedToken) -> TokenOut:
@@ -86,12 +87,12 @@ def oauth_error(error: DomainError, *, basic: bool) -> Response[OAuthErrorOut]:
 
 
 def _grant_request(
-    form: TokenForm, request: Request[Any, Any, Any], audience: str
+    form: TokenForm, request: Request[Any, Any, Any], audiences: tuple[str, ...]
 ) -> JwtBearerRequest | ClientSecretRequest:
     if form.grant_type == JWT_BEARER:
         if not form.assertion:
             raise InvalidRequest("The 'assertion' parameter is required with the JWT bearer grant.")
-        return JwtBearerRequest(assertion=form.assertion, audience=audience, scope=form.scope)
+        return JwtBearerRequest(assertion=form.assertion, audiences=audiences, scope=form.scope)
     if form.grant_type == CLIENT_CREDENTIALS:
         basic_id, basic_secret = extract_basic_authorization(request.headers)
         client_id = basic_id or form.client_id
@@ -137,7 +138,7 @@ class OAuthController(Controller):
         grant = data.grant_type if data.grant_type in {JWT_BEARER, CLIENT_CREDENTIALS} else "other"
         basic = (request.headers.get("authorization") or "").lower().startswith("basic ")
         try:
-            issued = await issue.execute(_grant_request(data, request, endpoint_url(request, settings, TOKEN_PATH)))
+            issued = await issue.execute(_grant_request(data, request, assertion_audiences(request, settings)))
         except DomainError as error:
             metrics.token_request(grant, error.code)
             return oauth_error(error, basic=basic)  # type: ignore[return-value]

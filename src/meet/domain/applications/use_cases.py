@@ -237,11 +237,13 @@ class IssueApplicationToken:
         if not request.subject:
             raise InvalidRequest("Name the user with the 'subject' parameter (their email address).")
         application = await self._application(request.client_id)
+        if application is not None:
+            await self._limit(application)  # before the password hash: its cost is what is bounded
         stored = application.secret_hash if application else None
         matches = await asyncio.to_thread(secret_matches, request.client_secret, stored)
         if application is None or not matches:
             raise InvalidClient("Invalid client credentials.")
-        await self._require_usable(application)
+        self._require_enabled(application)
         return application, request.subject
 
     async def _by_assertion(self, request: JwtBearerRequest) -> tuple[Application, str]:
@@ -249,19 +251,20 @@ class IssueApplicationToken:
         application = await self._application(issuer)
         if application is None or application.public_key is None:
             raise InvalidClient("No application with a public key has this client id (the assertion's 'iss').")
+        await self._limit(application)
         now = self._clock.now()
         verified = self._verifier.verify(
             request.assertion, public_key=application.public_key, issuer=issuer, audiences=request.audiences, now=now
         )
-        await self._require_usable(application)
+        self._require_enabled(application)
         if not await self._seen.first_use(f"{application.client_id}:{verified.jwt_id}", verified.expires_at, now):
             raise InvalidGrant("This assertion was already used (its 'jti' was seen before).")
         return application, verified.subject
 
-    async def _require_usable(self, application: Application) -> None:
+    @staticmethod
+    def _require_enabled(application: Application) -> None:
         if not application.enabled:
             raise InvalidClient("The application is disabled.")
-        await self._limit(application)
 
     async def _user(self, email: str) -> User:
         address = email.strip().lower()

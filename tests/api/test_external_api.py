@@ -55,6 +55,8 @@ async def test_an_integration_creates_lists_retrieves_and_updates_rooms(api: Api
 
     fetched = await api.request("GET", f"{ROOMS}/{room['id']}", headers=auth)
     assert fetched.json() == room
+    assert (await api.request("GET", f"{ROOMS}/{room['id']}/", headers=auth)).json() == room
+    assert (await api.request("GET", f"{ROOMS}/", headers=auth)).status_code == 200
     changed = await api.request("PATCH", f"{ROOMS}/{room['id']}", headers=auth,
                                 json={"access_level": "restricted", "slug": "ignored", "name": "ignored"})  # fmt: skip
     assert changed.status_code == 200, changed.text

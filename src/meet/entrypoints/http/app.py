@@ -161,7 +161,7 @@ def cors_config(settings: Settings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "X-Lobby-Credential"],
+        allow_headers=["Content-Type", "X-Lobby-Credential", "Authorization"],
         allow_credentials=True,
         max_age=600,
     )

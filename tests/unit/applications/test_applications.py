@@ -27,7 +27,7 @@ from meet.domain.applications.use_cases import (
     TokenPolicy,
 )
 from meet.domain.shared.clock import SystemClock
-from meet.domain.users.model import User
+from meet.domain.users.model import User, Viewer
 from meet.domain.users.scopes import ApiScope, MissingScope, NotForTokens
 from tests.doubles.rooms import MemoryDatabase, MemoryReader, MemoryUnitOfWork
 
@@ -78,8 +78,6 @@ def test_a_secret_is_kept_as_a_password_hash_only() -> None:
 
 def test_a_viewer_with_a_token_is_bounded_by_its_scopes_and_a_session_is_not() -> None:
     user = User(id=uuid.uuid4(), sub="alice")
-    from meet.domain.users.model import Viewer  # noqa: PLC0415
-
     session = Viewer.of(user)
     session.require_scope(ApiScope.AUDIT_READ)
     session.require_session()

@@ -124,7 +124,6 @@ class OAuthController(Controller):
             f"endpoint's URL; exp; jti, used once), or grant_type={CLIENT_CREDENTIALS}&subject=EMAIL with HTTP "
             "Basic client authentication. Optional scope: space-separated, at most the application's."
         ),
-        responses={},
         **needs(OWN_CREDENTIAL),
     )
     async def token(

@@ -190,3 +190,16 @@ async def test_a_replayed_assertion_is_refused_by_another_process(api_with: Any,
         replay = await jwt_grant(second, assertion)
         assert replay.status_code == 400
         assert replay.json()["error"] == "invalid_grant"
+
+
+async def test_disabling_from_another_process_stops_issued_tokens_at_once_without_redis(api_with: Any) -> None:
+    async with api_with() as serving, api_with() as operator:  # one SQLite database, no shared store
+        await serving.sign_in("jay", email="jay@example.org")
+        app = await register(serving, ["rooms:list"])
+        token = (await token_for(serving, app, "jay@example.org")).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await serving.request("GET", "/api/v1/rooms", headers=headers)).status_code == 200
+        await (await manage(operator)).disable(uuid.UUID(app.client_id))
+        refused = await serving.request("GET", "/api/v1/rooms", headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_token"

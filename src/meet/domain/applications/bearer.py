@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
-from meet.domain.applications.ports import AccessTokenReader, ApplicationRevocations, ProviderTokens
+from meet.domain.applications.ports import (
+    AccessTokenReader,
+    ApplicationRegistry,
+    ApplicationRevocations,
+    ProviderTokens,
+)
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
@@ -85,3 +91,25 @@ class AuthenticateBearer:
             self._known = {key: value for key, value in self._known.items() if value[0] > now}
         viewer = self._known[sub] = (now + timedelta(seconds=KNOWN_USER_SECONDS), Viewer.of(user))
         return viewer[1]
+
+
+class RegistryCheckedRevocations:
+    """Revocations for a single process without a shared store (the embedded default): this process's
+    own marks, and the registry itself, so that ``meet apps disable`` or ``remove`` run as another
+    process stops the tokens already issued at once (one local database read per bearer request)."""
+
+    def __init__(self, marks: ApplicationRevocations, registry: ApplicationRegistry) -> None:
+        self._marks = marks
+        self._registry = registry
+
+    async def revoke(self, client_id: str, seconds: int) -> None:
+        await self._marks.revoke(client_id, seconds)
+
+    async def revoked(self, client_id: str) -> bool:
+        if await self._marks.revoked(client_id):
+            return True
+        try:
+            application = await self._registry.get(uuid.UUID(client_id))
+        except ValueError:
+            return True
+        return application is None or not application.enabled

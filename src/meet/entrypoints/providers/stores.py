@@ -37,7 +37,8 @@ from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
-from meet.domain.applications.ports import ApplicationRevocations, RateLimiter, SeenAssertions
+from meet.domain.applications.bearer import RegistryCheckedRevocations
+from meet.domain.applications.ports import ApplicationRegistry, ApplicationRevocations, RateLimiter, SeenAssertions
 from meet.domain.conference.bars import RoomBars
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.model import LobbyTimeouts
@@ -154,8 +155,11 @@ class MemoryStoresProvider(BackendProvider):
     absent = ("redis", "the lobby and sessions in this process's memory: one process only")
 
     seen_assertions = provide(MemorySeenAssertions, scope=Scope.APP, provides=SeenAssertions)
-    revocations = provide(MemoryApplicationRevocations, scope=Scope.APP, provides=ApplicationRevocations)
     rate_limiter = provide(MemoryRateLimiter, scope=Scope.APP, provides=RateLimiter)
+
+    @provide(scope=Scope.APP)
+    def revocations(self, registry: ApplicationRegistry) -> ApplicationRevocations:
+        return RegistryCheckedRevocations(MemoryApplicationRevocations(), registry)
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
 

@@ -10,6 +10,7 @@ another site cannot set that header without CORS).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -81,7 +82,15 @@ def bearer_token(headers: Any) -> str | None:
     return token.strip()
 
 
+# These take a participant's SFU token in ``Authorization: Bearer`` (proof of who is in the live room),
+# not an API token: for them the header neither authenticates an API caller nor replaces the session.
+PARTICIPANT_TOKEN_PATHS = re.compile(r"^/api/v1/rooms/[^/]+/participants/[^/]+/(?:mute|hand|name)/?$")
+
+
 def has_bearer(scope: Scope) -> bool:
+    """Whether the request carries an API bearer token (and so no session)."""
+    if PARTICIPANT_TOKEN_PATHS.match(scope.get("path", "")):
+        return False
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             return value[:7].lower() == b"bearer "

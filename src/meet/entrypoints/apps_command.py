@@ -15,7 +15,6 @@ from meet.domain.applications.model import Application
 from meet.domain.applications.use_cases import ManageApplications, NewApplication, RegisterApplication
 from meet.domain.shared.errors import DomainError
 from meet.domain.users.scopes import ALL_SCOPES, UnknownScope
-from meet.entrypoints.providers import make_container
 from meet.entrypoints.settings import Settings
 
 
@@ -107,6 +106,10 @@ async def _manage(manage: ManageApplications, args: argparse.Namespace, output: 
 
 
 async def run_apps(settings: Settings, args: argparse.Namespace, output: Callable[[str], None] = print) -> int:
+    # Imported here, not with the parser: the composition root imports libraries that warn at import,
+    # and `meet serve` builds the same parser before logging is set up.
+    from meet.entrypoints.providers import make_container  # noqa: PLC0415
+
     container = make_container(settings)
     try:
         if args.apps_command == "add":

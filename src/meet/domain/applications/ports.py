@@ -65,7 +65,7 @@ class AccessTokenIssuer(Protocol):
 
 
 class AccessTokenReader(Protocol):
-    """Verifies meet's own access tokens locally (no store): the grant, or ``None`` if not one of ours or invalid."""
+    """Verifies meet's own access tokens locally: the grant, or ``None`` if not one of ours or invalid."""
 
     def read(self, token: str, now: datetime) -> TokenGrant | None: ...
 
@@ -80,8 +80,7 @@ class ProviderToken:
 
 
 class ProviderTokens(Protocol):
-    """Verifies the identity provider's access tokens (JWT against its keys, or introspection):
-    ``None`` when the token is not valid; ``ServiceUnavailable`` when the provider cannot be asked."""
+    """Verifies the identity provider's access tokens: ``None`` if invalid, ``ServiceUnavailable`` if unreachable."""
 
     async def verify(self, token: str) -> ProviderToken | None: ...
 

@@ -15,6 +15,7 @@ from meet.adapters.prometheus.metrics import MULTIPROCESS_DIR
 from meet.adapters.sqlalchemy.database import create_engine
 from meet.adapters.sqlalchemy.migrate import upgrade
 from meet.domain.rooms.model import Role
+from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.logs import configure_logging, logging_config
 from meet.entrypoints.settings import Profile, Settings, SettingsError, load_settings
 
@@ -58,7 +59,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allo
     base = settings.public_url.rstrip("/") or f"http://{display_host}:{port}"
     announce = logger.info if settings.log_json else print
     announce(f"meet ({settings.profile.value}) on {base}")
-    announce(f"API docs: {base}/api/v1/docs")
+    announce(f"API docs: {base}{API_PREFIX}/docs")
     sys.stdout.flush()
     uvicorn.run(
         "meet.entrypoints.asgi:create_app",
@@ -131,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate_embedded(settings)
         role = Role(args.role) if args.role else None
         return asyncio.run(print_token(settings, room=args.room, identity=args.identity, role=role, name=args.name))
+    if (problem := settings.frontend_problem) is not None:
+        print(f"meet: invalid configuration: {problem}", file=sys.stderr)
+        return 2
     serve(settings, args.host, args.port, args.workers, args.forwarded_allow_ips)
     return 0
 

@@ -29,7 +29,7 @@ from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
 from meet.domain.conference.sfu import ParticipantUpdate
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, SfuRoomName, TrackSource
 from meet.domain.shared.clock import SystemClock
 from tests.doubles.bars import DurableBarsDouble
 from tests.support.janus import Janus, plugin_event, until
@@ -61,7 +61,7 @@ def issuer(janus: Janus, janus_tokens: JanusTokens) -> JanusTokenIssuer:
 
 
 def grants(room: str, sources: tuple[TrackSource, ...] = DEFAULT_SOURCES, *, admin: bool = False) -> ParticipantGrants:
-    return ParticipantGrants(room=room, room_admin=admin, publish_sources=sources)
+    return ParticipantGrants(room=SfuRoomName(room), room_admin=admin, publish_sources=sources)
 
 
 def person(identity: str, role: Role | None = None) -> Participant:
@@ -228,7 +228,7 @@ async def test_a_removed_participant_is_kicked_and_removed_again_on_rejoin(
     assert kicked, "the kicked participant was not told it left the room"
 
     bars, clock = MemoryRoomBars(DurableBarsDouble()), SystemClock()
-    await bars.bar(room, "erin", clock.now() + timedelta(seconds=600), BarReason.REMOVED)
+    await bars.bar(SfuRoomName(room), "erin", clock.now() + timedelta(seconds=600), BarReason.REMOVED)
     guard = RemoveAgainOnRejoin(bars, janus_sfu, clock)
     verifier = JanusEventVerifier(user=janus.events.user, password=janus.events.password, tokens=janus_tokens)
     start = len(janus.events.events())

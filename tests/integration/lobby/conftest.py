@@ -11,17 +11,20 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
+from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from meet.domain.rooms.ports import RoomStamps
+from meet.domain.shared.clock import SystemClock
 from tests.doubles.bars import DurableBarsDouble
 
 
@@ -34,6 +37,7 @@ class Backend:
     ledger: DurableBarsDouble
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
+    entry_check: EntryCheck | None = None  # the join's check, on the same stamps and bars
 
     def forget_cache(self) -> LobbyStore:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
@@ -48,8 +52,10 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = DurableBarsDouble()
     if request.param == "memory":
         events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
-        memory = MemoryLobbyStore(events, MemoryRoomBars(ledger), stamps)
-        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps)
+        bars = MemoryRoomBars(ledger)
+        memory = MemoryLobbyStore(events, bars, stamps)
+        memory_check = MemoryEntryCheck(stamps, bars, SystemClock())
+        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check)
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
@@ -58,7 +64,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         try:
             store = RedisLobbyStore(cluster, RedisRoomBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
-            yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster)
+            check = RedisEntryCheck(cluster, RedisRoomBars(cluster, ledger), SystemClock())
+            cluster_stamps = RedisRoomStamps(cluster)
+            yield Backend("redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check)
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -70,7 +78,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     store = RedisLobbyStore(client, RedisRoomBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
-        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client)
+        check = RedisEntryCheck(client, RedisRoomBars(client, ledger), SystemClock())
+        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client, entry_check=check)
     finally:
         await redis_events.aclose()
         await client.aclose()

@@ -14,6 +14,7 @@ from meet.adapters.redis.lobby.keys import events_channel
 from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
+from meet.domain.rooms.model import SfuRoomName
 from tests.integration.lobby.conftest import Backend
 from tests.support.clock import FakeClock
 
@@ -26,13 +27,17 @@ def returning(participant_id: str, limit: int = 1_000_000) -> KnockGate:
     return KnockGate(f"p:{participant_id}", rate_limit=limit, identities=(participant_id,))
 
 
-def new_room() -> str:
-    return str(uuid.uuid4())
+def new_room() -> SfuRoomName:
+    return SfuRoomName(str(uuid.uuid4()))
 
 
 async def knock(backend: Backend, room: str, clock: FakeClock, name: str = "Zoe") -> LobbyEntry:
     result = await backend.store.knock(
-        room, LobbyEntry.knock(str(uuid.uuid4()), name, clock.now()), clock.now(), TIMEOUTS, OPEN
+        SfuRoomName(room),
+        LobbyEntry.knock(SfuRoomName(str(uuid.uuid4())), name, clock.now()),
+        clock.now(),
+        TIMEOUTS,
+        OPEN,
     )
     assert result.created
     return result.entry
@@ -372,6 +377,7 @@ async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_with
 ) -> None:
     clock, room = FakeClock(), new_room()
     read_under = await backend.stamps.current(room)
+    assert read_under is not None
     assert await backend.stamps.current(room) == read_under  # one stamp, until the room changes
     await backend.stamps.renew(room)  # the room changed after a process took its copy
 
@@ -384,6 +390,7 @@ async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_with
     assert (await backend.store.pass_gate(room, gate(read_under), clock.now())).stale
     assert (await backend.store.waiting(room, limit=10, after=None, now=clock.now())).count == 0
     current = await backend.stamps.current(room)
+    assert current is not None
     assert current != read_under
     # Refused attempts were not counted: the limit of one knock still lets this one in.
     fresh = await backend.store.knock(room, offered, clock.now(), TIMEOUTS, gate(current))

@@ -14,6 +14,7 @@ from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.lobby import RedisRoomBars
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.rooms.model import SfuRoomName
 from tests.support.clock import FakeClock
 
 
@@ -39,12 +40,14 @@ async def bars(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIter
 async def test_barred_answers_which_identities_a_bar_holds_now_and_a_later_bar_wins(bars: RoomBars) -> None:
     clock = FakeClock()
     now = clock.now()
-    assert await bars.barred("room-a", ["zoe", "max"], now) == frozenset()
-    await bars.bar("room-a", "zoe", now + timedelta(seconds=60), BarReason.REMOVED)
-    await bars.bar("room-a", "zoe", now + timedelta(seconds=30), BarReason.DENIED)  # earlier: the later end stays
-    await bars.bar("room-b", "max", now + timedelta(seconds=60), BarReason.DENIED)
-    assert await bars.barred("room-a", ["zoe", "max"], now) == {"zoe"}
-    assert await bars.barred("room-a", [], now) == frozenset()
-    assert await bars.active("room-a", now) == {"zoe": now + timedelta(seconds=60)}
-    assert await bars.barred("room-a", ["zoe"], now + timedelta(seconds=45)) == {"zoe"}
-    assert await bars.barred("room-a", ["zoe"], now + timedelta(seconds=61)) == frozenset()
+    assert await bars.barred(SfuRoomName("room-a"), ["zoe", "max"], now) == frozenset()
+    await bars.bar(SfuRoomName("room-a"), "zoe", now + timedelta(seconds=60), BarReason.REMOVED)
+    await bars.bar(
+        SfuRoomName("room-a"), "zoe", now + timedelta(seconds=30), BarReason.DENIED
+    )  # earlier: the later end stays
+    await bars.bar(SfuRoomName("room-b"), "max", now + timedelta(seconds=60), BarReason.DENIED)
+    assert await bars.barred(SfuRoomName("room-a"), ["zoe", "max"], now) == {"zoe"}
+    assert await bars.barred(SfuRoomName("room-a"), [], now) == frozenset()
+    assert await bars.active(SfuRoomName("room-a"), now) == {"zoe": now + timedelta(seconds=60)}
+    assert await bars.barred(SfuRoomName("room-a"), ["zoe"], now + timedelta(seconds=45)) == {"zoe"}
+    assert await bars.barred(SfuRoomName("room-a"), ["zoe"], now + timedelta(seconds=61)) == frozenset()

@@ -17,6 +17,7 @@ from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
+    AwaitChange,
     DecideEntry,
     EntryViews,
     ListWaiting,
@@ -96,8 +97,19 @@ class Lobby:
             self.policy,
         )
 
+    def await_change(self) -> AwaitChange:
+        return AwaitChange(
+            RoomSnapshots(self.world.locator(), self.world.stamps, self.clock),
+            self.views(),
+            self.store,
+            self.events,
+            self.presence,
+            self.clock,
+            self.policy,
+        )
+
     def list_waiting(self) -> ListWaiting:
-        return ListWaiting(self.world.locator(), self.store, self.clock)
+        return ListWaiting(RoomSnapshots(self.world.locator(), self.world.stamps, self.clock), self.store, self.clock)
 
     def decide(self) -> DecideEntry:
         return DecideEntry(self.world.locator(), self.store, self.clock, self.policy)

@@ -26,7 +26,7 @@ from meet.domain.moderation.use_cases import (
     RemoveParticipant,
     RemoveParticipantRequest,
 )
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration, RoomRef
 from meet.domain.users.model import Viewer
 from tests.doubles.bars import DurableBarsDouble
 from tests.doubles.sfu import MemorySfu, track
@@ -83,7 +83,9 @@ def mute(meeting: Meeting) -> MuteTrack:
 
 
 async def test_admins_mute_with_their_session(meeting: Meeting) -> None:
-    await mute(meeting).execute(MuteTrackRequest(meeting.owner, str(meeting.room.id), "guest", "TR_G", bearer=None))
+    await mute(meeting).execute(
+        MuteTrackRequest(meeting.owner, RoomRef(str(meeting.room.id)), "guest", "TR_G", bearer=None)
+    )
     guest = await meeting.sfu.get_participant(meeting.room.sfu_room_name, "guest")
     assert guest is not None
     assert guest.tracks[0].muted
@@ -94,18 +96,18 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
     guest_token = meeting.verifier.issue("guest", name)
     with pytest.raises(NotAllowedToMute):
         await mute(meeting).execute(
-            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+            MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=guest_token)
         )
     room.configuration = RoomConfiguration(everyone_can_mute=True)
     await meeting.world.rooms.update(room)
     await mute(meeting).execute(
-        MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+        MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=guest_token)
     )
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
             MuteTrackRequest(
                 Viewer.anonymous(),
-                str(room.id),
+                RoomRef(str(room.id)),
                 "member",
                 "TR_1",
                 bearer=meeting.verifier.issue("guest", "another-room"),
@@ -114,12 +116,12 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
             MuteTrackRequest(
-                Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
+                Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
             )
         )
     with pytest.raises(InvalidParticipantToken):
         await mute(meeting).execute(
-            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer="forged")
+            MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer="forged")
         )
 
 
@@ -133,7 +135,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
     remove = RemoveParticipant(
         meeting.world.locator(), meeting.sfu, bars, lobby, clock, ModerationPolicy(removal_seconds=60)
     )
-    await remove.execute(RemoveParticipantRequest(meeting.owner, str(meeting.room.id), "guest"))
+    await remove.execute(RemoveParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "guest"))
     assert await meeting.sfu.get_participant(name, "guest") is None
     assert await lobby.touch(name, "guest", clock.now(), LobbyTimeouts()) is None
     assert await bars.barred(name, ["guest"], clock.now())
@@ -148,7 +150,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
 
 def change(meeting: Meeting) -> ChangeParticipant:
     w = meeting.world
-    return ChangeParticipant(w.locator(), meeting.sfu, w.uow)
+    return ChangeParticipant(w.locator(), meeting.sfu, w.uow, w.stamps)
 
 
 async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
@@ -156,7 +158,7 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     meeting.room.configuration = RoomConfiguration(can_publish_sources=())
     await meeting.world.rooms.update(meeting.room)
     result = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.ADMINISTRATOR)
     )
     assert result.live_updated
     assert result.participant is not None
@@ -166,7 +168,7 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     assert member_id is not None
     assert await meeting.world.reader.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR
     demoted = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.MEMBER)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.MEMBER)
     )
     assert demoted.participant is not None
     assert not demoted.participant.can_publish
@@ -175,19 +177,19 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
 async def test_role_changes_that_are_never_allowed(meeting: Meeting) -> None:
     use_case, room_id = change(meeting), str(meeting.room.id)
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "member", role=Role.OWNER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "member", role=Role.OWNER))
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "owner", role=Role.MEMBER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "owner", role=Role.MEMBER))
     with pytest.raises(ForbiddenPermission):
         await use_case.execute(
-            ChangeParticipantRequest(meeting.owner, room_id, "guest", forbidden_permissions=("hidden",))
+            ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "guest", forbidden_permissions=("hidden",))
         )
 
 
 async def test_a_live_failure_never_loses_the_saved_role(meeting: Meeting) -> None:
     del meeting.sfu.rooms[meeting.room.sfu_room_name]["member"]  # left the live room meanwhile
     result = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.ADMINISTRATOR)
     )
     assert not result.live_updated
     member_id = meeting.member.user_id

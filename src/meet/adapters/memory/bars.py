@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.rooms.model import SfuRoomName
 
 
 class MemoryRoomBars:
@@ -16,23 +17,23 @@ class MemoryRoomBars:
         self._durable = durable
         self._rooms: dict[str, dict[str, datetime]] = {}
 
-    async def loaded(self, room: str, now: datetime) -> dict[str, datetime]:
+    async def loaded(self, room: SfuRoomName, now: datetime) -> dict[str, datetime]:
         bars = self._rooms.get(room)
         if bars is None:
             bars = self._rooms[room] = dict(await self._durable.active(room, now))
         return bars
 
-    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         await self._durable.bar(room, identity, until, reason)
         bars = self._rooms.get(room)
         if bars is not None:  # else the durable bars hold it for the room's first load
             bars[identity] = max(until, bars.get(identity, until))
 
-    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+    async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
         if not identities:
             return frozenset()
         bars = await self.loaded(room, now)
         return frozenset(identity for identity in identities if bars.get(identity, now) > now)
 
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
+    async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
         return {identity: until for identity, until in (await self.loaded(room, now)).items() if until > now}

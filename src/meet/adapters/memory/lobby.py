@@ -28,6 +28,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.rooms.model import SfuRoomName
 
 
 class MemoryLobbyEvents:
@@ -37,7 +38,7 @@ class MemoryLobbyEvents:
         self._fanout = FanOut()
 
     @asynccontextmanager
-    async def of_participant(self, room: str, participant_id: str) -> AsyncIterator[ParticipantFeed]:
+    async def of_participant(self, room: SfuRoomName, participant_id: str) -> AsyncIterator[ParticipantFeed]:
         feed = ParticipantFeed()
         self._fanout.add_participant(room, participant_id, feed)
         try:
@@ -46,7 +47,7 @@ class MemoryLobbyEvents:
             self._fanout.remove_participant(room, participant_id, feed)
 
     @asynccontextmanager
-    async def of_room(self, room: str) -> AsyncIterator[RoomFeed]:
+    async def of_room(self, room: SfuRoomName) -> AsyncIterator[RoomFeed]:
         feed = RoomFeed()
         self._fanout.add_admin(room, feed)
         try:
@@ -54,7 +55,7 @@ class MemoryLobbyEvents:
         finally:
             self._fanout.remove_admin(room, feed)
 
-    def publish(self, room: str, event: LobbyEvent) -> None:
+    def publish(self, room: SfuRoomName, event: LobbyEvent) -> None:
         self._fanout.deliver(room, event)
 
 
@@ -73,7 +74,7 @@ class MemoryLobbyStore:
         self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
 
-    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+    async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         bars = await self._bars.loaded(room, now) if gate.identities else {}
         if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
             return GateResult(stale=True)
@@ -86,7 +87,7 @@ class MemoryLobbyStore:
             return GateResult(barred=True)
         return PASSED
 
-    def _room(self, room: str, now: datetime) -> _Room:
+    def _room(self, room: SfuRoomName, now: datetime) -> _Room:
         state = self._rooms.setdefault(room, _Room())
         for participant_id in [p for p, deadline in state.expires.items() if deadline <= now]:
             del state.expires[participant_id]
@@ -95,7 +96,7 @@ class MemoryLobbyStore:
         return state
 
     async def knock(
-        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+        self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
         passed = await self.pass_gate(room, gate, now)
         if not passed.passed:
@@ -113,7 +114,9 @@ class MemoryLobbyStore:
         self._events.publish(room, LobbyEvent(LobbyEventType.KNOCKED, entry.participant_id, entry))
         return KnockResult(entry, created=True)
 
-    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+    async def touch(
+        self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
+    ) -> LobbyEntry | None:
         state = self._room(room, now)
         current = state.entries.get(participant_id)
         if current is not None and current.is_waiting:
@@ -122,7 +125,7 @@ class MemoryLobbyStore:
 
     async def decide(
         self,
-        room: str,
+        room: SfuRoomName,
         participant_id: str,
         *,
         allow: bool,
@@ -142,19 +145,25 @@ class MemoryLobbyStore:
             await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
         return DecisionResult(decided, changed=True)
 
-    def _record(self, room: str, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> None:
+    def _record(
+        self, room: SfuRoomName, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         state.entries[entry.participant_id] = entry
         state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.for_status(entry.status))
         self._events.publish(room, LobbyEvent(LobbyEventType.DECIDED, entry.participant_id, entry))
 
-    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
         state = self._room(room, now)
         waiting = [entry for entry in state.entries.values() if entry.is_waiting]
         for entry in waiting:
             self._record(room, state, entry.decided(allow=True, by=decided_by, at=now), now, timeouts)
         return len(waiting)
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(
+        self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        if stamp is not None and not self._stamps.holds(room, stamp):
+            return WaitingPage(entries=(), count=0, next_cursor=None, stale=True)
         state = self._room(room, now)
         waiting = sorted((e for e in state.entries.values() if e.is_waiting), key=lambda e: e.position)
         start = [e for e in waiting if after is None or e.position > after]
@@ -162,7 +171,7 @@ class MemoryLobbyStore:
         next_cursor = page[-1].position if len(start) > limit else None
         return WaitingPage(entries=page, count=len(waiting), next_cursor=next_cursor)
 
-    async def revoke(self, room: str, participant_id: str) -> bool:
+    async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         state = self._rooms.get(room)
         if state is None or participant_id not in state.entries:
             return False
@@ -171,11 +180,13 @@ class MemoryLobbyStore:
         self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
         return True
 
-    async def clear(self, room: str) -> None:
+    async def clear(self, room: SfuRoomName) -> None:
         if self._rooms.pop(room, None) is not None:
             self._events.publish(room, LobbyEvent(LobbyEventType.CLEARED))
 
-    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+    async def refresh(
+        self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         state = self._room(room, now)
         for participant_id in participant_ids:
             current = state.entries.get(participant_id)

@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository
-from meet.adapters.sqlalchemy.repositories import SqlaRoomAccessRepository, SqlaRoomRepository, SqlaUserRepository
+from meet.adapters.sqlalchemy.repositories import (
+    SqlaRoomAccessRepository,
+    SqlaRoomDefaultsRepository,
+    SqlaRoomRepository,
+    SqlaUserRepository,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +24,7 @@ class SqlaTransaction:
     rooms: SqlaRoomRepository
     accesses: SqlaRoomAccessRepository
     recordings: SqlaRecordingRepository
+    room_defaults: SqlaRoomDefaultsRepository
 
     @classmethod
     def on(cls, session: AsyncSession) -> SqlaTransaction:
@@ -27,6 +33,7 @@ class SqlaTransaction:
             rooms=SqlaRoomRepository(session),
             accesses=SqlaRoomAccessRepository(session),
             recordings=SqlaRecordingRepository(session),
+            room_defaults=SqlaRoomDefaultsRepository(session),
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from meet.domain.rooms.model import SfuRoomName
 from meet.domain.users.model import Viewer
 
 
@@ -23,15 +24,15 @@ class BarReason(enum.StrEnum):
 class RoomBars(Protocol):
     """Keeps identities out of SFU rooms until a moment, durably; the one port for who is kept out."""
 
-    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         """Keep ``identity`` out of ``room`` until ``until`` (a later bar of the same identity wins)."""
         ...
 
-    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+    async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
         """Which of ``identities`` a bar keeps out of ``room`` at ``now``."""
         ...
 
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
+    async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
         """Every bar of ``room`` still holding at ``now``: identity -> until (what a cache loads)."""
         ...
 

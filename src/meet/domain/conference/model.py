@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, SfuRoomName, TrackSource
 from meet.domain.shared.text import clean_display_name, color_for
 
 ANONYMOUS_NAME = "Anonymous"
+
+
+class EntryVerdict(enum.Enum):
+    """What the join's check answers: let the join go on, read the room again, or keep the caller out."""
+
+    CLEAR = "clear"
+    STALE = "stale"  # the room (or a role in it) changed since it was read
+    BARRED = "barred"
+
 
 # Participant attributes the server sets in every token; a participant never edits them.
 COLOR_ATTRIBUTE = "color"
@@ -40,7 +50,7 @@ class ParticipantGrants:
     a participant never edits its own name or attributes.
     """
 
-    room: str
+    room: SfuRoomName
     room_admin: bool
     publish_sources: tuple[TrackSource, ...]
     can_subscribe: bool = True
@@ -109,7 +119,7 @@ class ConnectionConfig:
     """
 
     url: str
-    room: str
+    room: SfuRoomName
     token: str
     identity: str = ""
     provider: str = "livekit"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from meet.domain.lobby.model import (
 )
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.model import RoomRef, SfuRoomName
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import RateLimited, ServiceUnavailable
@@ -50,9 +52,12 @@ class EntryView:
     username: str
     color: str
     status: LobbyStatus
-    room: str  # the SFU room the credential is bound to
+    room: SfuRoomName  # the SFU room the credential is bound to
     credential: str
     connection: ConnectionConfig | None = None
+    # The caller proved an earlier knock whose entry was still there: they already know this state
+    # unless it changed since (a poll, not a knock).
+    known: bool = False
 
 
 class EntryViews:
@@ -62,7 +67,7 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
+    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry, *, known: bool = False) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
@@ -82,6 +87,7 @@ class EntryViews:
             room=room.sfu_room_name,
             credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
+            known=known,
         )
 
 
@@ -90,7 +96,7 @@ class RequestEntryRequest:
     """``credentials``: what the client offered to prove an earlier knock (header first, then cookies)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     username: str | None = None
     credentials: Sequence[str] = ()
     client_address: str | None = None
@@ -141,12 +147,14 @@ class RequestEntry:
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
         gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
+        known = False
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
             passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
             entry = knock.decided(allow=passed.passed, by="", at=now)
         else:
             result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
             passed, entry = result.gate, result.entry
+            known = proven is not None and not result.created
             if result.created:
                 self._announcer.announce(room.sfu_room_name, result.entry)
         if passed.stale:
@@ -155,7 +163,7 @@ class RequestEntry:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.barred:
             entry = knock.decided(allow=False, by="", at=now)
-        return await self._views.of(visit, viewer, entry)
+        return await self._views.of(visit, viewer, entry, known=known)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
@@ -187,7 +195,7 @@ class StreamUpdate:
 @dataclass(frozen=True, slots=True)
 class WaitForDecisionRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     credentials: Sequence[str] = ()
 
 
@@ -263,33 +271,111 @@ class WaitForDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class AwaitChangeRequest:
+    """``seen``: the participant's entry as a poll just answered it (still waiting)."""
+
+    viewer: Viewer
+    room: RoomRef
+    seen: EntryView
+    seconds: float
+
+
+class AwaitChange:
+    """After a poll that found its entry still waiting: the participant's next state, pushed by the
+    lobby's events, or ``None`` when nothing changed within ``seconds`` (or the entry is gone, which
+    the next poll tells). Waiting keeps the entry alive, as a stream does.
+
+    The poll that comes before it has located the room, checked the bars and kept the entry alive; this
+    only listens, then reads the entry once (so a decision taken in between is not missed).
+    """
+
+    def __init__(
+        self,
+        rooms: RoomSnapshots,
+        views: EntryViews,
+        store: LobbyStore,
+        events: LobbyEvents,
+        presence: LobbyPresence,
+        clock: Clock,
+        policy: LobbyPolicy,
+    ) -> None:
+        self._rooms = rooms
+        self._views = views
+        self._store = store
+        self._events = events
+        self._presence = presence
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: AwaitChangeRequest) -> EntryView | None:
+        visit = (await self._rooms.stamped_visit(request.viewer, request.room)).visit
+        name, participant_id = request.seen.room, request.seen.participant_id
+        if visit.room.sfu_room_name != name:
+            return None
+        try:
+            async with (
+                self._events.of_participant(name, participant_id) as feed,
+                self._presence.holding(name, participant_id),
+            ):
+                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                deadline = asyncio.get_running_loop().time() + request.seconds
+                while entry is not None and entry.is_waiting:
+                    left = deadline - asyncio.get_running_loop().time()
+                    event = await feed.next_event(timeout=left) if left > 0 else None
+                    if event is None:
+                        return None
+                    if event.type is LobbyEventType.RESYNC:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    else:
+                        entry = event.entry if event.type.carries_entry else None
+        except ServiceUnavailable:
+            return None  # events may have been missed: the next poll reads the state
+        if entry is None:
+            return None
+        return await self._views.of(visit, request.viewer, entry)
+
+
+@dataclass(frozen=True, slots=True)
 class ListWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     limit: int = 50
     after: int | None = None
 
 
 class ListWaiting:
-    """The waiting list in arrival order, a page at a time; a public room has none."""
+    """The waiting list in arrival order, a page at a time; a public room has none.
 
-    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock) -> None:
-        self._locator = locator
+    The room and the caller's role come from this process's copy, whose stamp the store checks in the
+    same step as it reads the page: a room or a role changed since is read again.
+    """
+
+    def __init__(self, rooms: RoomSnapshots, store: LobbyStore, clock: Clock) -> None:
+        self._rooms = rooms
         self._store = store
         self._clock = clock
 
     async def execute(self, request: ListWaitingRequest) -> WaitingPage:
-        room = (await self._locator.administered(request.viewer, request.room)).room
+        limit = max(1, min(request.limit, MAX_PAGE))
+        for fresh in (False, True):
+            stamped = await self._rooms.stamped_administered(request.viewer, request.room, fresh=fresh)
+            room = stamped.visit.room
+            page = await self._store.waiting(
+                room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now(), stamp=stamped.stamp
+            )
+            if not page.stale:
+                break
+        else:
+            raise ServiceUnavailable("The room is being changed; try again.")
         if room.lets_in_directly(authenticated=False, role=None):
             return WaitingPage(entries=(), count=0, next_cursor=None)
-        limit = max(1, min(request.limit, MAX_PAGE))
-        return await self._store.waiting(room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now())
+        return page
 
 
 @dataclass(frozen=True, slots=True)
 class DecideEntryRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     participant_id: str
     allow: bool
 
@@ -326,7 +412,7 @@ class DecideEntry:
 @dataclass(frozen=True, slots=True)
 class AdmitEveryoneRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class AdmitEveryone:
@@ -349,7 +435,7 @@ class AdmitEveryone:
 @dataclass(frozen=True, slots=True)
 class WatchWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,7 +469,7 @@ class WatchWaiting:
         room = (await self._locator.administered(request.viewer, request.room)).room
         return self._changes(room.sfu_room_name)
 
-    async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
+    async def _changes(self, room: SfuRoomName) -> AsyncIterator[WaitingListUpdate]:
         try:
             async with self._events.of_room(room) as feed:
                 yield WaitingListUpdate("listening")  # from here on no change is missed

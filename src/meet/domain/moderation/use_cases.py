@@ -28,12 +28,12 @@ from meet.domain.moderation.errors import (
     NotSignedIn,
     NotYourself,
     RenamingDisabled,
-    RoleChangeRefused,
 )
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
-from meet.domain.rooms.ports import RoomUnitOfWork
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
+from meet.domain.rooms.ports import RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
 from meet.domain.shared.text import clean_display_name
@@ -53,7 +53,7 @@ class ModerationPolicy:
 @dataclass(frozen=True, slots=True)
 class ListLiveParticipantsRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListLiveParticipants:
@@ -74,7 +74,7 @@ class MuteTrackRequest:
     """``bearer``: the caller's own SFU token, for participants who are not the room's admins."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     track_sid: str
     bearer: str | None = None
@@ -103,7 +103,7 @@ class MuteTrack:
 @dataclass(frozen=True, slots=True)
 class RemoveParticipantRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
 
 
@@ -144,7 +144,7 @@ class ChangeParticipantRequest:
     permissions the caller asked for that no participant may ever get (refused)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     role: Role | None = None
     name: str | None = None
@@ -164,10 +164,11 @@ class ParticipantChangeResult:
 class ChangeParticipant:
     """Admins change a participant's role (persisted AND applied live), name and free attributes."""
 
-    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._sfu = sfu
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: ChangeParticipantRequest) -> ParticipantChangeResult:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -205,17 +206,14 @@ class ChangeParticipant:
         )
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
-        if role is Role.OWNER:
-            raise RoleChangeRefused("Ownership is granted through the room's accesses, not live.")
-        if identity == viewer.sub:
-            raise RoleChangeRefused("You cannot change your own role.")
-        async with self._uow.begin() as tx:
+        RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
+        # Processes keep copies of roles under the room's stamp: renewed around the change.
+        async with renewing(self._stamps, room), self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn
             access = await tx.accesses.get_for_user(room.id, user.id)
-            if access is not None and access.role is Role.OWNER:
-                raise RoleChangeRefused("An owner cannot be demoted here.")
+            RoomAccess.check_live_role_change(access, role, self_change=False)
             if access is None:
                 await tx.accesses.add(RoomAccess.grant(room.id, user.id, role))
             elif access.role is not role:
@@ -225,8 +223,10 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
-    room: str
-    identity: str
+    """``identity`` None: whoever the bearer token names."""
+
+    room: RoomRef
+    identity: str | None
     raised: bool
     bearer: str | None
 
@@ -241,16 +241,18 @@ class RaiseHand:
         self._clock = clock
 
     async def execute(self, request: RaiseHandRequest) -> LiveParticipant:
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
         value = self._clock.now().isoformat() if request.raised else ""
         update = ParticipantUpdate(attributes={HAND_RAISED_ATTRIBUTE: value})
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, update)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, update)
 
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
-    room: str
-    identity: str
+    """``identity`` None: whoever the bearer token names."""
+
+    room: RoomRef
+    identity: str | None
     name: str
     bearer: str | None
 
@@ -270,16 +272,17 @@ class RenameSelf:
         name = clean_display_name(request.name)
         if not name:
             raise InvalidInput("The name must not be empty.", field="name")
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, ParticipantUpdate(name=name))
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str, bearer: str | None
-) -> Room:
-    """The room, when the bearer token proves its holder is ``identity`` and present there."""
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str | None, bearer: str | None
+) -> tuple[Room, str]:
+    """The room and the bearer's identity, when the bearer token proves its holder present there (and
+    is ``identity``, when one is named)."""
     room = await locator.locate(id_or_slug)
     credentials = await present.bearer_of(room, bearer)
-    if credentials.identity != identity:
+    if identity is not None and credentials.identity != identity:
         raise NotYourself
-    return room
+    return room, credentials.identity

@@ -40,4 +40,4 @@ class FollowRecordingEgress:
             await tx.recordings.update(recording)
             room = await tx.rooms.get(recording.room_id)
         if room is not None:
-            await publish_live_metadata(self._sfu, room, recording.status)
+            await publish_live_metadata(self._sfu, room, recording)

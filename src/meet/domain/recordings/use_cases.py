@@ -40,7 +40,7 @@ from meet.domain.recordings.ports import (
 )
 from meet.domain.recordings.status import publish_live_metadata
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Room
+from meet.domain.rooms.model import Room, RoomRef
 from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
@@ -99,7 +99,7 @@ class AdministeredRecordings:
 @dataclass(frozen=True, slots=True)
 class StartRecordingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     mode: RecordingMode
     options: RecordingOptions | None = None
 
@@ -159,14 +159,14 @@ class StartRecording:
             raise
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
         return recording
 
 
 @dataclass(frozen=True, slots=True)
 class StopRecordingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class StopRecording:
@@ -216,7 +216,7 @@ class StopRecording:
     async def _save(self, room: Room, recording: Recording) -> None:
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +258,28 @@ class GetRecording:
 
     async def execute(self, request: RecordingRequest) -> Recording:
         return await self._administered.recording(request.viewer, request.recording_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingDetails:
+    """A recording with its room, and whether it has expired (its file is gone or going)."""
+
+    recording: Recording
+    room: Room
+    is_expired: bool
+
+
+class ShowRecording:
+    """One recording with its room, for the owners and administrators of the room."""
+
+    def __init__(self, administered: AdministeredRecordings, clock: Clock) -> None:
+        self._administered = administered
+        self._clock = clock
+
+    async def execute(self, request: RecordingRequest) -> RecordingDetails:
+        recording = await self._administered.recording(request.viewer, request.recording_id)
+        room = await self._administered.room_of(request.viewer, recording)
+        return RecordingDetails(recording=recording, room=room, is_expired=recording.is_expired(self._clock.now()))
 
 
 class DeleteRecording:
@@ -330,7 +352,7 @@ class ReceiveStorageNotification:
         saved = await self._save(notification.objects)
         for done in saved:
             if done.room is not None:
-                await publish_live_metadata(self._sfu, done.room, done.recording.status)
+                await publish_live_metadata(self._sfu, done.room, done.recording)
                 await self._notify(done)
         return [done.recording for done in saved]
 

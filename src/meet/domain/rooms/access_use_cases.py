@@ -1,7 +1,8 @@
 """Room access use cases: who holds which role, under the owner rules.
 
 Rules: owners and administrators manage accesses; only an owner grants ``owner`` or
-touches an owner's access; the last owner can be neither removed nor demoted.
+touches an owner's access; the last owner can be neither removed nor demoted. Every change renews the
+room's stamp (``renewing``): processes keep copies of roles under it, and read them again at once.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, OwnerOnly, UnknownUser
+from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess
-from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
+from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.users.model import User, Viewer
 from meet.domain.users.ports import UserRepository
@@ -22,7 +24,7 @@ from meet.domain.users.ports import UserRepository
 @dataclass(frozen=True, slots=True)
 class ListAccessesRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListAccesses:
@@ -40,7 +42,7 @@ class GrantAccessRequest:
     """Exactly one of ``user_id`` and ``email`` names the user."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     role: Role
     user_id: uuid.UUID | None = None
     email: str | None = None
@@ -49,15 +51,15 @@ class GrantAccessRequest:
 class GrantAccess:
     """Give a user who has signed in once a role in the room."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        if request.role is Role.OWNER and visit.role is not Role.OWNER:
-            raise OwnerOnly("Only an owner may grant the owner role.")
-        async with self._uow.begin() as tx:
+        RoomAccess.check_grantable(request.role, by=visit.role)
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             user = await _find_user(tx.users, request.user_id, request.email)
             return await tx.accesses.add(RoomAccess.grant(visit.room.id, user.id, request.role))
 
@@ -86,47 +88,46 @@ async def _protect_last_owner(accesses: RoomAccessRepository, room: Room) -> Non
 @dataclass(frozen=True, slots=True)
 class ChangeAccessRoleRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
     role: Role
 
 
 class ChangeAccessRole:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: ChangeAccessRoleRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
-            touches_owner = Role.OWNER in (request.role, access.role)
-            if touches_owner and visit.role is not Role.OWNER:
-                raise OwnerOnly("Only an owner may grant the owner role or change an owner's access.")
-            if access.role is Role.OWNER and request.role is not Role.OWNER:
+            was_owner = access.role is Role.OWNER
+            access.change_role(request.role, by=visit.role)
+            if was_owner and request.role is not Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
-            access.role = request.role
             return await tx.accesses.update(access)
 
 
 @dataclass(frozen=True, slots=True)
 class RevokeAccessRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
 
 
 class RevokeAccess:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
 
     async def execute(self, request: RevokeAccessRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
+            access.check_revocable(by=visit.role)
             if access.role is Role.OWNER:
-                if visit.role is not Role.OWNER:
-                    raise OwnerOnly("Only an owner may remove an owner.")
                 await _protect_last_owner(tx.accesses, visit.room)
             await tx.accesses.delete(access.id)

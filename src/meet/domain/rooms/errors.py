@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from meet.domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from meet.domain.shared.errors import Conflict, NotFound, PermissionDenied
 
 
 class RoomNotFound(NotFound):
@@ -44,7 +44,12 @@ class OwnerOnly(PermissionDenied):
     code = "owner_only"
 
 
-class UnknownUser(InvalidInput):
+class RoleChangeRefused(PermissionDenied):
+    default_message = "This role change is not allowed."
+    code = "role_change_refused"
+
+
+class UnknownUser(NotFound):
     default_message = "No user matches; they must have signed in once."
     code = "unknown_user"
 

@@ -8,29 +8,37 @@ from dataclasses import dataclass
 
 from meet.domain.rooms.errors import OwnerOnly
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, RoomRef
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener, RoomReader, RoomStamps, RoomUnitOfWork
 from meet.domain.users.model import Viewer
 
 
 @dataclass(frozen=True, slots=True)
 class CreateRoomRequest:
+    """``None``: the creator's default (see ``RoomDefaults``), else public and the service's configuration."""
+
     viewer: Viewer
     name: str
-    access_level: AccessLevel = AccessLevel.PUBLIC
+    access_level: AccessLevel | None = None
     configuration: RoomConfiguration | None = None
 
 
 class CreateRoom:
-    """A signed-in user creates a room and becomes its owner."""
+    """A signed-in user creates a room and becomes its owner; what the request leaves out, the creator's
+    room defaults fill in."""
 
     def __init__(self, uow: RoomUnitOfWork) -> None:
         self._uow = uow
 
     async def execute(self, request: CreateRoomRequest) -> RoomVisit:
         user_id = request.viewer.require_user_id()
-        room = Room.create(request.name, request.access_level, request.configuration)
         async with self._uow.begin() as tx:
+            defaults = await tx.room_defaults.get(user_id)
+            room = Room.create(
+                request.name,
+                defaults.access_level_for(request.access_level),
+                defaults.configuration_for(request.configuration),
+            )
             room = await tx.rooms.add(room)
             await tx.accesses.add(RoomAccess.grant(room.id, user_id, Role.OWNER))
         return RoomVisit(room=room, role=Role.OWNER)
@@ -63,11 +71,15 @@ class ListMyRooms:
 
 @asynccontextmanager
 async def renewing(stamps: RoomStamps, room: Room) -> AsyncIterator[None]:
-    """Around a change of ``room``: its stamp is renewed before (when the stamps cannot be reached,
-    nothing is changed) and after the change is committed (copies read meanwhile are stale too)."""
-    await stamps.renew(room.sfu_room_name)
-    yield
-    await stamps.renew(room.sfu_room_name)
+    """Around a change of ``room`` or of a role in it: its stamp is marked as changing before (when the
+    stamps cannot be reached, nothing is changed; no copy is taken while the mark lasts) and renewed
+    after the change is committed, or refused. Should that renewal fail, the mark expires into a new
+    stamp."""
+    await stamps.renew(room.sfu_room_name, changing=True)
+    try:
+        yield
+    finally:
+        await stamps.renew(room.sfu_room_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +87,7 @@ class UpdateRoomRequest:
     """What to change; ``None`` leaves that part as it is."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     name: str | None = None
     access_level: AccessLevel | None = None
     configuration: RoomConfiguration | None = None
@@ -110,7 +122,7 @@ class UpdateRoom:
 @dataclass(frozen=True, slots=True)
 class DeleteRoomRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class DeleteRoom:

@@ -30,7 +30,7 @@ from meet.domain.applications.errors import InvalidRequest
 from meet.domain.applications.use_cases import ClientSecretRequest, IssueApplicationToken
 from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
 from meet.domain.rooms.lookup import RoomVisit
-from meet.domain.rooms.model import AccessLevel
+from meet.domain.rooms.model import AccessLevel, RoomRef
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     CreateRoomRequest,
@@ -245,7 +245,7 @@ class ExternalRoomController(Controller):
         open_room: FromDishka[OpenRoom],
         settings: FromDishka[Settings],
     ) -> ExternalRoom:
-        opened = await open_room.execute(OpenRoomRequest(viewer, str(room_id)))
+        opened = await open_room.execute(OpenRoomRequest(viewer, RoomRef(str(room_id))))
         return _room(opened.visit, settings, request)
 
     @patch("/{room_id:uuid}", summary="La Suite: change a room's access level or configuration",
@@ -266,7 +266,7 @@ class ExternalRoomController(Controller):
             raise InvalidRequest("The request body is not valid JSON.") from error
         changes = UpdateRoomRequest(
             viewer,
-            str(room_id),
+            RoomRef(str(room_id)),
             access_level=AccessLevel(data.access_level) if data.access_level else None,
             configuration=data.configuration.to_domain() if data.configuration else None,
         )

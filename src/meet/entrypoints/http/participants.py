@@ -26,10 +26,10 @@ from meet.domain.moderation.use_cases import (
     RenameSelf,
     RenameSelfRequest,
 )
-from meet.domain.rooms.model import Role, TrackSource
+from meet.domain.rooms.model import Role, RoomRef, TrackSource
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.bearer import OWN_CREDENTIAL, needs
-from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, bearer_token
+from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, StrictBool, bearer_token
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 AttributeValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -77,9 +77,10 @@ class MuteBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class PermissionBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     can_publish_sources: list[SourceName] | None = None
-    hidden: bool | None = None
-    recorder: bool | None = None
-    agent: bool | None = None
+    # Never granted: asking for one (true) is refused; false asks for nothing.
+    hidden: StrictBool | None = None
+    recorder: StrictBool | None = None
+    agent: StrictBool | None = None
 
 
 class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,7 +89,7 @@ class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
     attributes: dict[AttributeKey, AttributeValue] | None = None
     permission: PermissionBody | None = None
 
-    def to_request(self, viewer: Viewer, room: str, identity: str) -> ChangeParticipantRequest:
+    def to_request(self, viewer: Viewer, room: RoomRef, identity: str) -> ChangeParticipantRequest:
         permission = self.permission or PermissionBody()
         sources = permission.can_publish_sources
         return ChangeParticipantRequest(
@@ -99,7 +100,7 @@ class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
             name=self.name,
             attributes=self.attributes,
             publish_sources=None if sources is None else tuple(dict.fromkeys(TrackSource(s) for s in sources)),
-            forbidden_permissions=tuple(f for f in FORBIDDEN_PERMISSIONS if getattr(permission, f) is not None),
+            forbidden_permissions=tuple(f for f in FORBIDDEN_PERMISSIONS if getattr(permission, f) is True),
         )
 
 
@@ -111,7 +112,7 @@ class ParticipantChangeOut(msgspec.Struct):
 
 
 class HandBody(msgspec.Struct, forbid_unknown_fields=True):
-    raised: bool
+    raised: StrictBool
 
 
 class NameBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -127,7 +128,8 @@ class ParticipantController(Controller):
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_live: FromDishka[ListLiveParticipants]
     ) -> LiveParticipantsOut:
         participants = [
-            LiveParticipantOut.of(p) for p in await list_live.execute(ListLiveParticipantsRequest(viewer, id_or_slug))
+            LiveParticipantOut.of(p)
+            for p in await list_live.execute(ListLiveParticipantsRequest(viewer, RoomRef(id_or_slug)))
         ]
         return LiveParticipantsOut(participants=participants, count=len(participants))
 
@@ -142,7 +144,7 @@ class ParticipantController(Controller):
         mute_track: FromDishka[MuteTrack],
     ) -> dict[str, bool]:
         await mute_track.execute(
-            MuteTrackRequest(viewer, id_or_slug, identity, data.track_sid, bearer=bearer_token(request))
+            MuteTrackRequest(viewer, RoomRef(id_or_slug), identity, data.track_sid, bearer=bearer_token(request))
         )
         return {"muted": True}
 
@@ -150,7 +152,7 @@ class ParticipantController(Controller):
     async def remove(
         self, id_or_slug: str, identity: str, viewer: FromDishka[Viewer], remove: FromDishka[RemoveParticipant]
     ) -> None:
-        await remove.execute(RemoveParticipantRequest(viewer, id_or_slug, identity))
+        await remove.execute(RemoveParticipantRequest(viewer, RoomRef(id_or_slug), identity))
 
     @patch("/{identity:str}", summary="Change role (persisted and live), name or attributes (admins)")
     async def change(
@@ -161,7 +163,7 @@ class ParticipantController(Controller):
         viewer: FromDishka[Viewer],
         change: FromDishka[ChangeParticipant],
     ) -> ParticipantChangeOut:
-        result = await change.execute(data.to_request(viewer, id_or_slug, identity))
+        result = await change.execute(data.to_request(viewer, RoomRef(id_or_slug), identity))
         return ParticipantChangeOut(
             identity=result.identity,
             role=result.role.value if result.role else None,
@@ -184,7 +186,7 @@ class ParticipantController(Controller):
         raise_hand: FromDishka[RaiseHand],
     ) -> LiveParticipantOut:
         participant = await raise_hand.execute(
-            RaiseHandRequest(id_or_slug, identity, raised=data.raised, bearer=bearer_token(request))
+            RaiseHandRequest(RoomRef(id_or_slug), identity, raised=data.raised, bearer=bearer_token(request))
         )
         return LiveParticipantOut.of(participant)
 
@@ -200,6 +202,6 @@ class ParticipantController(Controller):
         rename: FromDishka[RenameSelf],
     ) -> LiveParticipantOut:
         participant = await rename.execute(
-            RenameSelfRequest(id_or_slug, identity, name=data.name, bearer=bearer_token(request))
+            RenameSelfRequest(RoomRef(id_or_slug), identity, name=data.name, bearer=bearer_token(request))
         )
         return LiveParticipantOut.of(participant)

@@ -26,6 +26,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from meet.entrypoints.http.bearer import has_bearer
+from meet.entrypoints.http.paths import API_PREFIX
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -35,10 +36,10 @@ CROSS_SITE_ERROR = "cross_site_request"
 # Janus event handler's basic auth).
 OTHERWISE_AUTHENTICATED = frozenset(
     {
-        "/api/v1/webhooks/livekit",
-        "/api/v1/webhooks/janus",
-        "/api/v1/recordings/storage-hook",
-        "/api/v1/oauth/token",
+        f"{API_PREFIX}/webhooks/livekit",
+        f"{API_PREFIX}/webhooks/janus",
+        f"{API_PREFIX}/recordings/storage-hook",
+        f"{API_PREFIX}/oauth/token",
         "/external-api/v1.0/application/token/",
         "/external-api/v1.0/application/token",
     }
@@ -249,8 +250,9 @@ STATIC_CACHE = "public, max-age=86400"
 
 
 def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
-    """A response start hook: every response gets nosniff, no referrer, no framing, a CSP, and
-    ``Cache-Control: no-store`` unless the handler chose otherwise (only the docs' assets are cacheable)."""
+    """A response start hook: every response gets nosniff, no referrer, no framing, a CSP (unless the
+    handler set its own: the frontend's), and ``Cache-Control: no-store`` unless the handler chose
+    otherwise (only the docs' and the frontend's assets are cacheable)."""
 
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -260,7 +262,9 @@ def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Frame-Options"] = "DENY"
-        if path.startswith(docs_prefix) and not path.endswith(".json"):
+        if "content-security-policy" in headers:
+            pass  # the frontend's pages carry their own (frontend.py)
+        elif path.startswith(docs_prefix) and not path.endswith(".json"):
             headers["Content-Security-Policy"] = DOCS_CSP
         else:
             headers["Content-Security-Policy"] = API_CSP

@@ -30,6 +30,7 @@ from meet.domain.recordings.use_cases import (
     StorageNotification,
     StoredObject,
 )
+from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
 from meet.domain.users.scopes import ApiScope
 from meet.entrypoints.http.bearer import OWN_CREDENTIAL, SESSION_ONLY, needs
@@ -137,7 +138,7 @@ class RoomRecordingController(Controller):
     ) -> RecordingOut:
         options = RecordingOptions(language=data.options.language) if data.options else None
         return RecordingOut.of(
-            await start.execute(StartRecordingRequest(viewer, id_or_slug, RecordingMode(data.mode), options))
+            await start.execute(StartRecordingRequest(viewer, RoomRef(id_or_slug), RecordingMode(data.mode), options))
         )
 
     @post(
@@ -147,7 +148,7 @@ class RoomRecordingController(Controller):
         **SESSION_ONLY,
     )
     async def stop(self, id_or_slug: str, viewer: FromDishka[Viewer], stop: FromDishka[StopRecording]) -> RecordingOut:
-        return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, id_or_slug)))
+        return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, RoomRef(id_or_slug))))
 
 
 class RecordingController(Controller):

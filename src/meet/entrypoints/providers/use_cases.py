@@ -30,6 +30,7 @@ from meet.domain.lobby.notify import NotifyAdminsInRoom
 from meet.domain.lobby.ports import KnockNotifier
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
+    AwaitChange,
     ClearLobbyWhenRoomFinishes,
     DecideEntry,
     EntryViews,
@@ -61,12 +62,14 @@ from meet.domain.recordings.use_cases import (
     ListRecordings,
     ReceiveStorageNotification,
     RecordingPolicy,
+    ShowRecording,
     StartRecording,
     StopRecording,
 )
 from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener
+from meet.domain.rooms.preferences import GetProfile, UpdatePreferences
 from meet.domain.rooms.snapshots import RoomSnapshots
 from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, UpdateRoom
 from meet.domain.shared.clock import Clock, SystemClock
@@ -109,8 +112,9 @@ class RoomsProvider(Provider):
     locator = provide(RoomLocator)
     snapshots = provide(RoomSnapshots)
     use_cases = provide_all(
-        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess
-    )
+        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess,
+        GetProfile, UpdatePreferences,
+    )  # fmt: skip
 
 
 class ConferenceProvider(Provider):
@@ -169,6 +173,7 @@ class LobbyProvider(Provider):
         EntryViews,
         RequestEntry,
         WaitForDecision,
+        AwaitChange,
         ListWaiting,
         DecideEntry,
         AdmitEveryone,
@@ -221,6 +226,7 @@ class RecordingsProvider(Provider):
         StopRecording,
         ListRecordings,
         GetRecording,
+        ShowRecording,
         DeleteRecording,
         ReceiveStorageNotification,
         AuthorizeMediaDownload,

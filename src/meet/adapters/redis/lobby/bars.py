@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from meet.adapters.redis.client import RedisClient, unavailable_as
+from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
+from meet.adapters.redis.coalesced import CoalescedReads
 from meet.adapters.redis.lobby import scripts
-from meet.adapters.redis.lobby.keys import room_keys
+from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys, stamp_key
 from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.conference.model import EntryVerdict
 from meet.domain.lobby.errors import LobbyUnavailable
+from meet.domain.rooms.model import SfuRoomName
+from meet.domain.shared.clock import Clock
 
 CACHE_TTL_MS = 3600 * 1000
 
@@ -29,22 +33,22 @@ class RedisRoomBars:
         self._bar = scripts.Program(client, scripts.Bar, sharded=False)
         self._barred = scripts.Program(client, scripts.Barred, sharded=False)
 
-    async def load(self, room: str, now: datetime) -> None:
+    async def load(self, room: SfuRoomName, now: datetime) -> None:
         active = await self._durable.active(room, now)
         bars = [(identity, ms(until)) for identity, until in active.items()]
         async with unavailable_as(LobbyUnavailable):
             await self._load(room_keys(room), scripts.LoadBars(cache_ttl=CACHE_TTL_MS, bars=bars))
 
-    async def remember(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def remember(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         """Only the durable copy (the caller's script wrote the cache already)."""
         await self._durable.bar(room, identity, until, reason)
 
-    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
+    async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         await self._durable.bar(room, identity, until, reason)
         async with unavailable_as(LobbyUnavailable):
             await self._bar(room_keys(room), scripts.Bar(identity=identity, until_ms=ms(until), cache_ttl=CACHE_TTL_MS))
 
-    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+    async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
         if not identities:
             return frozenset()
         for _ in range(2):
@@ -55,5 +59,48 @@ class RedisRoomBars:
             await self.load(room, now)
         raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
 
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
+    async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
         return await self._durable.active(room, now)
+
+
+class RedisEntryCheck:
+    """The join's ``EntryCheck``: the room's stamp and its bars, both under the room's hash tag, read in one
+    round trip (a ``GET`` of the stamp when there is no one to check against the bars, else ``barred.lua``
+    with the stamp), shared by the concurrent requests of a room that arrived before it was sent
+    (``CoalescedReads``)."""
+
+    def __init__(self, client: RedisClient, bars: RedisRoomBars, clock: Clock) -> None:
+        self._client = client
+        self._bars = bars
+        self._clock = clock
+        self._barred = scripts.Program(client, scripts.Barred, sharded=False)
+        self._reads = CoalescedReads(self._read)
+
+    async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
+        if stamp is None and not identities:
+            return EntryVerdict.CLEAR
+        current, barred = await self._reads.read(room, frozenset(identities))
+        if stamp is not None and current != stamp:
+            return EntryVerdict.STALE
+        return EntryVerdict.BARRED if barred.intersection(identities) else EntryVerdict.CLEAR
+
+    async def _read(self, room: SfuRoomName, identities: frozenset[str]) -> tuple[str | None, frozenset[str]]:
+        """The room's stamp now, and which of ``identities`` a bar holds now."""
+        if not identities:
+            async with unavailable_as(RedisUnavailable):
+                return _text(await self._client.get(stamp_key(room))), frozenset()
+        keys = LobbyKeys.of(room).stamped()
+        for _ in range(2):
+            now = self._clock.now()
+            args = scripts.Barred(identities=sorted(identities), now=ms(now), with_stamp=True)
+            async with unavailable_as(LobbyUnavailable):
+                answer = await self._barred(keys, args)
+            if answer != b"cold":
+                current, held = answer
+                return _text(current or None), frozenset(_text(identity) or "" for identity in held)
+            await self._bars.load(room, now)
+        raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

@@ -102,6 +102,7 @@ class Waiting(Args, frozen=True):
     now: int
     after: str
     limit: int
+    stamp: str | None = None
 
 
 class Revoke(Args, frozen=True):
@@ -130,6 +131,7 @@ class Barred(Args, frozen=True):
     script = "barred"
     identities: Sequence[str]
     now: int
+    with_stamp: bool = False
 
 
 A = TypeVar("A", bound=Args)
@@ -145,5 +147,5 @@ class Program(Generic[A]):
         self._script: AsyncScript = client.register_script(lua_source(kind.script))
         self._publish = "SPUBLISH" if sharded else "PUBLISH"
 
-    async def __call__(self, keys: list[str], args: A) -> Any:
+    async def __call__(self, keys: Sequence[str], args: A) -> Any:
         return await self._script(keys=keys, args=[self._publish, _encode(args)])

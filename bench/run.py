@@ -31,6 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.bearer import bearer_scenarios
 from bench.profile import profile
 from bench.report import markdown, targets, update_performance_page, with_ratios
 from bench.seed import (
@@ -398,6 +399,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         with api_server(env, workers, workdir, server=args.server) as api:
             results = references(api.base, args.seconds, "start")
             results += scenarios(api.base, seeded, workdir, args.seconds)
+            results += bearer_scenarios(api.base, env, seeded, args.seconds)
             if not args.no_profile and api.workers:
                 print("profiling one worker (py-spy, 5 s each): anonymous join, knock", flush=True)
                 RESULTS.mkdir(parents=True, exist_ok=True)

@@ -227,6 +227,9 @@ class MemoryReader:
     async def user(self, user_id: uuid.UUID) -> User | None:
         return copy.copy(self._db.users.get(user_id))
 
+    async def user_by_sub(self, sub: str) -> User | None:
+        return next((copy.copy(u) for u in self._db.users.values() if u.sub == sub), None)
+
     async def recording(self, recording_id: uuid.UUID) -> Recording | None:
         return copy.copy(self._db.recordings.get(recording_id))
 

@@ -13,6 +13,7 @@ from tests.support.redis_cluster import RedisClusterServer, start_local_redis_cl
 from tests.support.services import (
     S3,
     LocalPostgres,
+    NodeOidcProvider,
     OidcProvider,
     Postgres,
     Redis,
@@ -21,6 +22,7 @@ from tests.support.services import (
     find_nginx,
     start_local_postgres,
     start_local_redis,
+    start_node_oidc_provider,
     start_oidc_provider,
     start_postgres,
     start_redis,
@@ -109,6 +111,15 @@ def s3_service() -> Iterator[S3]:
 def oidc_provider() -> Iterator[OidcProvider]:
     try:
         with start_oidc_provider() as provider:
+            yield provider
+    except ServiceNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def node_oidc_provider() -> Iterator[NodeOidcProvider]:
+    try:
+        with start_node_oidc_provider() as provider:
             yield provider
     except ServiceNotFound as error:
         pytest.fail(str(error), pytrace=False)

@@ -418,6 +418,84 @@ def start_oidc_provider() -> Iterator[OidcProvider]:
         _stop(process)
 
 
+# A real OAuth 2.0 / OIDC provider with JWT access tokens and introspection (Node) -----------------
+
+NODE_PROVIDER_SOURCE = Path(__file__).with_name("oidc_node")
+NODE_PROVIDER_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "oidc-provider-node"
+
+
+@dataclass(frozen=True)
+class NodeOidcProvider:
+    """panva's certified ``oidc-provider`` on Node: JWT (RFC 9068) and opaque access tokens for the
+    resource indicator ``audience``, introspection (RFC 7662) for the client ``client_id``."""
+
+    issuer: str
+    audience: str
+    client_id: str = "meet"
+    client_secret: str = "meet-secret"
+
+    def access_token(self, sub: str, *, scope: str | None = None, opaque: bool = False, **extra: Any) -> str:
+        """A user's access token, minted by the provider as its token endpoint would after a sign-in."""
+        import httpx  # noqa: PLC0415 - only this helper talks HTTP
+
+        body = {"sub": sub, "format": "opaque" if opaque else "jwt", **({"scope": scope} if scope else {}), **extra}
+        response = httpx.post(f"{self.issuer}/test/access-token", json=body, timeout=10)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+def install_node_provider() -> Path:
+    """``npm ci`` the pinned provider into an ignored cache folder, once per version of the lock file."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        raise ServiceNotFound("Node.js and npm are needed for the OIDC provider tests (apt-get install nodejs npm).")
+    NODE_PROVIDER_CACHE.mkdir(parents=True, exist_ok=True)
+    lock = (NODE_PROVIDER_SOURCE / "package-lock.json").read_bytes()
+    installed = NODE_PROVIDER_CACHE / "node_modules" / ".meet-lock"
+    for name in ("package.json", "package-lock.json", "server.mjs"):
+        shutil.copyfile(NODE_PROVIDER_SOURCE / name, NODE_PROVIDER_CACHE / name)
+    if not installed.is_file() or installed.read_bytes() != lock:
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=NODE_PROVIDER_CACHE,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ServiceNotFound(f"npm ci of oidc-provider failed: {result.stderr[-2000:]}")
+        installed.write_bytes(lock)
+    return NODE_PROVIDER_CACHE / "server.mjs"
+
+
+@contextlib.contextmanager
+def start_node_oidc_provider(audience: str = "https://meet.test/api") -> Iterator[NodeOidcProvider]:
+    if issuer := os.environ.get("MEET_TEST_NODE_OIDC_ISSUER"):
+        yield NodeOidcProvider(issuer=issuer, audience=os.environ.get("MEET_TEST_NODE_OIDC_AUDIENCE", audience))
+        return
+    script = install_node_provider()
+    port = free_port()
+    process = subprocess.Popen(
+        [shutil.which("node") or "node", str(script)],
+        cwd=script.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "PORT": str(port),
+            "AUDIENCE": audience,
+            "CLIENT_ID": "meet",
+            "CLIENT_SECRET": "meet-secret",
+        },
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield NodeOidcProvider(issuer=f"http://127.0.0.1:{port}", audience=audience)
+    finally:
+        _stop(process)
+
+
 # SMTP ------------------------------------------------------------------------------------------
 
 

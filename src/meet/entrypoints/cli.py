@@ -1,4 +1,4 @@
-"""The ``meet`` command: ``serve``, ``db upgrade``, ``check`` and ``token``."""
+"""The ``meet`` command: ``serve``, ``db upgrade``, ``check``, ``token`` and ``apps``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--identity", required=True, help="the participant's identity (a user's sub)")
     token.add_argument("--role", choices=[role.value for role in Role], help="the participant's role in the room")
     token.add_argument("--name", help="the display name")
+    from meet.entrypoints.apps_command import add_parser  # noqa: PLC0415 - keeps `meet serve`'s imports lean
+
+    add_parser(commands)
     return parser
 
 
@@ -118,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from meet.entrypoints.check import check_deployment  # noqa: PLC0415
 
         return asyncio.run(check_deployment(settings))
+    if args.command == "apps":
+        from meet.entrypoints.apps_command import run_apps  # noqa: PLC0415
+
+        migrate_embedded(settings)
+        return asyncio.run(run_apps(settings, args))
     if args.command == "token":
         from meet.entrypoints.token_command import print_token  # noqa: PLC0415
 

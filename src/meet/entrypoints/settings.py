@@ -84,8 +84,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid email profile"
     dev_login: bool | None = None
+    # Resource server: accept the OIDC issuer's access tokens (JWT checked against its JWKS, or opaque
+    # through its introspection endpoint with the OIDC client's credentials).
+    oidc_resource_server: bool = False
+    oidc_audience: str = ""
+    oidc_introspection: bool = False
+
+    # Applications (``meet apps``): their access tokens' lifetime, the token endpoint's rate per
+    # application, and whether a user unknown to meet is created when an application names them.
+    application_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    application_token_requests_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 60
+    application_allow_user_creation: bool = False
 
     session_ttl_seconds: Seconds = 43200
+    # How long a sign-in in progress (the browser is at the identity provider) is remembered.
+    sign_in_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 600
     cookie_secure: bool = True
 
     recordings_enabled: bool = True
@@ -148,6 +161,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return _split(self.cors_origins)
 
     @property
+    def token_issuer(self) -> str:
+        """The ``iss`` of the access tokens meet issues to applications."""
+        return self.public_url.rstrip("/") or "meet"
+
+    @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
@@ -174,6 +192,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append(f"{name} must be an http:// or https:// URL.")
         if self.frontend_dir:
             problems.append("MEET_FRONTEND_DIR serves La Suite Meet's frontend, which speaks LiveKit only, not Janus.")
+        return problems
+
+    def _oidc_problems(self) -> list[str]:
+        problems = []
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
+        if self.oidc_resource_server and not self.oidc_issuer:
+            problems.append("MEET_OIDC_RESOURCE_SERVER needs MEET_OIDC_ISSUER (and the OIDC client's credentials).")
+        if self.oidc_resource_server and not self.oidc_introspection and not self.oidc_audience:
+            problems.append("MEET_OIDC_AUDIENCE is required to accept the provider's JWT access tokens.")
         return problems
 
     @property
@@ -218,8 +246,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         ):
             if value and not _is_origin_url(value):
                 problems.append(f"{name} must be an http(s) URL with a host.")
-        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
-            problems.append("MEET_OIDC_CLIENT_ID and MEET_OIDC_CLIENT_SECRET are required with MEET_OIDC_ISSUER.")
+        problems.extend(self._oidc_problems())
         if problems:
             raise SettingsError(" ".join(problems))
         return self

@@ -114,6 +114,12 @@ class PrometheusMetrics:
             ["service"],
             registry=registry,
         )
+        self.token_requests = Counter(
+            "meet_oauth_token_requests",
+            "Requests to the token endpoints, by grant and outcome (issued, or the OAuth 2.0 error code).",
+            ["grant", "outcome"],
+            registry=registry,
+        )
 
     # The call observer port (meet.domain.shared.observability.CallObserver), for the SFU adapters.
     def call_ended(self, service: str, operation: str, outcome: str, seconds: float) -> None:
@@ -159,6 +165,9 @@ class PrometheusMetrics:
         finally:
             for event in delivery.events or ["unknown"]:
                 self.webhook_events.labels(source, event, outcome).inc()
+
+    def token_request(self, grant: str, outcome: str) -> None:
+        self.token_requests.labels(grant, outcome).inc()
 
     def service_unavailable(self, service: str) -> None:
         self.backing_service_errors.labels(service).inc()

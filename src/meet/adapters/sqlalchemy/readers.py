@@ -84,6 +84,11 @@ class SqlaUserReader(_Reads):
             row = await session.get(UserModel, user_id)
         return user_from_row(as_row(row)) if row else None
 
+    async def user_by_sub(self, sub: str) -> User | None:
+        async with self._session() as session:
+            row = (await session.execute(select(UserModel).where(UserModel.sub == sub))).scalars().first()
+        return user_from_row(as_row(row)) if row else None
+
 
 class SqlaProfileReader(_Reads):
     async def profile(self, user_id: uuid.UUID) -> tuple[User, RoomDefaults] | None:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,7 +86,11 @@ class SqlaUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         async with database_errors():
-            rows = await self._rows.get_many(UserModel.email == email, LimitOffset(limit=1, offset=0)) if email else []
+            rows = (
+                await self._rows.get_many(func.lower(UserModel.email) == email.lower(), LimitOffset(limit=1, offset=0))
+                if email
+                else []
+            )
         return user_from_row(as_row(rows[0])) if rows else None
 
     async def add(self, user: User) -> User:
@@ -106,7 +110,7 @@ class SqlaUserRepository:
     async def update(self, user: User) -> User:
         async with database_errors():
             row = await self._rows.get_one(id=user.id)
-            row.email, row.full_name = user.email, user.full_name
+            row.sub, row.email, row.full_name = user.sub, user.email, user.full_name
             row.short_name, row.language, row.timezone = user.short_name, user.language, user.timezone
             row = await self._rows.update(row)
         return user_from_row(as_row(row))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput
+from meet.domain.users.scopes import ApiScope, MissingScope, NotForTokens
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$")
 
@@ -43,6 +44,9 @@ class VerifiedIdentity:
     language: str | None = None
 
 
+PROVISIONAL_SUB_PREFIX = "provisional:"
+
+
 @dataclass(slots=True)
 class User:
     id: uuid.UUID
@@ -53,6 +57,16 @@ class User:
     language: str | None = None
     timezone: str | None = None
     created_at: datetime | None = field(default=None, compare=False)
+
+    @classmethod
+    def provisional(cls, email: str) -> User:
+        """A user an application named before they ever signed in: known by email until they do."""
+        user_id = uuid.uuid4()
+        return cls(id=user_id, sub=f"{PROVISIONAL_SUB_PREFIX}{user_id}", email=email)
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.sub.startswith(PROVISIONAL_SUB_PREFIX)
 
     def refresh_from(self, identity: VerifiedIdentity) -> bool:
         """Copy the provider's current claims; answer whether anything changed."""
@@ -81,12 +95,30 @@ class User:
 class Viewer:
     """Whoever is making the request: a signed-in user, or nobody in particular.
 
-    Built from the server-side session, never from anything the client asserts.
+    Built from the server-side session or a verified bearer token, never from anything the client
+    asserts. ``scopes`` is ``None`` for a session (every scope), the granted ones for a token;
+    ``client_id`` names the application acting for the user, if any.
     """
 
     user_id: uuid.UUID | None = None
     sub: str | None = None
     full_name: str | None = None
+    scopes: frozenset[ApiScope] | None = None
+    client_id: str | None = None
+
+    @property
+    def by_token(self) -> bool:
+        return self.scopes is not None
+
+    def require_scope(self, scope: ApiScope) -> None:
+        """Refuse a token that was not granted ``scope`` (sessions carry every scope)."""
+        if self.scopes is not None and scope not in self.scopes:
+            raise MissingScope(scope)
+
+    def require_session(self) -> None:
+        """Refuse bearer tokens: the operation exists only for a signed-in browser."""
+        if self.scopes is not None:
+            raise NotForTokens
 
     @property
     def is_authenticated(self) -> bool:

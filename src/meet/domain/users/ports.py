@@ -12,6 +12,8 @@ class UserReader(Protocol):
 
     async def user(self, user_id: uuid.UUID) -> User | None: ...
 
+    async def user_by_sub(self, sub: str) -> User | None: ...
+
 
 class UserRepository(Protocol):
     """Users inside a transaction; ``sub`` is unique."""

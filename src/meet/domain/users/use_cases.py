@@ -12,7 +12,12 @@ from meet.domain.users.ports import AuthorizationRequest, IdentityProvider, User
 
 
 class SignIn:
-    """Create the user on first sign-in, refresh their profile on later ones."""
+    """Create the user on first sign-in, refresh their profile on later ones.
+
+    A provisional user (created when an application named them by email before they ever signed in)
+    becomes the user who first signs in with that email: only a provisional one, never a user who
+    already has a ``sub`` of their own.
+    """
 
     def __init__(self, uow: UserUnitOfWork) -> None:
         self._uow = uow
@@ -20,6 +25,12 @@ class SignIn:
     async def execute(self, identity: VerifiedIdentity) -> User:
         async with self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity.sub)
+            if user is None and identity.email:
+                waiting = await tx.users.get_by_email(identity.email.strip().lower())
+                if waiting is not None and waiting.is_provisional:
+                    waiting.sub = identity.sub
+                    waiting.refresh_from(identity)
+                    return await tx.users.update(waiting)
             if user is None:
                 user = User(id=uuid.uuid4(), sub=identity.sub)
                 user.refresh_from(identity)

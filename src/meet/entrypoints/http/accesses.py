@@ -20,6 +20,8 @@ from meet.domain.rooms.access_use_cases import (
 )
 from meet.domain.rooms.model import Role, RoomRef
 from meet.domain.users.model import Viewer
+from meet.domain.users.scopes import ApiScope
+from meet.entrypoints.http.bearer import needs
 from meet.entrypoints.http.schemas import AccessOut, RoleName
 
 
@@ -37,7 +39,7 @@ class AccessController(Controller):
     path = "/rooms/{id_or_slug:str}/accesses"
     tags = ["room accesses"]
 
-    @get("/", summary="Who holds which role in the room (owners and administrators)")
+    @get("/", summary="Who holds which role in the room (owners and administrators)", **needs(ApiScope.ACCESSES_MANAGE))
     async def list_accesses(
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_accesses: FromDishka[ListAccesses]
     ) -> list[AccessOut]:
@@ -46,7 +48,7 @@ class AccessController(Controller):
             for access in await list_accesses.execute(ListAccessesRequest(viewer, RoomRef(id_or_slug)))
         ]
 
-    @post("/", summary="Give a user a role in the room")
+    @post("/", summary="Give a user a role in the room", **needs(ApiScope.ACCESSES_MANAGE))
     async def grant_access(
         self, id_or_slug: str, data: JSONBody[AccessCreate], viewer: FromDishka[Viewer], grant: FromDishka[GrantAccess]
     ) -> AccessOut:
@@ -57,7 +59,7 @@ class AccessController(Controller):
         )
         return AccessOut.of(access)
 
-    @patch("/{access_id:uuid}", summary="Change a user's role in the room")
+    @patch("/{access_id:uuid}", summary="Change a user's role in the room", **needs(ApiScope.ACCESSES_MANAGE))
     async def change_access(
         self,
         id_or_slug: str,
@@ -70,7 +72,7 @@ class AccessController(Controller):
             await change.execute(ChangeAccessRoleRequest(viewer, RoomRef(id_or_slug), access_id, Role(data.role)))
         )
 
-    @delete("/{access_id:uuid}", summary="Take a user's role in the room away")
+    @delete("/{access_id:uuid}", summary="Take a user's role in the room away", **needs(ApiScope.ACCESSES_MANAGE))
     async def revoke_access(
         self,
         id_or_slug: str,

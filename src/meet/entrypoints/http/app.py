@@ -12,19 +12,28 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.stores.base import Store
 from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.applications.bearer import AuthenticateBearer
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
+from meet.entrypoints.http.bearer import AUTHENTICATOR_STATE, SECURITY_SCHEMES, bearer_guard
 from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
+from meet.entrypoints.http.external_api import (
+    EXTERNAL_API_PREFIX,
+    ExternalApplicationController,
+    ExternalRoomController,
+)
 from meet.entrypoints.http.frontend import SinglePageApp, content_security_policy
 from meet.entrypoints.http.lasuite import lasuite_router
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
+from meet.entrypoints.http.oauth import OAuthController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import TruthfulOpenApiJson, correct_options_allow
 from meet.entrypoints.http.participants import ParticipantController
@@ -47,6 +56,7 @@ SESSION_STORE = "sessions"
 def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     handlers: list[ControllerRouterHandler] = [
         AuthController,
+        OAuthController,
         UserController,
         RoomController,
         AccessController,
@@ -83,6 +93,7 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         try:
             # The composition root chose where sessions live; the middleware finds them under this name.
             app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
+            app.state[AUTHENTICATOR_STATE] = await container.get(AuthenticateBearer)
             async with running(QuietCollector()):
                 yield
         finally:
@@ -97,7 +108,12 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         store=SESSION_STORE,
     )
     routers: list[ControllerRouterHandler] = [
-        DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+        DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings), guards=[bearer_guard]),
+        DishkaRouter(
+            EXTERNAL_API_PREFIX,
+            route_handlers=[ExternalApplicationController, ExternalRoomController],
+            guards=[bearer_guard],
+        ),
         DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
         docs_assets_router(),
     ]
@@ -130,6 +146,7 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
             description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
             path=DOCS_PATH,
             render_plugins=[SelfHostedSwagger(), TruthfulOpenApiJson()],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         debug=False,
     )
@@ -157,7 +174,7 @@ def cors_config(settings: Settings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "X-Lobby-Credential"],
+        allow_headers=["Content-Type", "X-Lobby-Credential", "Authorization"],
         allow_credentials=True,
         max_age=600,
     )

@@ -21,7 +21,7 @@ from meet.domain.users.use_cases import (
     SignIn,
 )
 from meet.entrypoints.http.paths import API_PREFIX
-from meet.entrypoints.http.sessions import remember_signed_in
+from meet.entrypoints.http.sessions import remember_sign_in_in_progress, remember_signed_in
 from meet.entrypoints.http.users import UserOut
 from meet.entrypoints.settings import Settings
 
@@ -54,7 +54,7 @@ class AuthController(Controller):
     ) -> Redirect:
         authorization = await begin.execute(BeginSignInRequest(redirect_uri=callback_uri(request, settings)))
         pending = {**authorization.pending, "next": safe_next(next_path, settings.frontend_url)}
-        request.set_session({**(request.session or {}), PENDING_KEY: pending})
+        remember_sign_in_in_progress(request, {PENDING_KEY: pending}, settings.sign_in_ttl_seconds)
         return Redirect(authorization.url)
 
     @get("/callback", summary="Where the identity provider sends the browser back", status_code=302)

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from meet.adapters.redis.client import is_unreachable
+from meet.domain.applications.bearer import InvalidToken
 from meet.domain.shared.errors import (
     AuthenticationRequired,
     BadRequest,
@@ -27,6 +28,7 @@ from meet.domain.shared.errors import (
     ServiceUnavailable,
     UpstreamFailure,
 )
+from meet.domain.users.scopes import MissingScope
 
 logger = logging.getLogger("meet.http")
 
@@ -98,6 +100,10 @@ def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> 
         logger.warning("backing service unavailable: %s (%r)", error.code, error.__cause__)
         _count_unavailable(request, error.code.removesuffix("_unavailable"))
         headers = {"Retry-After": "5"}
+    if isinstance(error, InvalidToken):
+        headers = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{error.message}"'}
+    elif isinstance(error, MissingScope):
+        headers = {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{error.scope.value}"'}
     fields = {error.field: error.message} if error.field else None
     return error_response(status, error.code, error.message, fields, headers)
 

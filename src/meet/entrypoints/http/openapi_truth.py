@@ -71,7 +71,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
     """The error statuses an operation can answer (a superset is safe, an omission is a lie)."""
     if not path.startswith(API_PREFIX):
         return set()
-    statuses = {403, 422}  # a NUL in the URL, a refused caller or a cross-site request
+    statuses = {401, 403, 422}  # a bad bearer token, a NUL in the URL, a refused caller or a cross-site request
     if path not in _NO_BACKING_SERVICE:
         statuses |= {401, 404, 409, 502, 503}
     if method in UNSAFE or "requestBody" in operation:
@@ -190,6 +190,8 @@ def rewrite(schema: dict[str, Any], app: Litestar) -> None:
             if handler is None:
                 continue
             _document_handler(operation, handler)
+    _document_oauth_errors(schema, components)
+    _document_external_api(schema, components)
     readiness = schema.get("paths", {}).get("/readyz", {}).get("get")
     if readiness is not None:
         ok = readiness["responses"]["200"]
@@ -198,6 +200,137 @@ def rewrite(schema: dict[str, Any], app: Litestar) -> None:
             "headers": _RETRY_AFTER,
             "content": ok.get("content", {}),
         }
+
+
+OAUTH_ERROR_SCHEMA = "OAuthError"
+OAUTH_ENDPOINTS = (f"{API_PREFIX}/oauth/token",)
+EXTERNAL_PREFIX = "/external-api/v1.0"
+EXTERNAL_TOKEN = f"{EXTERNAL_PREFIX}/application/token"
+_EXTERNAL_DESCRIPTIONS = {
+    400: "The request is malformed (a body that is not JSON, a field of the wrong type or value).",
+    401: "No bearer token, or an invalid, expired or revoked one.",
+    403: "The token lacks the operation's scope, or the user may not do this.",
+    404: "No such room.",
+    409: "Conflicts with the room's current state.",
+    413: "The request body is too large.",
+    422: "A parameter or a NUL character in the URL or the body is refused.",
+    503: "A backing service is unavailable; retry after ``Retry-After`` seconds.",
+}
+_EXTERNAL_TOKEN_DESCRIPTIONS = {
+    400: "A malformed request, an unknown user, or a scope that is not an email address.",
+    401: "Invalid client credentials, or the application is disabled.",
+    403: "The application is not authorized for this email domain.",
+    413: "The request body is too large.",
+    422: "A NUL character in the URL or the body is refused.",
+    429: "Too many token requests from this application; retry after ``Retry-After`` seconds.",
+    503: "A backing service is unavailable; retry after ``Retry-After`` seconds.",
+}
+_ROOM_BODY = {
+    "type": "object",
+    "properties": {
+        "access_level": {"type": "string", "enum": ["trusted", "restricted"]},
+        "configuration": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "can_publish_sources": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string", "enum": ["camera", "microphone", "screen_share", "screen_share_audio"]},
+                },
+                "everyone_can_mute": {"type": ["boolean", "null"]},
+            },
+        },
+    },
+}
+_TOKEN_BODY = {
+    "type": "object",
+    "required": ["client_id", "client_secret", "grant_type", "scope"],
+    "properties": {
+        "client_id": {"type": "string", "description": "The application's client id."},
+        "client_secret": {"type": "string", "writeOnly": True},
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "scope": {"type": "string", "format": "email", "description": "The email of the user to act for."},
+    },
+}
+_OAUTH_DESCRIPTIONS = {
+    400: "invalid_request, invalid_grant, invalid_scope or unsupported_grant_type (RFC 6749, 5.2).",
+    401: "invalid_client: unknown client, bad credentials, or a disabled application.",
+    403: "access_denied: the application may not act for this user (outside its email domains).",
+    429: "Too many token requests from this application; retry after ``Retry-After`` seconds.",
+    503: "temporarily_unavailable: a backing service is down; retry after ``Retry-After`` seconds.",
+}
+
+
+def _document_oauth_errors(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """Token endpoints answer RFC 6749's error shape (the edge guards still answer the one ``Error``)."""
+    components[OAUTH_ERROR_SCHEMA] = {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+    }
+    either = {
+        "anyOf": [
+            {"$ref": f"#/components/schemas/{OAUTH_ERROR_SCHEMA}"},
+            {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"},
+        ]
+    }
+    for path in OAUTH_ENDPOINTS:
+        operation = schema.get("paths", {}).get(path, {}).get("post")
+        if operation is None:
+            continue
+        for status, description in _OAUTH_DESCRIPTIONS.items():
+            response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": either}}}
+            if status in {429, 503}:
+                response["headers"] = _RETRY_AFTER
+            operation["responses"][str(status)] = response
+
+
+def _document_external_api(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """La Suite's external API: its body shapes and its error shapes (``{"detail"}``; the token
+    endpoint's ``{"error"}``), with the edge guards' one ``Error`` as the other possibility."""
+    components["ExternalDetail"] = {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string"}},
+    }
+    components["ExternalTokenError"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}},
+    }
+    error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith(EXTERNAL_PREFIX):
+            continue
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            token = path == EXTERNAL_TOKEN
+            own = {"$ref": f"#/components/schemas/{'ExternalTokenError' if token else 'ExternalDetail'}"}
+            either = {"anyOf": [own, error_ref]}
+            responses: dict[str, Any] = operation["responses"]
+            responses.pop("400", None)
+            for status, description in (_EXTERNAL_TOKEN_DESCRIPTIONS if token else _EXTERNAL_DESCRIPTIONS).items():
+                response: dict[str, Any] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": either}},
+                }
+                if status in {429, 503}:
+                    response["headers"] = _RETRY_AFTER
+                responses[str(status)] = response
+            if token:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _TOKEN_BODY},
+                        "application/x-www-form-urlencoded": {"schema": _TOKEN_BODY},
+                    },
+                }
+            elif method in {"post", "patch"}:
+                operation["requestBody"] = {
+                    "required": method == "patch",
+                    "content": {"application/json": {"schema": _ROOM_BODY}},
+                }
 
 
 def _cross_field_rules(components: dict[str, Any]) -> dict[str, Any]:

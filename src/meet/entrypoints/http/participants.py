@@ -28,6 +28,7 @@ from meet.domain.moderation.use_cases import (
 )
 from meet.domain.rooms.model import Role, RoomRef, TrackSource
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.bearer import OWN_CREDENTIAL, needs
 from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, StrictBool, bearer_token
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -132,7 +133,7 @@ class ParticipantController(Controller):
         ]
         return LiveParticipantsOut(participants=participants, count=len(participants))
 
-    @post("/{identity:str}/mute", status_code=200, summary="Mute one published track")
+    @post("/{identity:str}/mute", status_code=200, summary="Mute one published track", **needs(OWN_CREDENTIAL))
     async def mute(
         self,
         id_or_slug: str,
@@ -170,7 +171,12 @@ class ParticipantController(Controller):
             participant=LiveParticipantOut.of(result.participant) if result.participant else None,
         )
 
-    @post("/{identity:str}/hand", status_code=200, summary="Raise or lower one's own hand (participant token)")
+    @post(
+        "/{identity:str}/hand",
+        status_code=200,
+        summary="Raise or lower one's own hand (participant token)",
+        **needs(OWN_CREDENTIAL),
+    )
     async def hand(
         self,
         id_or_slug: str,
@@ -184,7 +190,9 @@ class ParticipantController(Controller):
         )
         return LiveParticipantOut.of(participant)
 
-    @post("/{identity:str}/name", status_code=200, summary="Rename oneself (participant token)")
+    @post(
+        "/{identity:str}/name", status_code=200, summary="Rename oneself (participant token)", **needs(OWN_CREDENTIAL)
+    )
     async def rename(
         self,
         id_or_slug: str,

@@ -25,6 +25,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from meet.entrypoints.http.bearer import has_bearer
 from meet.entrypoints.http.paths import API_PREFIX
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -34,7 +35,14 @@ CROSS_SITE_ERROR = "cross_site_request"
 # Callers of these authenticate with something a browser cannot forge (a signature, a bearer token, the
 # Janus event handler's basic auth).
 OTHERWISE_AUTHENTICATED = frozenset(
-    {f"{API_PREFIX}/webhooks/livekit", f"{API_PREFIX}/webhooks/janus", f"{API_PREFIX}/recordings/storage-hook"}
+    {
+        f"{API_PREFIX}/webhooks/livekit",
+        f"{API_PREFIX}/webhooks/janus",
+        f"{API_PREFIX}/recordings/storage-hook",
+        f"{API_PREFIX}/oauth/token",
+        "/external-api/v1.0/application/token/",
+        "/external-api/v1.0/application/token",
+    }
 )
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -209,6 +217,7 @@ class CrossSiteGuard:
             scope["type"] == ScopeType.HTTP
             and scope.get("method", "GET") not in SAFE_METHODS
             and scope["path"] not in OTHERWISE_AUTHENTICATED
+            and not has_bearer(scope)  # carries no session: the cookie, if any, is not used
         ):
             headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
             if self.policy.carries_cookie(headers.get("cookie", "")) and not self.policy.allows(

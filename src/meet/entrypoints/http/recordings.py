@@ -32,6 +32,8 @@ from meet.domain.recordings.use_cases import (
 )
 from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
+from meet.domain.users.scopes import ApiScope
+from meet.entrypoints.http.bearer import OWN_CREDENTIAL, SESSION_ONLY, needs
 from meet.entrypoints.http.schemas import MAX_OFFSET, bearer_token
 
 RecordingModeName = Literal["screen_recording", "transcript"]
@@ -126,7 +128,7 @@ class RoomRecordingController(Controller):
     path = "/rooms/{id_or_slug:str}/recordings"
     tags = ["recordings"]
 
-    @post("/", summary="Start recording the live room (owners and administrators)")
+    @post("/", summary="Start recording the live room (owners and administrators)", **SESSION_ONLY)
     async def start(
         self,
         id_or_slug: str,
@@ -139,7 +141,12 @@ class RoomRecordingController(Controller):
             await start.execute(StartRecordingRequest(viewer, RoomRef(id_or_slug), RecordingMode(data.mode), options))
         )
 
-    @post("/stop", status_code=200, summary="Stop the room's recording in progress (owners and administrators)")
+    @post(
+        "/stop",
+        status_code=200,
+        summary="Stop the room's recording in progress (owners and administrators)",
+        **SESSION_ONLY,
+    )
     async def stop(self, id_or_slug: str, viewer: FromDishka[Viewer], stop: FromDishka[StopRecording]) -> RecordingOut:
         return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, RoomRef(id_or_slug))))
 
@@ -148,7 +155,7 @@ class RecordingController(Controller):
     path = "/recordings"
     tags = ["recordings"]
 
-    @get("/", summary="Recordings of the rooms the caller owns or administers")
+    @get("/", summary="Recordings of the rooms the caller owns or administers", **needs(ApiScope.RECORDINGS_READ))
     async def list_recordings(
         self,
         viewer: FromDishka[Viewer],
@@ -164,6 +171,7 @@ class RecordingController(Controller):
     @get(
         "/media-auth",
         summary="nginx auth_request target: 200 with the storage headers when the caller may download",
+        **needs(ApiScope.RECORDINGS_READ),
     )
     async def media_auth(
         self, request: Request[Any, Any, Any], viewer: FromDishka[Viewer], authorize: FromDishka[AuthorizeMediaDownload]
@@ -171,7 +179,12 @@ class RecordingController(Controller):
         headers = await authorize.execute(MediaDownloadRequest(viewer, request.headers.get("x-original-url")))
         return Response(b"", status_code=200, headers={**headers, "Cache-Control": "no-store"})
 
-    @post("/storage-hook", status_code=200, summary="Bucket notification from the storage (bearer token)")
+    @post(
+        "/storage-hook",
+        status_code=200,
+        summary="Bucket notification from the storage (bearer token)",
+        **needs(OWN_CREDENTIAL),
+    )
     async def storage_hook(
         self, request: Request[Any, Any, Any], receive: FromDishka[ReceiveStorageNotification]
     ) -> StorageHookOut:
@@ -186,13 +199,17 @@ class RecordingController(Controller):
         saved = await receive.execute(StorageNotification(bearer_token(request), objects, problem))
         return StorageHookOut(status="ok", saved=[recording.id for recording in saved])
 
-    @get("/{recording_id:uuid}", summary="One recording (owners and administrators of its room)")
+    @get(
+        "/{recording_id:uuid}",
+        summary="One recording (owners and administrators of its room)",
+        **needs(ApiScope.RECORDINGS_READ),
+    )
     async def get_recording(
         self, recording_id: uuid.UUID, viewer: FromDishka[Viewer], get_one: FromDishka[GetRecording]
     ) -> RecordingOut:
         return RecordingOut.of(await get_one.execute(RecordingRequest(viewer, recording_id)))
 
-    @delete("/{recording_id:uuid}", summary="Delete a finished recording and its file")
+    @delete("/{recording_id:uuid}", summary="Delete a finished recording and its file", **SESSION_ONLY)
     async def delete_recording(
         self, recording_id: uuid.UUID, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRecording]
     ) -> None:

@@ -20,6 +20,8 @@ from meet.domain.rooms.use_cases import (
     UpdateRoomRequest,
 )
 from meet.domain.users.model import Viewer
+from meet.domain.users.scopes import ApiScope
+from meet.entrypoints.http.bearer import needs
 from meet.entrypoints.http.schemas import (
     MAX_OFFSET,
     AccessLevelName,
@@ -55,7 +57,7 @@ class RoomController(Controller):
     path = "/rooms"
     tags = ["rooms"]
 
-    @post("/", summary="Create a room; the caller becomes its owner")
+    @post("/", summary="Create a room; the caller becomes its owner", **needs(ApiScope.ROOMS_CREATE))
     async def create_room(
         self, data: JSONBody[RoomCreate], viewer: FromDishka[Viewer], create: FromDishka[CreateRoom]
     ) -> RoomOut:
@@ -69,7 +71,7 @@ class RoomController(Controller):
         )
         return RoomOut.of(view)
 
-    @get("/", summary="The rooms the caller holds a role in")
+    @get("/", summary="The rooms the caller holds a role in", **needs(ApiScope.ROOMS_LIST))
     async def list_rooms(
         self,
         viewer: FromDishka[Viewer],
@@ -82,7 +84,8 @@ class RoomController(Controller):
 
     @get(
         "/{id_or_slug:str}",
-        summary="Open a room: with a LiveKit connection when the caller may enter",
+        summary="Open a room: with a LiveKit connection when the caller may enter (never with a bearer token)",
+        **needs(ApiScope.ROOMS_RETRIEVE),
     )
     async def open_room(
         self,
@@ -94,7 +97,7 @@ class RoomController(Controller):
         opened = await open_room.execute(OpenRoomRequest(viewer, RoomRef(id_or_slug), username=username))
         return RoomOut.of(opened.visit, opened.connection)
 
-    @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)")
+    @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)", **needs(ApiScope.ROOMS_UPDATE))
     async def update_room(
         self, id_or_slug: str, data: JSONBody[RoomUpdate], viewer: FromDishka[Viewer], update: FromDishka[UpdateRoom]
     ) -> RoomOut:
@@ -107,6 +110,6 @@ class RoomController(Controller):
         )
         return RoomOut.of(await update.execute(changes))
 
-    @delete("/{id_or_slug:str}", summary="Delete a room (owners)")
+    @delete("/{id_or_slug:str}", summary="Delete a room (owners)", **needs(ApiScope.ROOMS_DELETE))
     async def delete_room(self, id_or_slug: str, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRoom]) -> None:
         await remove.execute(DeleteRoomRequest(viewer, RoomRef(id_or_slug)))

@@ -19,6 +19,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 
 from meet.adapters.redis.client import RedisUnavailable, is_unreachable
 from meet.domain.users.model import User, Viewer
+from meet.entrypoints.http.bearer import has_bearer
 
 logger = logging.getLogger("meet.sessions")
 
@@ -33,6 +34,7 @@ _AS_LOADED = "meet.session_as_loaded"
 # request: a signed-in request then costs one round trip to the store (the read), not two.
 RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 600
+_SHORT_TTL = "meet.short_session_ttl"
 
 
 def viewer_from_session(session: dict[str, Any]) -> Viewer:
@@ -50,6 +52,17 @@ def remember_signed_in(request: Request[Any, Any, Any], user: User) -> None:
     """Record the user in a session under a new id: a cookie planted before sign-in is never promoted."""
     request.state[_ROTATE] = True
     request.set_session({SESSION_USER_KEY: {"id": str(user.id), "sub": user.sub, "full_name": user.full_name}})
+
+
+def remember_sign_in_in_progress(request: Request[Any, Any, Any], data: dict[str, Any], ttl_seconds: int) -> None:
+    """Keep a sign-in in progress under an id the server draws, for ``ttl_seconds`` only.
+
+    Never under the id a client's cookie names (a made-up cookie would buy kilobytes for hours), and
+    never mixed with a signed-in session: starting to sign in again replaces whatever the browser had.
+    """
+    request.state[_ROTATE] = True
+    request.state[_SHORT_TTL] = ttl_seconds
+    request.set_session(data)
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -102,15 +115,29 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 return
             scope_session[RENEWED_AT] = int(time.time())
         try:
-            if state.get(_ROTATE) and old_id and old_id != "null":
+            if state.get(_ROTATE) and old_id and old_id != "null" and state.get(_LOADED):
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
-            await super().store_in_message(scope_session, message, connection)
+            if (short_ttl := state.get(_SHORT_TTL)) is not None:
+                await self._store_short_lived(scope_session, message, connection, int(short_ttl))
+            else:
+                await super().store_in_message(scope_session, message, connection)
         except Exception as error:
             if not is_unreachable(error):
                 raise
             # The response is already on its way (usually a 503 saying the store is down): only the
             # session's renewal is lost, so log it rather than break the response.
             logger.warning("could not save the session: %r", error)
+
+    async def _store_short_lived(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any], ttl: int
+    ) -> None:
+        session_id = self.get_session_id(connection)  # rotated: always a fresh, server-drawn id
+        store = self.config.get_store_from_app(connection.scope["app"])
+        await store.set(session_id, self.serialize_data(scope_session, connection.scope), expires_in=ttl)
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        params["max_age"] = ttl
+        cookie = Cookie(value=session_id, key=self.config.key, **params)
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
     async def _forget(self, session_id: str, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         try:
@@ -135,6 +162,11 @@ class LazySessionIdMiddleware(SessionMiddleware[RotatingSessionBackend]):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if has_bearer(scope):
+            # A bearer request carries no session: none is read, none is written, no cookie is set.
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
         connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
         scope["session"] = await self.backend.load_from_connection(connection)
         await self.app(scope, receive, self.create_send_wrapper(connection))

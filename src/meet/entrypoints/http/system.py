@@ -12,6 +12,7 @@ from meet.domain.conference.capabilities import SfuCapabilities
 from meet.domain.conference.sfu import Sfu
 from meet.domain.rooms.model import DEFAULT_SOURCES
 from meet.domain.shared.ports import HealthCheck
+from meet.entrypoints.http.bearer import ANY_TOKEN, needs
 from meet.entrypoints.settings import Settings
 
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -81,7 +82,7 @@ class ConfigController(Controller):
     path = "/config"
     tags = ["config"]
 
-    @get("/", summary="What a frontend needs at start")
+    @get("/", summary="What a frontend needs at start", **needs(ANY_TOKEN))
     async def config(self, settings: FromDishka[Settings], sfu: FromDishka[Sfu]) -> FrontendConfig:
         return FrontendConfig(
             livekit=LiveKitConfig(

@@ -18,6 +18,7 @@ from meet.domain.rooms.preferences import (
     UpdatePreferencesRequest,
 )
 from meet.domain.users.model import User, Viewer
+from meet.entrypoints.http.bearer import ANY_TOKEN, needs
 from meet.entrypoints.http.schemas import AccessLevelName, ConfigurationBody
 
 
@@ -108,7 +109,7 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/me", summary="The signed-in user and their preferences (401 when anonymous)")
+    @get("/me", summary="The signed-in user and their preferences (401 when anonymous)", **needs(ANY_TOKEN))
     async def me(self, viewer: FromDishka[Viewer], get_profile: FromDishka[GetProfile]) -> ProfileOut:
         return ProfileOut.of(await get_profile.execute(viewer))
 

@@ -7,13 +7,19 @@ from litestar import Controller, Request, post
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.conference.webhooks import ReceiveSfuEvent, SfuDelivery
+from meet.entrypoints.http.bearer import OWN_CREDENTIAL, needs
 
 
 class WebhookController(Controller):
     path = "/webhooks"
     tags = ["webhooks"]
 
-    @post("/livekit", status_code=200, summary="LiveKit webhook (signed JWT in Authorization, over the raw body)")
+    @post(
+        "/livekit",
+        status_code=200,
+        summary="LiveKit webhook (signed JWT in Authorization, over the raw body)",
+        **needs(OWN_CREDENTIAL),
+    )
     async def livekit(
         self,
         request: Request[Any, Any, Any],
@@ -27,7 +33,12 @@ class WebhookController(Controller):
             delivery.events = [event.kind]
         return {"status": "ok", "event": event.kind}
 
-    @post("/janus", status_code=200, summary="Janus HTTP event handler (basic auth; one event or an array)")
+    @post(
+        "/janus",
+        status_code=200,
+        summary="Janus HTTP event handler (basic auth; one event or an array)",
+        **needs(OWN_CREDENTIAL),
+    )
     async def janus(
         self,
         request: Request[Any, Any, Any],

@@ -17,7 +17,13 @@ from meet.entrypoints.providers.database import (
     SqlaRoomReaderProvider,
 )
 from meet.entrypoints.providers.health import BackendProvider, HealthProvider
-from meet.entrypoints.providers.identity import NoSignInProvider, OidcProvider, ViewerProvider
+from meet.entrypoints.providers.identity import (
+    NoProviderTokensProvider,
+    NoSignInProvider,
+    OidcProvider,
+    ResourceServerProvider,
+    ViewerProvider,
+)
 from meet.entrypoints.providers.metrics import MetricsProvider
 from meet.entrypoints.providers.sfu import JanusProvider, LiveKitProvider
 from meet.entrypoints.providers.storage import (
@@ -28,6 +34,7 @@ from meet.entrypoints.providers.storage import (
 )
 from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisClusterProvider, RedisProvider
 from meet.entrypoints.providers.use_cases import (
+    ApplicationsProvider,
     ConferenceProvider,
     LobbyProvider,
     ModerationProvider,
@@ -69,9 +76,11 @@ def get_providers(settings: Settings) -> list[Provider]:
         SettingsProvider(),
         LitestarProvider(),
         ViewerProvider(),
+        ResourceServerProvider() if settings.oidc_resource_server else NoProviderTokensProvider(),
         *backends,
         HealthProvider(checks),
         UsersProvider(),
+        ApplicationsProvider(),
         RoomsProvider(),
         ConferenceProvider(),
         LobbyProvider(),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
+from meet.adapters.sqlalchemy.applications import SqlApplicationRegistry
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
@@ -20,6 +21,7 @@ from meet.adapters.sqlalchemy.database import (
 from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaProfileReader, SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
+from meet.domain.applications.ports import ApplicationRegistry
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import ProfileReader, RoomReader, RoomUnitOfWork
 from meet.domain.users.ports import UserReader, UserUnitOfWork
@@ -53,6 +55,10 @@ class SqlaDatabaseProvider(BackendProvider):
     def durable_bars(self, engine: AsyncEngine) -> SqlRoomBars:
         """The durable ``RoomBars``; the stores put their cache in front of it (see stores.py)."""
         return SqlRoomBars(engine)
+
+    @provide(scope=Scope.APP)
+    def applications(self, engine: AsyncEngine) -> ApplicationRegistry:
+        return SqlApplicationRegistry(engine)
 
     @provide(scope=Scope.APP)
     def write_sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

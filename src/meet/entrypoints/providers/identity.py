@@ -10,9 +10,13 @@ from litestar import Request
 
 from meet.adapters.oidc.health import OidcDiscoveryHealth
 from meet.adapters.oidc.provider import OidcIdentityProvider
+from meet.adapters.oidc.resource_server import OidcProviderTokens
+from meet.domain.applications.bearer import NoProviderTokens
+from meet.domain.applications.ports import ProviderTokens
 from meet.domain.users.model import Viewer
 from meet.domain.users.ports import IdentityProvider
 from meet.domain.users.use_cases import NoIdentityProvider
+from meet.entrypoints.http.bearer import bearer_viewer
 from meet.entrypoints.http.sessions import viewer_from_session
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -21,6 +25,8 @@ from meet.entrypoints.settings import Settings
 class ViewerProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def viewer(self, request: Request) -> Viewer:  # type: ignore[type-arg] # dishka keys on the bare class
+        if (by_token := bearer_viewer(request.scope)) is not None:
+            return by_token
         scope_session = request.scope.get("session")
         return viewer_from_session(scope_session if isinstance(scope_session, dict) else {})
 
@@ -46,6 +52,27 @@ class OidcProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def discovery(self, settings: Settings, http: httpx.AsyncClient) -> OidcDiscoveryHealth:
         return OidcDiscoveryHealth(settings.oidc_issuer, http)
+
+
+class ResourceServerProvider(Provider):
+    """``MEET_OIDC_RESOURCE_SERVER``: the identity provider's access tokens are accepted."""
+
+    @provide(scope=Scope.APP)
+    def tokens(self, settings: Settings, http: httpx.AsyncClient) -> ProviderTokens:
+        return OidcProviderTokens(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            introspection=settings.oidc_introspection,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            http=http,
+        )
+
+
+class NoProviderTokensProvider(Provider):
+    """The identity provider's access tokens are not accepted (``MEET_OIDC_RESOURCE_SERVER`` off)."""
+
+    tokens = provide(NoProviderTokens, scope=Scope.APP, provides=ProviderTokens)
 
 
 class NoSignInProvider(BackendProvider):

@@ -14,11 +14,17 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
+from meet.adapters.memory.applications import (
+    MemoryApplicationRevocations,
+    MemoryRateLimiter,
+    MemorySeenAssertions,
+)
 from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
+from meet.adapters.redis.applications import RedisApplicationRevocations, RedisRateLimiter, RedisSeenAssertions
 from meet.adapters.redis.client import (
     RedisClient,
     RedisClusterHealth,
@@ -32,6 +38,8 @@ from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoo
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
+from meet.domain.applications.bearer import RegistryCheckedRevocations
+from meet.domain.applications.ports import ApplicationRegistry, ApplicationRevocations, RateLimiter, SeenAssertions
 from meet.domain.conference.bars import RoomBars
 from meet.domain.conference.events import SeenEvents
 from meet.domain.conference.ports import EntryCheck
@@ -63,6 +71,10 @@ async def _presence(store: LobbyStore, clock: Clock, settings: Settings) -> Asyn
 
 class _RedisStores(BackendProvider):
     """What one Redis server and a Redis Cluster serve alike: single-key commands and one-key scripts."""
+
+    seen_assertions = provide(RedisSeenAssertions, scope=Scope.APP, provides=SeenAssertions)
+    revocations = provide(RedisApplicationRevocations, scope=Scope.APP, provides=ApplicationRevocations)
+    rate_limiter = provide(RedisRateLimiter, scope=Scope.APP, provides=RateLimiter)
 
     @provide(scope=Scope.APP)
     def seen(self, client: RedisClient) -> SeenEvents:
@@ -147,6 +159,13 @@ class MemoryStoresProvider(BackendProvider):
     """Everything in this process's memory: one process only, lost at restart."""
 
     absent = ("redis", "the lobby and sessions in this process's memory: one process only")
+
+    seen_assertions = provide(MemorySeenAssertions, scope=Scope.APP, provides=SeenAssertions)
+    rate_limiter = provide(MemoryRateLimiter, scope=Scope.APP, provides=RateLimiter)
+
+    @provide(scope=Scope.APP)
+    def revocations(self, registry: ApplicationRegistry) -> ApplicationRevocations:
+        return RegistryCheckedRevocations(MemoryApplicationRevocations(), registry)
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
 

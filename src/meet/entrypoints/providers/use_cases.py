@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import AnyOf, Provider, Scope, provide, provide_all
 
+from meet.adapters.jose.access_tokens import TOKEN_AUDIENCE, JoseAccessTokens
+from meet.adapters.jose.assertions import JoseAssertionVerifier
+from meet.domain.applications.bearer import AuthenticateBearer
+from meet.domain.applications.ports import AccessTokenIssuer, AccessTokenReader, AssertionVerifier
+from meet.domain.applications.use_cases import (
+    IssueApplicationToken,
+    ManageApplications,
+    RegisterApplication,
+    TokenPolicy,
+)
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
@@ -65,6 +75,25 @@ from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, Upd
 from meet.domain.shared.clock import Clock, SystemClock
 from meet.domain.users.use_cases import BeginSignIn, CompleteSignIn, GetCurrentUser, SignIn
 from meet.entrypoints.settings import Settings
+
+
+class ApplicationsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> TokenPolicy:
+        return TokenPolicy(
+            ttl_seconds=settings.application_token_ttl_seconds,
+            allow_user_creation=settings.application_allow_user_creation,
+            requests_per_minute=settings.application_token_requests_per_minute,
+        )
+
+    @provide
+    def access_tokens(self, settings: Settings) -> AnyOf[JoseAccessTokens, AccessTokenIssuer, AccessTokenReader]:
+        return JoseAccessTokens(settings.secret_key, issuer=settings.token_issuer, audience=TOKEN_AUDIENCE)
+
+    verifier = provide(JoseAssertionVerifier, provides=AssertionVerifier)
+    use_cases = provide_all(RegisterApplication, ManageApplications, IssueApplicationToken, AuthenticateBearer)
 
 
 class UsersProvider(Provider):

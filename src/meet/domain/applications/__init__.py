@@ -1,0 +1,1 @@
+"""Applications: other systems acting for users of allowed email domains, with scoped, short-lived tokens."""

@@ -7,9 +7,9 @@ import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -131,10 +131,15 @@ class OidcProviderTokens:
         endpoint = metadata.document.get("introspection_endpoint")
         if not isinstance(endpoint, str):
             raise IdentityProviderUnavailable("The identity provider offers no introspection endpoint.")
-        client = AsyncOAuth2Client(client_id=self._client_id, client_secret=self._client_secret, timeout=10)
+        # client_secret_basic (RFC 6749 2.3.1): each part form-encoded before the Basic encoding.
+        credentials = (quote(self._client_id, safe=""), quote(self._client_secret, safe=""))
         try:
-            async with client:
-                response = await client.introspect_token(endpoint, token=token, token_type_hint="access_token")  # noqa: S106
+            async with httpx.AsyncClient(timeout=10, auth=credentials) as client:
+                response = await client.post(
+                    endpoint,
+                    data={"token": token, "token_type_hint": "access_token"},
+                    headers={"Accept": "application/json"},
+                )
         except httpx.TransportError as error:
             raise IdentityProviderUnavailable from error
         if response.status_code != httpx.codes.OK:

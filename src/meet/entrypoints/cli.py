@@ -1,4 +1,4 @@
-"""The ``meet`` command: ``serve``, ``db upgrade``, ``check`` and ``token``."""
+"""The ``meet`` command: ``serve``, ``db upgrade``, ``check``, ``token``, ``audit`` and ``webhooks``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -97,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--identity", required=True, help="the participant's identity (a user's sub)")
     token.add_argument("--role", choices=[role.value for role in Role], help="the participant's role in the room")
     token.add_argument("--name", help="the display name")
+    audit = commands.add_parser("audit", help="the rooms' audit logs")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check every room's hash chain (or one room's)")
+    verify.add_argument("--room", type=uuid.UUID, help="the room's id")
+    audit_commands.add_parser("trim", help="delete entries older than MEET_AUDIT_RETENTION_DAYS")
     return parser
 
 
@@ -123,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate_embedded(settings)
         role = Role(args.role) if args.role else None
         return asyncio.run(print_token(settings, room=args.room, identity=args.identity, role=role, name=args.name))
+    if args.command == "audit":
+        from meet.entrypoints.audit_command import trim_audit, verify_audit  # noqa: PLC0415
+
+        migrate_embedded(settings)
+        if args.audit_command == "verify":
+            return asyncio.run(verify_audit(settings, args.room))
+        return asyncio.run(trim_audit(settings))
     serve(settings, args.host, args.port, args.workers, args.forwarded_allow_ips)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,6 +104,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
 
+    # Audit entries older than this many days are trimmed (each room's chain stays verifiable); 0 keeps all.
+    audit_retention_days: Annotated[int, msgspec.Meta(ge=0)] = 0
+    # CIDRs a webhook endpoint may resolve to although they are loopback, private or link-local
+    # (comma-separated); only endpoints there may use plain http.
+    webhook_allowed_networks: str = ""
+    # Key that encrypts the endpoints' signing secrets at rest; derived from MEET_SECRET_KEY when empty.
+    webhook_encryption_key: str = ""
+    webhook_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 5.0
+    webhook_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    webhook_batch_size: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    # How long a rotated-out secret keeps signing beside the new one.
+    webhook_rotation_overlap_hours: Annotated[int, msgspec.Meta(ge=0)] = 24
+
     log_format: Literal["", "json", "text"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     metrics_token: str = ""
@@ -141,6 +155,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return _split(self.cors_origins)
 
     @property
+    def webhook_allowed_network_list(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _split(self.webhook_allowed_networks)]
+
+    @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
@@ -167,6 +185,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 problems.append(f"{name} must be an http:// or https:// URL.")
         return problems
 
+    def _webhook_problems(self) -> list[str]:
+        problems = []
+        for network in _split(self.webhook_allowed_networks):
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                problems.append(f"MEET_WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a CIDR (e.g. 10.0.0.0/8).")
+        return problems
+
     def check(self) -> Settings:
         """Refuse combinations that are unsafe or cannot work."""
         problems: list[str] = []
@@ -188,6 +215,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.database_pgbouncer and not self.database.startswith("postgresql"):
             problems.append("MEET_DATABASE_PGBOUNCER needs a PostgreSQL MEET_DATABASE_URL (PgBouncer's address).")
         problems.extend(self._janus_problems())
+        problems.extend(self._webhook_problems())
         for name, value in (
             ("MEET_PUBLIC_URL", self.public_url),
             *((f"origin {o!r}", o) for o in self.trusted_origin_list),

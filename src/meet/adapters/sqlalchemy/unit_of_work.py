@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meet.adapters.sqlalchemy.audit import SqlaAuditLog
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository
 from meet.adapters.sqlalchemy.repositories import SqlaRoomAccessRepository, SqlaRoomRepository, SqlaUserRepository
@@ -19,6 +20,7 @@ class SqlaTransaction:
     rooms: SqlaRoomRepository
     accesses: SqlaRoomAccessRepository
     recordings: SqlaRecordingRepository
+    audit: SqlaAuditLog
 
     @classmethod
     def on(cls, session: AsyncSession) -> SqlaTransaction:
@@ -27,6 +29,7 @@ class SqlaTransaction:
             rooms=SqlaRoomRepository(session),
             accesses=SqlaRoomAccessRepository(session),
             recordings=SqlaRecordingRepository(session),
+            audit=SqlaAuditLog(session),
         )
 
 

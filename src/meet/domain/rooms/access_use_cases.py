@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, OwnerOnly, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess
 from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
+from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import InvalidInput
+from meet.domain.shared.events import Action, RoomEvent, user
 from meet.domain.users.model import User, Viewer
 from meet.domain.users.ports import UserRepository
 
@@ -49,17 +52,22 @@ class GrantAccessRequest:
 class GrantAccess:
     """Give a user who has signed in once a role in the room."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         if request.role is Role.OWNER and visit.role is not Role.OWNER:
             raise OwnerOnly("Only an owner may grant the owner role.")
         async with self._uow.begin() as tx:
-            user = await _find_user(tx.users, request.user_id, request.email)
-            return await tx.accesses.add(RoomAccess.grant(visit.room.id, user.id, request.role))
+            grantee = await _find_user(tx.users, request.user_id, request.email)
+            access = await tx.accesses.add(RoomAccess.grant(visit.room.id, grantee.id, request.role))
+            await tx.audit.append(
+                _access_event(Action.ACCESS_GRANTED, self._clock.now(), request.viewer, grantee, access)
+            )
+            return access
 
 
 async def _find_user(users: UserRepository, user_id: uuid.UUID | None, email: str | None) -> User:
@@ -92,9 +100,10 @@ class ChangeAccessRoleRequest:
 
 
 class ChangeAccessRole:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, request: ChangeAccessRoleRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
@@ -105,8 +114,13 @@ class ChangeAccessRole:
                 raise OwnerOnly("Only an owner may grant the owner role or change an owner's access.")
             if access.role is Role.OWNER and request.role is not Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
+            previous = access.role
             access.role = request.role
-            return await tx.accesses.update(access)
+            access = await tx.accesses.update(access)
+            holder = await tx.users.get(access.user_id)
+            event = _access_event(Action.ACCESS_CHANGED, self._clock.now(), request.viewer, holder, access)
+            await tx.audit.append(replace(event, details={**event.details, "previous_role": previous.value}))
+            return access
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +131,10 @@ class RevokeAccessRequest:
 
 
 class RevokeAccess:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, request: RevokeAccessRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
@@ -130,3 +145,13 @@ class RevokeAccess:
                     raise OwnerOnly("Only an owner may remove an owner.")
                 await _protect_last_owner(tx.accesses, visit.room)
             await tx.accesses.delete(access.id)
+            holder = await tx.users.get(access.user_id)
+            await tx.audit.append(
+                _access_event(Action.ACCESS_REVOKED, self._clock.now(), request.viewer, holder, access)
+            )
+
+
+def _access_event(action: Action, at: datetime, viewer: Viewer, holder: User | None, access: RoomAccess) -> RoomEvent:
+    subject = user(holder.sub, holder.full_name) if holder is not None else {"kind": "user", "id": None, "name": None}
+    details = {"role": access.role.value, "access_id": str(access.id)}
+    return RoomEvent(access.room_id, action, at, viewer.actor, subject=subject, details=details)

@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.shared.events import AuditLog
 from meet.domain.users.ports import UserRepository
 
 
@@ -62,6 +63,9 @@ class RoomAccessRepository(Protocol):
 
 
 class RoomTransaction(Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
+
     @property
     def users(self) -> UserRepository: ...
 

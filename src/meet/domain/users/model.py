@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from meet.domain.shared.errors import AuthenticationRequired
+from meet.domain.shared.events import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,11 @@ class Viewer:
         if self.user_id is None:
             raise AuthenticationRequired
         return self.user_id
+
+    @property
+    def actor(self) -> Actor:
+        """Who this viewer is in a room's audit log."""
+        return Actor.user(self.sub)
 
     def identity_or(self, anonymous_identity: str) -> str:
         """The SFU identity this viewer appears under: their ``sub`` when signed in."""

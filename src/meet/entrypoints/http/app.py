@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.entrypoints.http.accesses import AccessController
+from meet.entrypoints.http.audit import AuditController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
@@ -48,6 +49,7 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         UserController,
         RoomController,
         AccessController,
+        AuditController,
         LobbyController,
         ParticipantController,
         WebhookController,

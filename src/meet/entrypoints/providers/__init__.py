@@ -28,6 +28,7 @@ from meet.entrypoints.providers.storage import (
 )
 from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisClusterProvider, RedisProvider
 from meet.entrypoints.providers.use_cases import (
+    AuditProvider,
     ConferenceProvider,
     LobbyProvider,
     ModerationProvider,
@@ -77,6 +78,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         LobbyProvider(),
         ModerationProvider(),
         RecordingsProvider(),
+        AuditProvider(),
         MetricsProvider(),
     ]
 

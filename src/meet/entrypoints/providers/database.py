@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
+from meet.adapters.sqlalchemy.audit import SqlaAuditChains, SqlaAuditReader, SqlaStandaloneAuditLog
 from meet.adapters.sqlalchemy.bars import SqlBarLedger
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
@@ -20,9 +21,11 @@ from meet.adapters.sqlalchemy.database import (
 from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
+from meet.domain.audit.ports import AuditChains, AuditReader
 from meet.domain.lobby.ports import BarLedger
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
+from meet.domain.shared.events import AuditLog
 from meet.domain.users.ports import UserReader, UserUnitOfWork
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -67,6 +70,19 @@ class SqlaDatabaseProvider(BackendProvider):
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork]:
         return SqlaUnitOfWork(sessions)
+
+    @provide(scope=Scope.APP)
+    def audit_log(self, uow: SqlaUnitOfWork) -> AuditLog:
+        """For changes that took effect outside the database (in the SFU): each event in its own transaction."""
+        return SqlaStandaloneAuditLog(uow)
+
+    @provide(scope=Scope.APP)
+    def audit_reader(self, sessions: ReadSessions) -> AuditReader:
+        return SqlaAuditReader(sessions.factory)
+
+    @provide(scope=Scope.APP)
+    def audit_chains(self, engine: AsyncEngine) -> AuditChains:
+        return SqlaAuditChains(engine)
 
     @provide(scope=Scope.APP)
     def users(self, sessions: ReadSessions) -> UserReader:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from dishka import Provider, Scope, provide, provide_all
 
+from meet.domain.audit.use_cases import AuditRetention, ListRoomAudit, TrimAudit, VerifyAudit
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
@@ -197,3 +198,13 @@ class RecordingsProvider(Provider):
         ReceiveStorageNotification,
         AuthorizeMediaDownload,
     )
+
+
+class AuditProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def retention(self, settings: Settings) -> AuditRetention:
+        return AuditRetention(days=settings.audit_retention_days or None)
+
+    use_cases = provide_all(ListRoomAudit, VerifyAudit, TrimAudit)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import RedisCluster
 
-from meet.adapters.redis.lobby import events_channel
+from meet.adapters.redis.lobby.keys import events_channel
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
 from tests.integration.lobby.conftest import Backend

@@ -15,7 +15,8 @@ import redis
 from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore, events_channel, room_keys
+from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby.keys import events_channel, room_keys
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts

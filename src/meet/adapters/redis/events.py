@@ -13,57 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
-from meet.adapters.redis.lobby import EVENT_TYPES, decode_entry, events_channel
+from meet.adapters.redis.lobby.codec import parse_events
+from meet.adapters.redis.lobby.keys import events_channel, room_of_channel
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEvent, LobbyEventType
 
 logger = logging.getLogger("meet.redis.events")
-
-CHANNEL_PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
-
-
-def _event(data: dict[str, Any]) -> LobbyEvent:
-    """Raises ``KeyError`` for an event the stores never publish: one that would reach every stream of the
-    room (a participant's event without its participant) must not come from a stray message."""
-    event_type = _PUBLISHED[data["type"]]
-    participant_id, entry = data.get("participant_id"), data.get("entry")
-    if event_type is not LobbyEventType.CLEARED and not isinstance(participant_id, str):
-        raise KeyError("participant_id")
-    if event_type.carries_entry and not entry:
-        raise KeyError("entry")
-    return LobbyEvent(type=event_type, participant_id=participant_id, entry=decode_entry(entry) if entry else None)
-
-
-_PUBLISHED = {name: kind for name, kind in EVENT_TYPES.items() if kind is not LobbyEventType.RESYNC}  # RESYNC is local
-
-
-def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
-    """One message carries one event, or a batch (``entries``: admit-all publishes its decisions so)."""
-    try:
-        data = msgspec.json.decode(payload)
-        batch = data.get("entries")
-        if isinstance(batch, list):
-            for entry in batch:
-                yield _event({"type": data["type"], "participant_id": entry["participant_id"], "entry": entry})
-        else:
-            yield _event(data)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        logger.warning("ignoring a malformed lobby event")
-
-
-def room_of(channel: bytes | str) -> str:
-    name = channel.decode() if isinstance(channel, bytes) else channel
-    return name.removeprefix(CHANNEL_PREFIX).removesuffix(CHANNEL_SUFFIX)
 
 
 class ChannelFanOut:
@@ -125,17 +87,17 @@ class ChannelFanOut:
             raise LobbyUnavailable from error
 
     def _confirm(self, channel: bytes | str) -> None:
-        confirmed = self._confirmed.get(room_of(channel))
+        confirmed = self._confirmed.get(room_of_channel(channel))
         if confirmed is not None and not confirmed.done():
             confirmed.set_result(None)
 
     def _deliver(self, channel: bytes | str, payload: bytes | str) -> None:
-        room = room_of(channel)
+        room = room_of_channel(channel)
         for event in parse_events(payload):
             self._fanout.deliver(room, event)
 
     def _listened(self, channel: bytes | str) -> bool:
-        return self._fanout.watches(room_of(channel))
+        return self._fanout.watches(room_of_channel(channel))
 
     async def _forget(self, room: str) -> None:
         if self._fanout.watches(room):

@@ -29,7 +29,8 @@ from redis.exceptions import SlotNotCoveredError
 from redis.retry import Retry
 
 from meet.adapters.redis.client import UNREACHABLE
-from meet.adapters.redis.events import ChannelFanOut, room_of
+from meet.adapters.redis.events import ChannelFanOut
+from meet.adapters.redis.lobby.keys import room_of_channel
 
 logger = logging.getLogger("meet.redis.events")
 
@@ -169,7 +170,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
                 except UNREACHABLE:
                     break  # the failover is not over: try again after the delay
                 self._orphans.discard(channel)
-                self._fanout.resync(room_of(channel))  # what was published in the gap is gone: read again
+                self._fanout.resync(room_of_channel(channel))  # what was published in the gap is gone: read again
                 logger.info("lobby event channel %s re-subscribed", channel)
 
     async def aclose(self) -> None:

@@ -6,24 +6,18 @@ from __future__ import annotations
 import uuid
 
 from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
-from meet.adapters.redis.lobby import stamp_key
+from meet.adapters.redis.lobby.keys import stamp_key
+from meet.adapters.redis.lobby.scripts import lua_source
 
 # A stamp lost to expiry or a restart only costs every copy one more read; an hour keeps the keys of
 # rooms nobody visits any more from piling up.
 STAMP_TTL_MS = 3_600_000
 
-_CURRENT = """
-local stamp = redis.call('GET', KEYS[1])
-if stamp then return stamp end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]
-"""
-
 
 class RedisRoomStamps:
     def __init__(self, client: RedisClient) -> None:
         self._client = client
-        self._current = client.register_script(_CURRENT)
+        self._current = client.register_script(lua_source("stamp", prelude=False))
 
     async def current(self, room: str) -> str:
         async with unavailable_as(RedisUnavailable):

@@ -1,0 +1,80 @@
+"""The Redis key schema of the lobby: every key and the push channel of a room, under its hash tag.
+
+Keys of a room share the Redis Cluster hash tag ``{<room>}``, so one script reaches all of them on one
+shard:
+
+- ``meet:lobby:{room}:entries``  HASH participant id -> entry JSON
+- ``meet:lobby:{room}:waiting``  ZSET participant id scored by arrival position (the waiting list)
+- ``meet:lobby:{room}:expiry``   ZSET participant id scored by the instant (ms) the entry expires
+- ``meet:lobby:{room}:position`` counter giving each knock its arrival position
+- ``meet:lobby:{room}:events``   the pub/sub channel of the room's lobby changes (sharded on a cluster)
+- ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
+  denial's), a cache of the durable bars; the member ``""`` marks it as loaded
+- ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
+- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
+
+Nothing ever enumerates keys: each is named from its room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyKeys:
+    """The keys of one room, in the order the Lua prelude names them (``KEYS`` of every lobby script)."""
+
+    entries: str
+    waiting: str
+    expiry: str
+    position: str
+    channel: str
+    bars: str
+    stamp: str
+    tag: str
+
+    @classmethod
+    def of(cls, room: str) -> LobbyKeys:
+        tag = f"{PREFIX}{room}}}"
+        return cls(
+            entries=f"{tag}:entries",
+            waiting=f"{tag}:waiting",
+            expiry=f"{tag}:expiry",
+            position=f"{tag}:position",
+            channel=f"{tag}:events",
+            bars=f"{tag}:bars",
+            stamp=f"{tag}:stamp",
+            tag=tag,
+        )
+
+    def rate(self, bucket: str) -> str:
+        return f"{self.tag}:rate:{bucket}"
+
+    def of_room(self) -> list[str]:
+        """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
+        return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars]
+
+    def gated(self, rate_bucket: str) -> list[str]:
+        """``KEYS`` of a script that passes a knock's gate first: the room's, its rate counter, its stamp."""
+        return [*self.of_room(), self.rate(rate_bucket), self.stamp]
+
+
+def room_keys(room: str) -> list[str]:
+    """The keys every lobby script of ``room`` is given."""
+    return LobbyKeys.of(room).of_room()
+
+
+def events_channel(room: str) -> str:
+    return f"{PREFIX}{room}{CHANNEL_SUFFIX}"
+
+
+def stamp_key(room: str) -> str:
+    return f"{PREFIX}{room}}}:stamp"
+
+
+def room_of_channel(channel: bytes | str) -> str:
+    name = channel.decode() if isinstance(channel, bytes) else channel
+    return name.removeprefix(PREFIX).removesuffix(CHANNEL_SUFFIX)

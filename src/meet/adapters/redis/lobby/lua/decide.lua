@@ -1,0 +1,13 @@
+-- The first decision on a waiting entry; a denial also bars the participant (the bars cache).
+-- args: participant_id, status, at, by, now, ttl, room_ttl, cache_ttl.
+-- Returns false (no entry), {entry, 0} (decided already) or {entry, 1}.
+local id, now = args.participant_id, args.now
+purge(now)
+local current = redis.call('HGET', entries, id)
+if not current then return false end
+if not redis.call('ZSCORE', waiting, id) then return {current, 0} end
+local e, s = record(id, args.status, args.at, args.by, now, args.ttl)
+if args.status == 'denied' then bar(id, now + args.ttl, args.cache_ttl) end
+emit({type = 'decided', participant_id = id, entry = e})
+keep(args.room_ttl)
+return {s, 1}

@@ -1,0 +1,24 @@
+-- Pass the gate, then add the entry unless its participant has one (a waiting one is kept alive).
+-- args: participant_id, entry, now, waiting_ttl, room_ttl, gate. Returns {'ok', entry, created} or the
+-- gate's refusal.
+local id, now = args.participant_id, args.now
+local refused = gate(args.gate, now)
+if refused then return refused end
+purge(now)
+local current = redis.call('HGET', entries, id)
+if current then
+  if redis.call('ZSCORE', waiting, id) then
+    redis.call('ZADD', expiry, now + args.waiting_ttl, id)
+    keep(args.room_ttl)
+  end
+  return {'ok', current, 0}
+end
+local e = args.entry
+e.position = redis.call('INCR', position)
+local s = cjson.encode(e)
+redis.call('HSET', entries, id, s)
+redis.call('ZADD', waiting, e.position, id)
+redis.call('ZADD', expiry, now + args.waiting_ttl, id)
+keep(args.room_ttl)
+emit({type = 'knocked', participant_id = id, entry = e})
+return {'ok', s, 1}

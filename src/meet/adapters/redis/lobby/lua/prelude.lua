@@ -1,0 +1,70 @@
+-- Shared by every lobby script (prepended once, when the scripts are loaded).
+-- KEYS are the room's keys in the order of keys.LobbyKeys (rate and stamp only for a gated script);
+-- ARGV[1] is the publishing command (PUBLISH, or SPUBLISH on a Redis Cluster), ARGV[2] the script's
+-- named arguments as JSON (built in scripts.py, one typed builder per script).
+local entries, waiting, expiry, position, channel, bars, rate, stamp = unpack(KEYS)
+local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
+
+-- Every event of the lobby is encoded here, once, and decoded by codec.py.
+local function emit(event)
+  redis.call(publish_command, channel, cjson.encode(event))
+end
+
+local function purge(now)
+  local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 500)
+  if #gone == 0 then return end
+  redis.call('HDEL', entries, unpack(gone))
+  redis.call('ZREM', waiting, unpack(gone))
+  redis.call('ZREM', expiry, unpack(gone))
+  for _, id in ipairs(gone) do
+    emit({type = 'left', participant_id = id})
+  end
+end
+
+local function keep(room_ttl)
+  redis.call('PEXPIRE', entries, room_ttl)
+  redis.call('PEXPIRE', waiting, room_ttl)
+  redis.call('PEXPIRE', expiry, room_ttl)
+  redis.call('PEXPIRE', position, room_ttl)
+end
+
+local function bar(identity, until_ms, cache_ttl)
+  local current = redis.call('ZSCORE', bars, identity)
+  if not current or tonumber(current) < until_ms then redis.call('ZADD', bars, until_ms, identity) end
+  if redis.call('PTTL', bars) < 0 then redis.call('PEXPIRE', bars, cache_ttl) end
+end
+
+-- Decide a waiting entry: the entry as a table (for the event) and as stored (for the caller).
+local function record(id, status, at, by, now, ttl)
+  local e = cjson.decode(redis.call('HGET', entries, id))
+  e.status = status
+  e.decided_at = at
+  e.decided_by = by
+  local s = cjson.encode(e)
+  redis.call('HSET', entries, id, s)
+  redis.call('ZREM', waiting, id)
+  redis.call('ZADD', expiry, now + ttl, id)
+  return e, s
+end
+
+-- The gate of a knock (args.gate: limit, window, identities, stamp): nil when passed, else why not.
+-- ``stamp`` is the room's stamp the caller read the room under (absent for none).
+local function gate(g, now)
+  if g.stamp and redis.call('GET', stamp) ~= g.stamp then return {'stale'} end
+  if #g.identities > 0 then
+    if not redis.call('ZSCORE', bars, '') then return {'cold'} end
+    redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)
+  end
+  local n = redis.call('INCR', rate)
+  if n == 1 then redis.call('PEXPIRE', rate, g.window) end
+  if n > g.limit then
+    local left = redis.call('PTTL', rate)
+    if left < 0 then left = g.window end
+    return {'limited', left}
+  end
+  for _, identity in ipairs(g.identities) do
+    if redis.call('ZSCORE', bars, identity) then return {'barred'} end
+  end
+  return nil
+end
+

@@ -1,0 +1,149 @@
+"""The lobby's Lua programs (``lua/*.lua``, package data) and one typed builder per program.
+
+Each builder is a msgspec Struct naming the program's arguments; it goes to Redis as JSON in ``ARGV[2]``
+and the Lua side reads it by name (``args.now``). ``ARGV[1]`` is the publishing command: ``PUBLISH`` on
+one server, ``SPUBLISH`` on a Redis Cluster (sharded pub/sub: the message stays on the room's shard), so
+both modes run the same source. The keys are always the room's, named once by ``keys.LobbyKeys``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from importlib.resources import files
+from typing import Any, ClassVar, Generic, TypeVar
+
+import msgspec
+from redis.commands.core import AsyncScript
+
+from meet.adapters.redis.client import RedisClient
+from meet.adapters.redis.lobby.codec import EntryWire
+
+
+@functools.cache
+def lua_source(name: str, *, prelude: bool = True) -> str:
+    """``lua/<name>.lua``, after ``lua/prelude.lua`` unless standalone; read once per process."""
+    folder = files("meet.adapters.redis.lobby").joinpath("lua")
+    body = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    return folder.joinpath("prelude.lua").read_text(encoding="utf-8") + body if prelude else body
+
+
+class Args(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The named arguments of one lobby program; ``script`` names its file in ``lua/``."""
+
+    script: ClassVar[str]
+
+
+class Gate(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A knock's gate (``KnockGate``): ``stamp`` absent when the caller read the room under none."""
+
+    limit: int
+    window: int  # ms
+    identities: Sequence[str]
+    stamp: str | None = None
+
+
+class Knock(Args, frozen=True):
+    script = "knock"
+    participant_id: str
+    entry: EntryWire
+    now: int
+    waiting_ttl: int
+    room_ttl: int
+    gate: Gate
+
+
+class PassGate(Args, frozen=True):
+    script = "gate"
+    now: int
+    gate: Gate
+
+
+class Touch(Args, frozen=True):
+    script = "touch"
+    participant_id: str
+    now: int
+    waiting_ttl: int
+    room_ttl: int
+
+
+class Refresh(Args, frozen=True):
+    script = "refresh"
+    now: int
+    waiting_ttl: int
+    room_ttl: int
+    participant_ids: Sequence[str]
+
+
+class Decide(Args, frozen=True):
+    script = "decide"
+    participant_id: str
+    status: str
+    at: str
+    by: str
+    now: int
+    ttl: int
+    room_ttl: int
+    cache_ttl: int
+
+
+class AdmitAll(Args, frozen=True):
+    script = "admit_all"
+    at: str
+    by: str
+    now: int
+    ttl: int
+    room_ttl: int
+    per_message: int
+
+
+class Waiting(Args, frozen=True):
+    script = "waiting"
+    now: int
+    after: str
+    limit: int
+
+
+class Revoke(Args, frozen=True):
+    script = "revoke"
+    participant_id: str
+
+
+class Clear(Args, frozen=True):
+    script = "clear"
+
+
+class LoadBars(Args, frozen=True):
+    script = "load_bars"
+    cache_ttl: int
+    bars: Sequence[tuple[str, int]]  # identity, until (ms)
+
+
+class Bar(Args, frozen=True):
+    script = "bar"
+    identity: str
+    until_ms: int
+    cache_ttl: int
+
+
+class IsBarred(Args, frozen=True):
+    script = "is_barred"
+    identity: str
+    now: int
+
+
+A = TypeVar("A", bound=Args)
+_encode = msgspec.json.Encoder().encode
+
+
+class Program(Generic[A]):
+    """One lobby program registered with the client (its SHA computed once): ``await program(keys, args)``."""
+
+    __slots__ = ("_publish", "_script")
+
+    def __init__(self, client: RedisClient, kind: type[A], *, sharded: bool) -> None:
+        self._script: AsyncScript = client.register_script(lua_source(kind.script))
+        self._publish = "SPUBLISH" if sharded else "PUBLISH"
+
+    async def __call__(self, keys: list[str], args: A) -> Any:
+        return await self._script(keys=keys, args=[self._publish, _encode(args)])

@@ -16,6 +16,9 @@ from litestar.stores.base import Store
 from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.audit.use_cases import TrimAudit
+from meet.domain.webhooks.use_cases import DeliverDueWebhooks
+from meet.entrypoints.background import BackgroundWork, running_in_background
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.audit import AuditController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
@@ -83,7 +86,10 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         try:
             # The composition root chose where sessions live; the middleware finds them under this name.
             app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
-            async with running(QuietCollector()):
+            work = BackgroundWork(
+                await container.get(DeliverDueWebhooks), await container.get(TrimAudit), settings.webhook_poll_seconds
+            )
+            async with running(QuietCollector()), running_in_background(work):
                 yield
         finally:
             await container.close()

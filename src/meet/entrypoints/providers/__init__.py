@@ -36,6 +36,7 @@ from meet.entrypoints.providers.use_cases import (
     RoomsProvider,
     UsersProvider,
 )
+from meet.entrypoints.providers.webhooks import WebhooksProvider
 from meet.entrypoints.settings import Settings
 
 
@@ -79,6 +80,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         ModerationProvider(),
         RecordingsProvider(),
         AuditProvider(),
+        WebhooksProvider(),
         MetricsProvider(),
     ]
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
-from meet.adapters.sqlalchemy.audit import SqlaAuditChains, SqlaAuditReader, SqlaStandaloneAuditLog
+from meet.adapters.sqlalchemy.audit import SqlaAuditReader, SqlaStandaloneAuditLog
 from meet.adapters.sqlalchemy.bars import SqlBarLedger
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
@@ -21,7 +21,7 @@ from meet.adapters.sqlalchemy.database import (
 from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
-from meet.domain.audit.ports import AuditChains, AuditReader
+from meet.domain.audit.ports import AuditReader
 from meet.domain.lobby.ports import BarLedger
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
@@ -79,10 +79,6 @@ class SqlaDatabaseProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def audit_reader(self, sessions: ReadSessions) -> AuditReader:
         return SqlaAuditReader(sessions.factory)
-
-    @provide(scope=Scope.APP)
-    def audit_chains(self, engine: AsyncEngine) -> AuditChains:
-        return SqlaAuditChains(engine)
 
     @provide(scope=Scope.APP)
     def users(self, sessions: ReadSessions) -> UserReader:

@@ -11,6 +11,7 @@ from meet.domain.audit.use_cases import AuditRetention, ListRoomAudit, TrimAudit
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
+from meet.domain.conference.lifecycle import AnnounceRoomLifecycle
 from meet.domain.conference.ports import EntryGuard, LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
@@ -104,10 +105,12 @@ class ConferenceProvider(Provider):
         lobby: ClearLobbyWhenRoomFinishes,
         recordings: FollowRecordingEgress,
         rooms: LiveRooms,
+        lifecycle: AnnounceRoomLifecycle,
     ) -> Sequence[SfuEventHandler]:
         # Who may be in the room first, then what they publish, then what follows from rooms ending.
-        return [impostors, rejoin, publish_grants, lobby, recordings, rooms]
+        return [impostors, rejoin, publish_grants, lobby, recordings, rooms, lifecycle]
 
+    lifecycle = provide(AnnounceRoomLifecycle)
     receive = provide(ReceiveSfuEvent)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    arrived_at: float  # time.time()
 
 
 @dataclass
@@ -42,9 +44,8 @@ def webhook_receiver(answer_body: bytes = b"") -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with receiver.arrived:
                 status = receiver.answers.pop(0) if receiver.answers else 204
-                receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
-                )
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.received.append(Received(self.path, headers, body, status, time.time()))
                 receiver.arrived.notify_all()
             self.send_response(status)
             self.send_header("content-length", str(len(answer_body)))
@@ -54,7 +55,11 @@ def webhook_receiver(answer_body: bytes = b"") -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002 - http.server names them
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # a batch of concurrent attempts must not overflow the listen backlog
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     port = server.server_address[1]
     receiver = Receiver(url=f"http://127.0.0.1:{port}/hook", port=port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
 from meet.domain.audit.use_cases import TrimAudit
+from meet.domain.lobby.records import MoveLobbyRecords
 from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.webhooks.use_cases import DeliverDueWebhooks
 
@@ -30,30 +31,48 @@ class BackgroundWork:
 
     async def run(self) -> None:
         while True:
-            claimed = await self._step(self._deliver.execute, "webhook delivery")
+            claimed = await attempt(self._deliver.execute, "webhook delivery")
             if time.monotonic() >= self._next_trim:
                 self._next_trim = time.monotonic() + TRIM_EVERY_SECONDS
-                await self._step(self._trim.execute, "audit retention")
+                await attempt(self._trim.execute, "audit retention")
             if not claimed:
                 await asyncio.sleep(self._poll)
 
-    @staticmethod
-    async def _step(work: Callable[[], Awaitable[int]], name: str) -> int:
-        try:
-            return await work()
-        except ServiceUnavailable as error:
-            logger.warning("%s paused: %s", name, error.message)
-        except Exception:
-            logger.exception("%s failed", name)
-        return 0
+
+async def attempt(work: Callable[[], Awaitable[int]], name: str) -> int:
+    """Run one step of background work; a failure is logged and counts as nothing done."""
+    try:
+        return await work()
+    except ServiceUnavailable as error:
+        logger.warning("%s paused: %s", name, error.message)
+    except Exception:
+        logger.exception("%s failed", name)
+    return 0
+
+
+class MovingLobbyRecords:
+    """Moves the lobby's decisions from the store into the audit log, on a schedule of its own."""
+
+    def __init__(self, move: MoveLobbyRecords, poll_seconds: float) -> None:
+        self._move = move
+        self._poll = poll_seconds
+
+    async def run(self) -> None:
+        # The first sweep one interval after start: nothing a process just started holds is urgent.
+        await asyncio.sleep(self._poll)
+        while True:
+            if not await attempt(self._move.execute, "lobby records"):
+                await asyncio.sleep(self._poll)
 
 
 @asynccontextmanager
-async def running_in_background(work: BackgroundWork) -> AsyncIterator[None]:
-    task = asyncio.create_task(work.run(), name="meet-background")
+async def running_in_background(*works: BackgroundWork | MovingLobbyRecords) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(work.run(), name=f"meet-{type(work).__name__}") for work in works]
     try:
         yield
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task

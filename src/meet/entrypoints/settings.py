@@ -104,6 +104,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
 
+    # How often each process moves the lobby's decisions from the store into the audit log, and how long
+    # a record one process took and did not store waits before another takes it (that process died).
+    lobby_records_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    lobby_records_stale_seconds: Seconds = 30
     # Audit entries older than this many days are trimmed (each room's chain stays verifiable); 0 keeps all.
     audit_retention_days: Annotated[int, msgspec.Meta(ge=0)] = 0
     # CIDRs a webhook endpoint may resolve to although they are loopback, private or link-local

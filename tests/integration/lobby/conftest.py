@@ -11,16 +11,18 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryBars
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
+from meet.domain.lobby.records import LobbyRecords
 from meet.domain.rooms.ports import RoomStamps
 from tests.doubles.bars import MemoryBarLedger
 
@@ -34,6 +36,14 @@ class Backend:
     ledger: MemoryBarLedger
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
+    records: LobbyRecords | None = None
+
+    def consumer(self) -> LobbyRecords:
+        """Another process's mover of the same records (memory: there is no other process)."""
+        if self.redis is None:
+            assert self.records is not None
+            return self.records
+        return RedisLobbyRecords(self.redis, stale_ms=0)
 
     def forget_cache(self) -> LobbyStore:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
@@ -47,9 +57,9 @@ class Backend:
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = MemoryBarLedger()
     if request.param == "memory":
-        events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
-        memory = MemoryLobbyStore(events, MemoryBars(ledger), stamps)
-        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps)
+        events, stamps, records = MemoryLobbyEvents(), MemoryRoomStamps(), MemoryLobbyRecords()
+        memory = MemoryLobbyStore(events, MemoryBars(ledger), stamps, records)
+        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, records=records)
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
@@ -58,7 +68,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         try:
             store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
-            yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster)
+            moved = RedisLobbyRecords(cluster)
+            yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster, moved)
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -70,7 +81,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     store = RedisLobbyStore(client, RedisBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
-        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client)
+        from_redis = RedisLobbyRecords(client)
+        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client, from_redis)
     finally:
         await redis_events.aclose()
         await client.aclose()

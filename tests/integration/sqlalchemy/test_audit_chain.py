@@ -83,3 +83,13 @@ async def test_retention_trims_the_oldest_and_the_chain_still_verifies(engine: A
     broken = (await VerifyAudit(chains).execute(VerifyAuditRequest(mixed_room))).broken
     assert broken is not None
     assert broken.seq == 3
+
+
+async def test_an_event_appended_twice_is_stored_and_queued_once(engine: AsyncEngine) -> None:
+    uow, chains, room = SqlaUnitOfWork(create_session_factory(engine)), SqlaAuditChains(engine), uuid.uuid4()
+    event = knock(room, START)
+    for _ in range(2):  # a lobby record moved again after its first mover died before acknowledging it
+        async with uow.begin() as tx:
+            await tx.audit.append(event)
+    assert [entry.event.id async for entry in chains.walk(room)] == [event.id]
+    assert (await VerifyAudit(chains).execute(VerifyAuditRequest(room))).broken is None

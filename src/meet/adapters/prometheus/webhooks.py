@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Histogram
 
@@ -32,4 +33,6 @@ class PrometheusWebhookReporter:
 
     def endpoint_disabled(self, endpoint: WebhookEndpoint, reason: str) -> None:
         self._disabled.inc()
-        logger.error("webhook endpoint %s (%s) disabled: %s", endpoint.id, endpoint.url, reason)
+        # The host only: an operator's URL may carry a token in its path or query.
+        host = urlsplit(endpoint.url).hostname
+        logger.error("webhook endpoint %s (host %s) disabled: %s", endpoint.id, host, reason)

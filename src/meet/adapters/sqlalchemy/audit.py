@@ -47,11 +47,11 @@ class SqlaAuditLog:
 
     async def append(self, event: RoomEvent) -> None:
         async with database_errors():
-            if event.action.is_audited:
-                await self._chain(event)
+            if event.action.is_audited and not await self._chain(event):
+                return  # appended before (a record moved twice): stored once, told once
             await self._queue(event)
 
-    async def _chain(self, event: RoomEvent) -> None:
+    async def _chain(self, event: RoomEvent) -> bool:
         dialect = _upsert_dialect(self._session)
         lock_head = (
             dialect.insert(audit_chain)
@@ -61,12 +61,15 @@ class SqlaAuditLog:
         )
         last_seq, last_hash = (await self._session.execute(lock_head)).one()
         entry = AuditEntry.chained(event, last_seq + 1, last_hash)
-        await self._session.execute(audit_entry.insert().values(**_entry_row(entry)))
+        insert = dialect.insert(audit_entry).values(**_entry_row(entry)).on_conflict_do_nothing(index_elements=["id"])
+        if (await self._session.execute(insert.returning(audit_entry.c.seq))).first() is None:
+            return False
         await self._session.execute(
             update(audit_chain)
             .where(audit_chain.c.room_id == event.room_id)
             .values(last_seq=entry.seq, last_hash=entry.hash)
         )
+        return True
 
     async def _queue(self, event: RoomEvent) -> None:
         payload = json.dumps(event.as_message(), separators=(",", ":"), ensure_ascii=False)
@@ -85,7 +88,8 @@ class SqlaAuditLog:
             .where(webhook_subscription.c.event_type == event.action.value, webhook_endpoint.c.enabled.is_(True))
         )
         columns = ["event_id", "endpoint_id", "event_type", "room_id", "at", "payload", "attempts", "next_attempt_at"]
-        await self._session.execute(webhook_outbox.insert().from_select(columns, subscribed))
+        queue = _upsert_dialect(self._session).insert(webhook_outbox).from_select(columns, subscribed)
+        await self._session.execute(queue.on_conflict_do_nothing())
 
 
 class SqlaStandaloneAuditLog:

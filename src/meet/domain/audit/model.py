@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.shared.events import Action, RoomEvent, timestamp
@@ -112,11 +112,11 @@ class AuditCursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             at, seq = raw.split("|")
-            parsed = datetime.fromisoformat(at)
+            parsed = datetime.fromisoformat(at).astimezone(UTC)
             number = int(seq)
-        except (ValueError, UnicodeDecodeError, binascii.Error) as error:
+        except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error) as error:
             raise refused from error
-        if parsed.tzinfo is None:
+        if not 0 <= number < 2**63 or "+" not in at:
             raise refused
         return cls(at=parsed, seq=number)
 

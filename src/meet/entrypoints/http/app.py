@@ -17,8 +17,9 @@ from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.audit.use_cases import TrimAudit
+from meet.domain.lobby.records import MoveLobbyRecords
 from meet.domain.webhooks.use_cases import DeliverDueWebhooks
-from meet.entrypoints.background import BackgroundWork, running_in_background
+from meet.entrypoints.background import BackgroundWork, MovingLobbyRecords, running_in_background
 from meet.entrypoints.http.accesses import AccessController
 from meet.entrypoints.http.audit import AuditController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
@@ -89,7 +90,8 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
             work = BackgroundWork(
                 await container.get(DeliverDueWebhooks), await container.get(TrimAudit), settings.webhook_poll_seconds
             )
-            async with running(QuietCollector()), running_in_background(work):
+            moving = MovingLobbyRecords(await container.get(MoveLobbyRecords), settings.lobby_records_poll_seconds)
+            async with running(QuietCollector()), running_in_background(work, moving):
                 yield
         finally:
             await container.close()

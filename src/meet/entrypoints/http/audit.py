@@ -57,9 +57,9 @@ def _instant(value: str | None, field: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError as error:
+        return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise InvalidInput(f"{field} must be an ISO 8601 time, e.g. 2026-12-06T12:00:00Z.", field=field) from error
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _action(value: str | None) -> Action | None:

@@ -25,7 +25,7 @@ from meet.domain.audit.ports import AuditReader
 from meet.domain.lobby.ports import BarLedger
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
-from meet.domain.shared.events import AuditLog
+from meet.domain.shared.events import AuditLog, AuditUnitOfWork
 from meet.domain.users.ports import UserReader, UserUnitOfWork
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -68,7 +68,7 @@ class SqlaDatabaseProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def unit_of_work(
         self, sessions: async_sessionmaker[AsyncSession]
-    ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork]:
+    ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork, AuditUnitOfWork]:
         return SqlaUnitOfWork(sessions)
 
     @provide(scope=Scope.APP)

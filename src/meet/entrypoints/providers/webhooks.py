@@ -1,4 +1,4 @@
-"""Outbound webhooks and the audit's housekeeping: adapters, policies from settings, use cases.
+"""Background work: outbound webhooks, the audit's retention, the lobby records' move into the audit log.
 
 Background work (deliveries, retention) runs on an engine of its own, with a small pool: however many
 messages are due, requests never wait for a connection behind it.
@@ -19,9 +19,11 @@ from meet.adapters.httpx.webhooks import HttpxWebhookSender, SystemHostResolver,
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.adapters.prometheus.webhooks import PrometheusWebhookReporter
 from meet.adapters.sqlalchemy.audit import SqlaAuditChains
-from meet.adapters.sqlalchemy.database import create_engine
+from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
+from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.adapters.sqlalchemy.webhooks import SqlaWebhookEndpoints, SqlaWebhookOutbox
 from meet.domain.audit.ports import AuditChains
+from meet.domain.lobby.records import LobbyRecords, MoveLobbyRecords
 from meet.domain.webhooks.model import AddressPolicy
 from meet.domain.webhooks.ports import (
     HostResolver,
@@ -82,6 +84,10 @@ class WebhooksProvider(Provider):
     @provide
     def audit_chains(self, background: BackgroundEngine) -> AuditChains:
         return SqlaAuditChains(background.engine)
+
+    @provide
+    def move_lobby_records(self, records: LobbyRecords, background: BackgroundEngine) -> MoveLobbyRecords:
+        return MoveLobbyRecords(records, SqlaUnitOfWork(create_session_factory(background.engine)))
 
     @provide
     async def http(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:

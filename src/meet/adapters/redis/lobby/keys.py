@@ -10,6 +10,7 @@ shard:
 - ``meet:lobby:{room}:events``   the pub/sub channel of the room's lobby changes (sharded on a cluster)
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable bars; the member ``""`` marks it as loaded
+- ``meet:lobby:{room}:audit``    STREAM of the lobby's decisions for the audit log, until moved (``records.py``)
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
 - ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
 
@@ -33,6 +34,7 @@ class LobbyKeys:
     position: str
     channel: str
     bars: str
+    audit: str
     stamp: str
     tag: str
 
@@ -46,6 +48,7 @@ class LobbyKeys:
             position=f"{tag}:position",
             channel=f"{tag}:events",
             bars=f"{tag}:bars",
+            audit=f"{tag}:audit",
             stamp=f"{tag}:stamp",
             tag=tag,
         )
@@ -55,7 +58,7 @@ class LobbyKeys:
 
     def of_room(self) -> list[str]:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
-        return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars]
+        return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit]
 
     def gated(self, rate_bucket: str) -> list[str]:
         """``KEYS`` of a script that passes a knock's gate first: the room's, its rate counter, its stamp."""
@@ -73,6 +76,15 @@ def events_channel(room: str) -> str:
 
 def stamp_key(room: str) -> str:
     return f"{PREFIX}{room}}}:stamp"
+
+
+AUDIT_SUFFIX = "}:audit"
+AUDIT_PATTERN = f"{PREFIX}*{AUDIT_SUFFIX}"
+
+
+def room_of_audit(key: bytes | str) -> str:
+    name = key.decode() if isinstance(key, bytes) else key
+    return name.removeprefix(PREFIX).removesuffix(AUDIT_SUFFIX)
 
 
 def room_of_channel(channel: bytes | str) -> str:

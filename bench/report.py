@@ -1,4 +1,4 @@
-"""Ratios, targets (issue 6), and the Markdown written to bench/results/latest.md and the README."""
+"""Ratios, targets (issue 6), and the Markdown written to bench/results/latest.md and docs/performance.md."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from bench.townhall import townhall_targets
 from bench.wrk import Result
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+PAGE_START, PAGE_END = "<!-- bench:start -->", "<!-- bench:end -->"
 GROWTH_TOLERANCE = 1.25  # "must not grow noticeably": within 25 % of the figure measured just before
 
 
@@ -155,10 +155,11 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(table: str) -> None:
-    text = README.read_text()
-    if README_START not in text or README_END not in text:
+def update_performance_page(table: str) -> None:
+    """The latest results in docs/performance.md, between its two markers."""
+    text = PAGE.read_text()
+    if PAGE_START not in text or PAGE_END not in text:
         return
-    head, _, rest = text.partition(README_START)
-    _, _, tail = rest.partition(README_END)
-    README.write_text(f"{head}{README_START}\n{table}{README_END}{tail}")
+    head, _, rest = text.partition(PAGE_START)
+    _, _, tail = rest.partition(PAGE_END)
+    PAGE.write_text(f"{head}{PAGE_START}\n{table}{PAGE_END}{tail}")

@@ -2,7 +2,7 @@
 
 Every figure is also given as a ratio to two reference endpoints of the same server, measured in the
 same run (before and after the scenarios), so results compare across noisy machines. Writes
-bench/results/latest.{json,md} and the table in the README's performance section.
+bench/results/latest.{json,md} and the latest results in docs/performance.md.
 
     uv run python -m bench.run              # the whole run (about 5 minutes on 2 cores)
     uv run python -m bench.run --quick      # shorter measurements, no worker sweep: a smoke test
@@ -32,7 +32,7 @@ from types import FrameType
 from typing import Any
 
 from bench.profile import profile
-from bench.report import markdown, targets, update_readme, with_ratios
+from bench.report import markdown, targets, update_performance_page, with_ratios
 from bench.seed import (
     WAITING_SIZES,
     Seeded,
@@ -316,7 +316,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn", help="server for scenarios")
     parser.add_argument("--quick", action="store_true", help="2-second measurements, 2 workers, no profiles")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
-    parser.add_argument("--no-readme", action="store_true", help="do not write the README's table")
+    parser.add_argument("--no-readme", action="store_true", help="do not write the table in docs/performance.md")
     parser.add_argument("--serve", action="store_true", help="start everything and wait (Ctrl-C stops it)")
     parser.add_argument("--townhall-only", action="store_true", help="only the town hall (scenario 8), no report files")
     parser.add_argument("--townhall", type=int, default=0, help="open streams of the town hall (10,000; quick 1,000)")
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(report)
     (RESULTS / f"{stem}.md").write_text(f"# {stem.title()} benchmark\n\n" + table)
     if not args.no_readme and not args.quick:
-        update_readme(table)
+        update_performance_page(table)
     print("\n" + table)
     return 0
 

@@ -9,6 +9,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -19,14 +20,14 @@ from litestar.serialization import encode_json
 from litestar.stores.redis import RedisStore
 from livekit.api import AccessToken
 from redis.asyncio import Redis, RedisCluster
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.sqlalchemy.database import create_engine, create_session_factory
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, SfuRoomName
 from meet.domain.users.model import User
 
 SESSION_NAMESPACE = "meet-sessions"
@@ -88,7 +89,7 @@ async def create_sessions(redis_url: str, seeded: Seeded, *, cluster: bool = Fal
 async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = False) -> None:
     """People waiting in the ``wait-N`` rooms, knocked in through the production store (its own Lua scripts)."""
     client = await _client(redis_url, cluster=cluster)
-    store = RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=cluster)  # nobody is barred
+    store = RedisLobbyStore(client, RedisRoomBars(client, DurableBarsDouble()), sharded=cluster)  # nobody is barred
     gate = KnockGate("seed", rate_limit=1_000_000_000)
     now = datetime.now(UTC)
     timeouts = LobbyTimeouts(waiting=3600, accepted=3600, denied=3600)  # nobody expires during the run
@@ -96,7 +97,13 @@ async def fill_waiting_lists(redis_url: str, seeded: Seeded, *, cluster: bool = 
 
     async def knock(room: str, i: int) -> None:
         async with limit:
-            await store.knock(room, LobbyEntry.knock(str(uuid.uuid4()), f"Person {i}", now), now, timeouts, gate)
+            await store.knock(
+                SfuRoomName(room),
+                LobbyEntry.knock(SfuRoomName(str(uuid.uuid4())), f"Person {i}", now),
+                now,
+                timeouts,
+                gate,
+            )
 
     for size in WAITING_SIZES:
         room = seeded.rooms[f"wait-{size}"].sfu_room_name
@@ -118,7 +125,7 @@ async def lobby_credentials(base: str, room: Room, count: int) -> list[str]:
         return list(await asyncio.gather(*(knock(client, i) for i in range(count))))
 
 
-def webhook_deliveries(rooms: list[str], count: int, api_key: str, api_secret: str) -> list[str]:
+def webhook_deliveries(rooms: Sequence[str], count: int, api_key: str, api_secret: str) -> list[str]:
     """Signed ``participant_joined`` deliveries, each with its own event id: ``<jwt>\t<body>`` lines."""
     lines = []
     for i in range(count):

@@ -153,7 +153,7 @@ async def test_opening_a_public_room_costs_the_same_with_many_rooms(api_with: An
         by_id_large = await statements_for(api, statements, "GET", f"/api/v1/rooms/{room['id']}")
     assert_same(small, large, at_most=1)
     assert_same(by_id_small, by_id_large, at_most=1)
-    if database:  # on PostgreSQL the join's read skips SQLAlchemy (see the README's performance section)
+    if database:  # on PostgreSQL the join's read skips SQLAlchemy (see docs/performance.md)
         assert set(small + large + by_id_small + by_id_large) <= set(statements.through_asyncpg)
 
 

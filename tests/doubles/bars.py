@@ -1,20 +1,27 @@
-"""A bar ledger in memory: for tests of the domain and the stores (the service keeps its bars in SQL)."""
+"""The durable ``RoomBars`` in memory: for tests of the domain and the caches (the service keeps them in SQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from meet.domain.conference.bars import BarReason
 
-class MemoryBarLedger:
-    """A ledger in memory: for tests of the domain only (the embedded default keeps its bars in SQLite)."""
+
+class DurableBarsDouble:
+    """Stands in for ``SqlRoomBars``: what a restarted cache would load its bars from."""
 
     def __init__(self) -> None:
         self.bars: dict[tuple[str, str], datetime] = {}
+        self.reasons: dict[tuple[str, str], BarReason] = {}
 
-    async def record(self, room: str, identity: str, until: datetime) -> None:
+    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
         key = (room, identity)
         self.bars[key] = max(until, self.bars.get(key, until))
+        self.reasons[key] = reason
+
+    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+        return frozenset(i for i in identities if self.bars.get((room, i), now) > now)
 
     async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
         return {identity: until for (r, identity), until in self.bars.items() if r == room and until > now}

@@ -15,8 +15,3 @@ class NothingElseInRooms:
 
     async def room_deleting(self, room: Room) -> None:  # noqa: ARG002 - the null listener
         return
-
-
-class NobodyBarred:
-    async def is_barred(self, room: Room, identity: str) -> bool:  # noqa: ARG002 - the null guard
-        return False

@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from meet.domain.rooms.model import SfuRoomName
+
 JANUS_JS = Path("/usr/share/javascript/janus-gateway/janus.js")
 ADAPTER_JS = Path("/usr/share/javascript/webrtc-adapter/adapter.js")
 ICE_ADDRESS = "127.0.0.2"
@@ -150,7 +152,7 @@ async def _check(within: float) -> dict[str, Any]:
         participant = Participant.build(
             identity="browser-sub", requested_name="Browser", full_name=None, role=None, is_authenticated=True
         )
-        grants = ParticipantGrants(room=room, room_admin=False, publish_sources=DEFAULT_SOURCES)
+        grants = ParticipantGrants(room=SfuRoomName(room), room_admin=False, publish_sources=DEFAULT_SOURCES)
         connection = JanusTokenIssuer(url=janus.url, tokens=tokens).connection_for(participant, grants)
         payload = {
             "url": connection.url,

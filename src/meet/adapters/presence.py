@@ -14,6 +14,7 @@ from collections import Counter
 
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import LobbyStore
+from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable
 
@@ -28,20 +29,20 @@ class BatchedPresence:
         self._clock = clock
         self._timeouts = timeouts
         self._period = period
-        self._held: dict[str, Counter[str]] = {}
+        self._held: dict[SfuRoomName, Counter[str]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def holding(self, room: str, participant_id: str) -> _Holding:
+    def holding(self, room: SfuRoomName, participant_id: str) -> _Holding:
         return _Holding(self, room, participant_id)
 
-    def hold(self, room: str, participant_id: str) -> None:
+    def hold(self, room: SfuRoomName, participant_id: str) -> None:
         """Keep the entry alive from now on (``holding`` pairs it with ``release``)."""
         held = self._held.setdefault(room, Counter())
         held[participant_id] += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
-    def release(self, room: str, participant_id: str) -> None:
+    def release(self, room: SfuRoomName, participant_id: str) -> None:
         held = self._held.get(room)
         if held is None:
             return
@@ -80,7 +81,7 @@ class _Holding:
 
     __slots__ = ("_participant_id", "_presence", "_room")
 
-    def __init__(self, presence: BatchedPresence, room: str, participant_id: str) -> None:
+    def __init__(self, presence: BatchedPresence, room: SfuRoomName, participant_id: str) -> None:
         self._presence = presence
         self._room = room
         self._participant_id = participant_id

@@ -16,6 +16,7 @@ from meet.adapters.prometheus.metrics import MULTIPROCESS_DIR
 from meet.adapters.sqlalchemy.database import create_engine
 from meet.adapters.sqlalchemy.migrate import upgrade
 from meet.domain.rooms.model import Role
+from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.logs import configure_logging, logging_config
 from meet.entrypoints.settings import Profile, Settings, SettingsError, load_settings
 
@@ -59,7 +60,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allo
     base = settings.public_url.rstrip("/") or f"http://{display_host}:{port}"
     announce = logger.info if settings.log_json else print
     announce(f"meet ({settings.profile.value}) on {base}")
-    announce(f"API docs: {base}/api/v1/docs")
+    announce(f"API docs: {base}{API_PREFIX}/docs")
     sys.stdout.flush()
     uvicorn.run(
         "meet.entrypoints.asgi:create_app",

@@ -15,7 +15,7 @@ from meet.adapters.janus.events import JanusEventVerifier
 from meet.adapters.janus.sfu import JanusSfu
 from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens, JanusTokenSigner
 from meet.domain.conference.model import Participant, ParticipantGrants
-from meet.domain.rooms.model import DEFAULT_SOURCES
+from meet.domain.rooms.model import DEFAULT_SOURCES, SfuRoomName
 from tests.support.janus import Janus, plugin_event, start_janus, write_deploy_config
 from tests.support.janus_client import JanusParticipant
 
@@ -41,7 +41,7 @@ async def test_meet_creates_rooms_admits_participants_and_hears_events_on_the_sa
             identity="ann-sub", requested_name="Ann", full_name=None, role=None, is_authenticated=True
         )
         connection = JanusTokenIssuer(url=deployed.url, tokens=tokens).connection_for(
-            who, ParticipantGrants(room=room, room_admin=False, publish_sources=DEFAULT_SOURCES)
+            who, ParticipantGrants(room=SfuRoomName(room), room_admin=False, publish_sources=DEFAULT_SOURCES)
         )
         async with httpx.AsyncClient(timeout=15, trust_env=False) as http:
             client = JanusParticipant(url=deployed.url, token=connection.token, http=http)

@@ -15,7 +15,7 @@ from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens
 from meet.domain.conference.errors import InvalidWebhookSignature, MalformedWebhook, ParticipantNotInRoom
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import Participant, ParticipantGrants
-from meet.domain.rooms.model import DEFAULT_SOURCES
+from meet.domain.rooms.model import DEFAULT_SOURCES, SfuRoomName
 from tests.support.janus import Janus, arrival, plugin_event
 from tests.support.janus_client import JanusParticipant
 
@@ -87,7 +87,7 @@ async def test_the_last_one_out_leaves_a_destroyed_room_which_finishes_the_meeti
                 identity=identity, requested_name=None, full_name=None, role=None, is_authenticated=True
             )
             connection = issuer.connection_for(
-                who, ParticipantGrants(room=room, room_admin=False, publish_sources=DEFAULT_SOURCES)
+                who, ParticipantGrants(room=SfuRoomName(room), room_admin=False, publish_sources=DEFAULT_SOURCES)
             )
             client = JanusParticipant(url=janus.url, token=connection.token, http=http)
             await client.connect(opaque_id=connection.token)

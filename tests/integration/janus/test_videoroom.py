@@ -20,7 +20,8 @@ import pytest
 from meet.adapters.janus.events import JanusEventVerifier
 from meet.adapters.janus.sfu import JanusSfu
 from meet.adapters.janus.tokens import JanusTokenIssuer, JanusTokens, JanusTokenSigner
-from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryRoomBars
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.capabilities import SfuCapabilityMissing
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.errors import ParticipantNotInRoom
@@ -28,9 +29,9 @@ from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
 from meet.domain.conference.sfu import ParticipantUpdate
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, SfuRoomName, TrackSource
 from meet.domain.shared.clock import SystemClock
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 from tests.support.janus import Janus, plugin_event, until
 from tests.support.janus_client import JanusError, JanusParticipant
 
@@ -60,7 +61,7 @@ def issuer(janus: Janus, janus_tokens: JanusTokens) -> JanusTokenIssuer:
 
 
 def grants(room: str, sources: tuple[TrackSource, ...] = DEFAULT_SOURCES, *, admin: bool = False) -> ParticipantGrants:
-    return ParticipantGrants(room=room, room_admin=admin, publish_sources=sources)
+    return ParticipantGrants(room=SfuRoomName(room), room_admin=admin, publish_sources=sources)
 
 
 def person(identity: str, role: Role | None = None) -> Participant:
@@ -226,9 +227,9 @@ async def test_a_removed_participant_is_kicked_and_removed_again_on_rejoin(
     kicked = [e for e in await erin.events() if e.get("plugindata", {}).get("data", {}).get("leaving") == "ok"]
     assert kicked, "the kicked participant was not told it left the room"
 
-    removals = MemoryRemovalRegistry(MemoryBars(MemoryBarLedger()), SystemClock())
-    await removals.bar(room, "erin", 600)
-    guard = RemoveAgainOnRejoin(removals, janus_sfu)
+    bars, clock = MemoryRoomBars(DurableBarsDouble()), SystemClock()
+    await bars.bar(SfuRoomName(room), "erin", clock.now() + timedelta(seconds=600), BarReason.REMOVED)
+    guard = RemoveAgainOnRejoin(bars, janus_sfu, clock)
     verifier = JanusEventVerifier(user=janus.events.user, password=janus.events.password, tokens=janus_tokens)
     start = len(janus.events.events())
     # The same (still valid) tokens let Erin back into Janus; meet removes her again from the joined event.

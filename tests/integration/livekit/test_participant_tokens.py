@@ -12,7 +12,7 @@ from meet.adapters.livekit.participant_tokens import LiveKitParticipantTokenVeri
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.model import Participant, ParticipantGrants
-from meet.domain.rooms.model import DEFAULT_SOURCES
+from meet.domain.rooms.model import DEFAULT_SOURCES, SfuRoomName
 
 KEY, SECRET, ROOM = "devkey", "secret", "room-1"
 verifier = LiveKitParticipantTokenVerifier(api_key=KEY, api_secret=SECRET)
@@ -39,7 +39,7 @@ def test_a_token_from_our_issuer_names_its_holder_room_and_expiry() -> None:
     issuer = LiveKitTokenIssuer(url="ws://127.0.0.1:7880", api_key=KEY, api_secret=SECRET, ttl=timedelta(minutes=10))
     connection = issuer.connection_for(
         Participant(identity="alice", name="Alice", color="#123456", role=None, is_authenticated=False),
-        ParticipantGrants(room=ROOM, room_admin=False, publish_sources=DEFAULT_SOURCES),
+        ParticipantGrants(room=SfuRoomName(ROOM), room_admin=False, publish_sources=DEFAULT_SOURCES),
     )
     credentials = verifier.verify(connection.token)
     assert (credentials.identity, credentials.room) == ("alice", ROOM)

@@ -10,15 +10,15 @@ from livekit.api.access_token import Claims
 
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer, video_claim, video_grants
 from meet.domain.conference.model import Participant, ParticipantGrants
-from meet.domain.rooms.model import DEFAULT_SOURCES, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, SfuRoomName, TrackSource
 
 
 @pytest.mark.parametrize(
     "grants",
     [
-        ParticipantGrants(room="r", room_admin=True, publish_sources=DEFAULT_SOURCES),
-        ParticipantGrants(room="r", room_admin=False, publish_sources=(TrackSource.MICROPHONE,)),
-        ParticipantGrants(room="r", room_admin=False, publish_sources=()),
+        ParticipantGrants(room=SfuRoomName("r"), room_admin=True, publish_sources=DEFAULT_SOURCES),
+        ParticipantGrants(room=SfuRoomName("r"), room_admin=False, publish_sources=(TrackSource.MICROPHONE,)),
+        ParticipantGrants(room=SfuRoomName("r"), room_admin=False, publish_sources=()),
     ],
 )
 def test_the_fast_claim_matches_livekit_apis_own(grants: ParticipantGrants) -> None:
@@ -32,7 +32,7 @@ def test_a_name_in_any_alphabet_reaches_livekit_as_it_was_given() -> None:
     )
     connection = issuer.connection_for(
         Participant(identity="zoe", name=name, color="hsl(1, 50%, 30%)", role=None, is_authenticated=False),
-        ParticipantGrants(room="r", room_admin=False, publish_sources=DEFAULT_SOURCES),
+        ParticipantGrants(room=SfuRoomName("r"), room_admin=False, publish_sources=DEFAULT_SOURCES),
     )
     claims = TokenVerifier("devkey", "secret").verify(connection.token)
     assert claims.video is not None

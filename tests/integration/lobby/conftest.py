@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
@@ -24,7 +24,7 @@ from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from meet.domain.lobby.records import LobbyRecords
 from meet.domain.rooms.ports import RoomStamps
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Backend:
     store: LobbyStore
     events: LobbyEvents
     seen: SeenEvents
-    ledger: MemoryBarLedger
+    ledger: DurableBarsDouble
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
     records: LobbyRecords | None = None
@@ -49,16 +49,16 @@ class Backend:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
         if isinstance(self.store, MemoryLobbyStore):
             events = MemoryLobbyEvents()
-            return MemoryLobbyStore(events, MemoryBars(self.ledger), MemoryRoomStamps())
+            return MemoryLobbyStore(events, MemoryRoomBars(self.ledger), MemoryRoomStamps())
         return self.store
 
 
 @pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    ledger = MemoryBarLedger()
+    ledger = DurableBarsDouble()
     if request.param == "memory":
         events, stamps, records = MemoryLobbyEvents(), MemoryRoomStamps(), MemoryLobbyRecords()
-        memory = MemoryLobbyStore(events, MemoryBars(ledger), stamps, records)
+        memory = MemoryLobbyStore(events, MemoryRoomBars(ledger), stamps, records)
         yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, records=records)
         return
     if request.param == "redis-cluster":
@@ -66,7 +66,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         await cluster.flushdb()  # on every master
         sharded = RedisShardedLobbyEvents(cluster)
         try:
-            store = RedisLobbyStore(cluster, RedisBars(cluster, ledger), sharded=True)
+            store = RedisLobbyStore(cluster, RedisRoomBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
             moved = RedisLobbyRecords(cluster)
             yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster, moved)
@@ -78,7 +78,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     client = create_redis(url)
     await client.flushdb()
     redis_events = RedisLobbyEvents(client)
-    store = RedisLobbyStore(client, RedisBars(client, ledger))
+    store = RedisLobbyStore(client, RedisRoomBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
         from_redis = RedisLobbyRecords(client)

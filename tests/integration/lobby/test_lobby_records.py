@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.records import MoveLobbyRecords
+from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.events import Action, ActorKind
 from tests.doubles.rooms import MemoryDatabase, MemoryUnitOfWork
 from tests.integration.lobby.conftest import Backend
@@ -22,7 +23,7 @@ def gate(who: str) -> KnockGate:
     return KnockGate(rate_bucket=who, rate_limit=100)
 
 
-async def knock(backend: Backend, room: str, who: str, at: datetime = NOW) -> None:
+async def knock(backend: Backend, room: SfuRoomName, who: str, at: datetime = NOW) -> None:
     result = await backend.store.knock(room, LobbyEntry.knock(who, who.title(), at), at, TIMEOUTS, gate(who))
     assert result.created
 
@@ -30,7 +31,7 @@ async def knock(backend: Backend, room: str, who: str, at: datetime = NOW) -> No
 async def test_decisions_are_recorded_once_and_moved_into_the_audit_log(backend: Backend) -> None:
     assert backend.records is not None
     room_id = uuid.uuid4()
-    room = str(room_id)
+    room = SfuRoomName(str(room_id))
     await knock(backend, room, "ann")
     await knock(backend, room, "bob")
     await knock(backend, room, "cat")
@@ -72,7 +73,7 @@ async def test_decisions_are_recorded_once_and_moved_into_the_audit_log(backend:
 
 async def test_waiting_entries_that_expire_or_are_cleared_away_are_recorded_as_left(backend: Backend) -> None:
     assert backend.records is not None
-    room = str(uuid.uuid4())
+    room = SfuRoomName(str(uuid.uuid4()))
     await knock(backend, room, "eve")
     later = NOW + timedelta(seconds=TIMEOUTS.waiting + 1)
     await knock(backend, room, "fay", at=later)  # purges eve's expired entry in the same step
@@ -91,7 +92,7 @@ async def test_waiting_entries_that_expire_or_are_cleared_away_are_recorded_as_l
 
 async def test_records_a_dead_mover_took_are_stored_by_another(backend: Backend) -> None:
     assert backend.records is not None
-    room = str(uuid.uuid4())
+    room = SfuRoomName(str(uuid.uuid4()))
     await knock(backend, room, "hal")
     taken = await backend.records.claim(10)  # this mover dies here: never stores, never acknowledges
     assert [record.participant_id for record in taken] == ["hal"]

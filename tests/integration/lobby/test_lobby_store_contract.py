@@ -11,8 +11,10 @@ import pytest
 from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.lobby.keys import events_channel
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
+from meet.domain.rooms.model import SfuRoomName
 from tests.integration.lobby.conftest import Backend
 from tests.support.clock import FakeClock
 
@@ -25,13 +27,17 @@ def returning(participant_id: str, limit: int = 1_000_000) -> KnockGate:
     return KnockGate(f"p:{participant_id}", rate_limit=limit, identities=(participant_id,))
 
 
-def new_room() -> str:
-    return str(uuid.uuid4())
+def new_room() -> SfuRoomName:
+    return SfuRoomName(str(uuid.uuid4()))
 
 
 async def knock(backend: Backend, room: str, clock: FakeClock, name: str = "Zoe") -> LobbyEntry:
     result = await backend.store.knock(
-        room, LobbyEntry.knock(str(uuid.uuid4()), name, clock.now()), clock.now(), TIMEOUTS, OPEN
+        SfuRoomName(room),
+        LobbyEntry.knock(SfuRoomName(str(uuid.uuid4())), name, clock.now()),
+        clock.now(),
+        TIMEOUTS,
+        OPEN,
     )
     assert result.created
     return result.entry
@@ -401,7 +407,7 @@ async def test_a_bar_in_the_ledger_holds_whatever_the_cache_lost(backend: Backen
         room, entry.participant_id, allow=False, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
     )
     removed = str(uuid.uuid4())
-    await backend.ledger.record(room, removed, clock.now() + timedelta(seconds=600))  # a removal, made elsewhere
+    await backend.ledger.bar(room, removed, clock.now() + timedelta(seconds=600), BarReason.REMOVED)  # made elsewhere
     if backend.redis is not None:
         await backend.redis.flushdb()  # what a Redis restart without persistence leaves
     store = backend.forget_cache()

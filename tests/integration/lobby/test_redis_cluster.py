@@ -15,13 +15,14 @@ import redis
 from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.client import open_redis_cluster
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.lobby.keys import events_channel, room_keys
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
-from tests.doubles.bars import MemoryBarLedger
+from meet.domain.rooms.model import SfuRoomName
+from tests.doubles.bars import DurableBarsDouble
 from tests.support.clock import FakeClock
 from tests.support.redis_cluster import RedisClusterServer
 
@@ -35,7 +36,7 @@ async def cluster_store(url: str) -> AsyncIterator[tuple[RedisCluster, RedisLobb
     client = await open_redis_cluster(url)
     events = RedisShardedLobbyEvents(client, reconnect_delay=0.2)
     try:
-        yield client, RedisLobbyStore(client, RedisBars(client, MemoryBarLedger()), sharded=True), events
+        yield client, RedisLobbyStore(client, RedisRoomBars(client, DurableBarsDouble()), sharded=True), events
     finally:
         await events.aclose()
         await client.aclose()
@@ -52,7 +53,7 @@ def masters(cluster: RedisClusterServer) -> list[int]:
 
 async def knock(store: RedisLobbyStore, room: str, clock: FakeClock) -> LobbyEntry:
     entry = LobbyEntry.knock(str(uuid.uuid4()), "Zoe", clock.now())
-    return (await store.knock(room, entry, clock.now(), TIMEOUTS, OPEN)).entry
+    return (await store.knock(SfuRoomName(room), entry, clock.now(), TIMEOUTS, OPEN)).entry
 
 
 async def test_rooms_land_on_different_masters_each_room_whole_on_one(redis_cluster: RedisClusterServer) -> None:
@@ -109,7 +110,7 @@ async def wait_until_served(store: RedisLobbyStore, room: str, participant_id: s
     deadline = time.monotonic() + FAILOVER_TIMEOUT
     while time.monotonic() < deadline:
         try:
-            await store.touch(room, participant_id, clock.now(), TIMEOUTS)
+            await store.touch(SfuRoomName(room), participant_id, clock.now(), TIMEOUTS)
         except LobbyUnavailable:
             await asyncio.sleep(0.1)
             continue
@@ -126,7 +127,12 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
         acknowledged = waiting[:10]
         for entry in acknowledged:
             result = await store.decide(
-                room, entry.participant_id, allow=True, decided_by="admin", now=clock.now(), timeouts=TIMEOUTS
+                SfuRoomName(room),
+                entry.participant_id,
+                allow=True,
+                decided_by="admin",
+                now=clock.now(),
+                timeouts=TIMEOUTS,
             )
             assert result is not None
             assert result.changed
@@ -137,7 +143,7 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
             async def poll(entry: LobbyEntry) -> None:
                 while not stop.is_set():
                     try:
-                        await store.touch(room, entry.participant_id, clock.now(), TIMEOUTS)
+                        await store.touch(SfuRoomName(room), entry.participant_id, clock.now(), TIMEOUTS)
                         outcomes["ok"] += 1
                     except LobbyUnavailable:
                         outcomes["unavailable"] += 1
@@ -155,10 +161,10 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
 
             # Nothing acknowledged before the kill is lost, and the rest still waits in arrival order.
             for entry in acknowledged:
-                seen = await store.touch(room, entry.participant_id, clock.now(), TIMEOUTS)
+                seen = await store.touch(SfuRoomName(room), entry.participant_id, clock.now(), TIMEOUTS)
                 assert seen is not None
                 assert seen.status is LobbyStatus.ACCEPTED
-            page = await store.waiting(room, limit=50, after=None, now=clock.now())
+            page = await store.waiting(SfuRoomName(room), limit=50, after=None, now=clock.now())
             assert [e.participant_id for e in page.entries] == [e.participant_id for e in waiting[10:]]
 
             # The push follows the room to the promoted replica: a decision taken after the failover
@@ -167,7 +173,12 @@ async def test_a_master_dies_and_the_lobby_and_its_push_come_back_by_themselves(
             heard = None
             for entry in waiting[16:]:
                 await store.decide(
-                    room, entry.participant_id, allow=False, decided_by="admin", now=clock.now(), timeouts=TIMEOUTS
+                    SfuRoomName(room),
+                    entry.participant_id,
+                    allow=False,
+                    decided_by="admin",
+                    now=clock.now(),
+                    timeouts=TIMEOUTS,
                 )
                 heard = await next_decision(feed, entry.participant_id, within=1.0)
                 if heard is not None:
@@ -190,7 +201,7 @@ async def test_a_burst_on_a_freshly_opened_client_is_all_served(redis_cluster: R
                 await knock(store, room, clock)
 
         await asyncio.gather(*(one() for _ in range(500)))
-        page = await store.waiting(room, limit=1, after=None, now=clock.now())
+        page = await store.waiting(SfuRoomName(room), limit=1, after=None, now=clock.now())
     assert page.count == 500
 
 
@@ -226,13 +237,18 @@ async def test_a_rooms_slot_moves_to_another_master_and_nothing_notices(
             source, target = move_slot(cluster, room_keys(room)[0])
             assert cluster.master_of(room_keys(room)[0]) == target
             # The client's slot map still names the old master: MOVED, followed, never an error.
-            page = await store.waiting(room, limit=10, after=None, now=clock.now())
+            page = await store.waiting(SfuRoomName(room), limit=10, after=None, now=clock.now())
             assert [e.participant_id for e in page.entries] == [e.participant_id for e in people]
             # The old master unsubscribed us from the room's channel; the push follows the slot.
             heard = None
             for entry in people:
                 await store.decide(
-                    room, entry.participant_id, allow=True, decided_by="admin", now=clock.now(), timeouts=TIMEOUTS
+                    SfuRoomName(room),
+                    entry.participant_id,
+                    allow=True,
+                    decided_by="admin",
+                    now=clock.now(),
+                    timeouts=TIMEOUTS,
                 )
                 heard = await next_decision(feed, entry.participant_id, within=1.0)
                 if heard is not None:

@@ -26,7 +26,7 @@ from meet.domain.conference.capabilities import SfuCapabilities, SfuCapabilityMi
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import Participant, ParticipantGrants
 from meet.domain.conference.sfu import LiveParticipant, ParticipantUpdate, Sfu
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, SfuRoomName, TrackSource
 from tests.doubles.sfu import MemorySfu
 from tests.support.janus import Janus
 from tests.support.janus_client import JanusParticipant
@@ -101,7 +101,7 @@ async def janus_arena(janus: Janus, sfu: JanusSfu, tokens: JanusTokens) -> Async
 
     async def enter(room: str, who: Participant) -> None:
         connection = issuer.connection_for(
-            who, ParticipantGrants(room=room, room_admin=False, publish_sources=DEFAULT_SOURCES)
+            who, ParticipantGrants(room=SfuRoomName(room), room_admin=False, publish_sources=DEFAULT_SOURCES)
         )
         client = JanusParticipant(url=janus.url, token=connection.token, http=http)
         clients.append(client)
@@ -140,51 +140,51 @@ async def room(arena: Arena) -> str:
 
 
 async def test_an_empty_room_has_nobody_in_it(arena: Arena, room: str) -> None:
-    assert tuple(await arena.sfu.list_participants(room)) == ()
-    assert await arena.sfu.get_participant(room, "nobody") is None
+    assert tuple(await arena.sfu.list_participants(SfuRoomName(room))) == ()
+    assert await arena.sfu.get_participant(SfuRoomName(room), "nobody") is None
 
 
 async def test_a_room_that_is_not_live_lists_nobody(arena: Arena) -> None:
     """LiveKit answers an empty list, the others "not in room": callers must take both as nobody."""
     absent = f"absent-{uuid.uuid4().hex[:10]}"
     with contextlib.suppress(ParticipantNotInRoom):
-        assert tuple(await arena.sfu.list_participants(absent)) == ()
-    assert await arena.sfu.get_participant(absent, "nobody") is None
+        assert tuple(await arena.sfu.list_participants(SfuRoomName(absent))) == ()
+    assert await arena.sfu.get_participant(SfuRoomName(absent), "nobody") is None
 
 
 async def test_who_is_in_the_room_is_listed_under_the_identity_and_name_meet_issued(arena: Arena, room: str) -> None:
     await arena.enter(room, member("alice-sub", "Alice"))
     await arena.enter(room, member("bob-sub", "Bob"))
 
-    listed = {p.identity: p for p in await arena.sfu.list_participants(room)}
+    listed = {p.identity: p for p in await arena.sfu.list_participants(SfuRoomName(room))}
 
     assert set(listed) == {"alice-sub", "bob-sub"}
     assert listed["alice-sub"].name == "Alice"
     assert listed["alice-sub"].attributes["room_role"] == "member"
-    found = await arena.sfu.get_participant(room, "bob-sub")
+    found = await arena.sfu.get_participant(SfuRoomName(room), "bob-sub")
     assert found is not None
     assert found.name == "Bob"
 
 
 async def test_a_removed_participant_is_gone(arena: Arena, room: str) -> None:
     await arena.enter(room, member("carol-sub", "Carol"))
-    await arena.sfu.remove_participant(room, "carol-sub")
-    assert await arena.sfu.get_participant(room, "carol-sub") is None
+    await arena.sfu.remove_participant(SfuRoomName(room), "carol-sub")
+    assert await arena.sfu.get_participant(SfuRoomName(room), "carol-sub") is None
 
 
 async def test_acting_on_someone_absent_is_not_in_room(arena: Arena, room: str) -> None:
     with pytest.raises(ParticipantNotInRoom):
-        await arena.sfu.remove_participant(room, "nobody")
+        await arena.sfu.remove_participant(SfuRoomName(room), "nobody")
     with pytest.raises(ParticipantNotInRoom):
-        await arena.sfu.update_participant(room, "nobody", ParticipantUpdate(publish_sources=()))
+        await arena.sfu.update_participant(SfuRoomName(room), "nobody", ParticipantUpdate(publish_sources=()))
     with pytest.raises(ParticipantNotInRoom):
-        await arena.sfu.mute_published_track(room, "nobody", "TR_none")
+        await arena.sfu.mute_published_track(SfuRoomName(room), "nobody", "TR_none")
 
 
 async def test_publishing_rights_change_live(arena: Arena, room: str) -> None:
     await arena.enter(room, member("dave-sub", "Dave"))
     updated = await arena.sfu.update_participant(
-        room, "dave-sub", ParticipantUpdate(publish_sources=(TrackSource.MICROPHONE,))
+        SfuRoomName(room), "dave-sub", ParticipantUpdate(publish_sources=(TrackSource.MICROPHONE,))
     )
     assert updated.identity == "dave-sub"
     assert updated.publish_sources == (TrackSource.MICROPHONE,)
@@ -195,11 +195,11 @@ async def test_what_the_sfu_cannot_do_is_refused_naming_the_capability(arena: Ar
     await arena.enter(room, member("erin-sub", "Erin"))
     operations: dict[str, Callable[[], Awaitable[Any]]] = {
         "server_data_messages": lambda: arena.sfu.send_data(
-            room, b"{}", topic="lobby", destination_identities=["erin-sub"]
+            SfuRoomName(room), b"{}", topic="lobby", destination_identities=["erin-sub"]
         ),
-        "room_metadata": lambda: arena.sfu.update_room_metadata(room, {"access_level": "public"}),
+        "room_metadata": lambda: arena.sfu.update_room_metadata(SfuRoomName(room), {"access_level": "public"}),
         "participant_attributes": lambda: arena.sfu.update_participant(
-            room, "erin-sub", ParticipantUpdate(attributes={"handRaisedAt": "now"})
+            SfuRoomName(room), "erin-sub", ParticipantUpdate(attributes={"handRaisedAt": "now"})
         ),
     }
     for capability, operation in operations.items():

@@ -14,7 +14,7 @@ from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.model import Participant, ParticipantGrants
 from meet.domain.conference.ports import TokenIssuer
 from meet.domain.moderation.ports import ParticipantTokenVerifier
-from meet.domain.rooms.model import Role, TrackSource
+from meet.domain.rooms.model import Role, SfuRoomName, TrackSource
 
 TTL = timedelta(minutes=10)
 SECRET = "a-secret-that-is-long-enough-for-hs256-signing"
@@ -49,7 +49,7 @@ def tokens(request: pytest.FixtureRequest) -> Tokens:
 ALICE = Participant.build(
     identity="alice-sub", requested_name="Alice", full_name=None, role=Role.MEMBER, is_authenticated=True
 )
-GRANTS = ParticipantGrants(room="room-1", room_admin=False, publish_sources=(TrackSource.MICROPHONE,))
+GRANTS = ParticipantGrants(room=SfuRoomName("room-1"), room_admin=False, publish_sources=(TrackSource.MICROPHONE,))
 
 
 def test_a_connection_names_its_provider_room_and_identity(tokens: Tokens) -> None:

@@ -13,7 +13,7 @@ from meet.domain.rooms.access_use_cases import (
     RevokeAccessRequest,
 )
 from meet.domain.rooms.errors import LastOwnerProtected
-from meet.domain.rooms.model import AccessLevel, Role
+from meet.domain.rooms.model import AccessLevel, Role, RoomRef
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     CreateRoomRequest,
@@ -36,19 +36,23 @@ async def test_room_and_access_changes_are_each_logged_once(world: World) -> Non
     created = await CreateRoom(world.uow, clock).execute(CreateRoomRequest(alice, "Daily"))
     room = created.room
     update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges(), clock)
-    await update.execute(UpdateRoomRequest(alice, room.slug, access_level=AccessLevel.RESTRICTED))
+    await update.execute(UpdateRoomRequest(alice, RoomRef(room.slug), access_level=AccessLevel.RESTRICTED))
     granted = await GrantAccess(world.locator(), world.uow, clock).execute(
-        GrantAccessRequest(alice, room.slug, Role.MEMBER, email="bob@example.org")
+        GrantAccessRequest(alice, RoomRef(room.slug), Role.MEMBER, email="bob@example.org")
     )
     await ChangeAccessRole(world.locator(), world.uow, clock).execute(
-        ChangeAccessRoleRequest(alice, room.slug, granted.id, Role.ADMINISTRATOR)
+        ChangeAccessRoleRequest(alice, RoomRef(room.slug), granted.id, Role.ADMINISTRATOR)
     )
-    await RevokeAccess(world.locator(), world.uow, clock).execute(RevokeAccessRequest(alice, room.slug, granted.id))
+    await RevokeAccess(world.locator(), world.uow, clock).execute(
+        RevokeAccessRequest(alice, RoomRef(room.slug), granted.id)
+    )
     own = next(access for access in world.db.accesses.values() if access.role is Role.OWNER)
     with pytest.raises(LastOwnerProtected):  # refused: nothing took effect, nothing is logged
-        await RevokeAccess(world.locator(), world.uow, clock).execute(RevokeAccessRequest(alice, room.slug, own.id))
+        await RevokeAccess(world.locator(), world.uow, clock).execute(
+            RevokeAccessRequest(alice, RoomRef(room.slug), own.id)
+        )
     delete = DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms(), clock)
-    await delete.execute(DeleteRoomRequest(alice, room.slug))
+    await delete.execute(DeleteRoomRequest(alice, RoomRef(room.slug)))
 
     assert MemoryAuditLog(world.db).actions(room.id) == [
         Action.ROOM_CREATED,

@@ -18,7 +18,7 @@ from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.conference.webhooks import ReceiveSfuEvent, SfuDelivery
 from meet.domain.lobby.model import LobbyEntry, LobbyStatus
 from meet.domain.lobby.notify import NotifyAdminsInRoom
-from meet.domain.rooms.model import TrackSource
+from meet.domain.rooms.model import SfuRoomName, TrackSource
 from tests.doubles.sfu import MemorySfu, track
 
 EVERYTHING = MemorySfu().capabilities
@@ -39,7 +39,11 @@ def admin(identity: str = "owner") -> LiveParticipant:
 
 def joined(identity: str, *, proven: bool) -> SfuEvent:
     return SfuEvent(
-        id=f"ev-{identity}", kind="participant_joined", room=ROOM, participant_identity=identity, identity_proven=proven
+        id=f"ev-{identity}",
+        kind="participant_joined",
+        room=SfuRoomName(ROOM),
+        participant_identity=identity,
+        identity_proven=proven,
     )
 
 
@@ -57,11 +61,11 @@ async def test_knock_notices_go_as_data_messages_only_where_the_sfu_sends_them()
     for capabilities, expected in ((EVERYTHING, 1), (LIKE_JANUS, 0)):
         sfu = MemorySfu(capabilities)
         sfu.join(ROOM, admin())
-        await NotifyAdminsInRoom(sfu).knocked(ROOM, [entry])
+        await NotifyAdminsInRoom(sfu).knocked(SfuRoomName(ROOM), [entry])
         assert len(sfu.sent) == expected
     sent = MemorySfu()
     sent.join(ROOM, admin())
-    await NotifyAdminsInRoom(sent).knocked(ROOM, [entry])
+    await NotifyAdminsInRoom(sent).knocked(SfuRoomName(ROOM), [entry])
     assert json.loads(sent.sent[0].payload)["participant"]["id"] == "p1"
 
 
@@ -82,7 +86,7 @@ async def test_an_unproven_identity_is_removed_where_the_sfu_lets_clients_choose
 
 
 async def test_a_source_the_grants_leave_out_is_muted_where_the_sfu_does_not_enforce_them() -> None:
-    published = SfuEvent(id="ev", kind="track_published", room=ROOM, participant_identity="bob")
+    published = SfuEvent(id="ev", kind="track_published", room=SfuRoomName(ROOM), participant_identity="bob")
     participant = LiveParticipant(
         identity="bob",
         name="Bob",

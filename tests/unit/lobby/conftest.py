@@ -9,11 +9,10 @@ import pytest
 
 from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
 from meet.adapters.presence import BatchedPresence
 from meet.domain.conference.join import Admission
-from meet.domain.conference.ports import EntryGuard
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
@@ -25,10 +24,8 @@ from meet.domain.lobby.use_cases import (
     RequestEntry,
     WaitForDecision,
 )
-from meet.domain.rooms.model import Room
 from meet.domain.rooms.snapshots import RoomSnapshots
-from tests.doubles.bars import MemoryBarLedger
-from tests.doubles.null import NobodyBarred
+from tests.doubles.bars import DurableBarsDouble
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
 
@@ -49,29 +46,20 @@ class RecordingNotifier:
             await asyncio.Event().wait()
 
 
-class Barred:
-    def __init__(self, *identities: str) -> None:
-        self.identities = set(identities)
-
-    async def is_barred(self, room: Room, identity: str) -> bool:  # noqa: ARG002
-        return identity in self.identities
-
-
 @dataclass
 class Lobby:
     world: World
     clock: FakeClock = field(default_factory=FakeClock)
     events: MemoryLobbyEvents = field(default_factory=MemoryLobbyEvents)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
-    guard: EntryGuard = field(default_factory=NobodyBarred)
     policy: LobbyPolicy = field(
         default_factory=lambda: LobbyPolicy(timeouts=LobbyTimeouts(waiting=30, accepted=600, denied=300))
     )
     credentials: LobbyCredentials = field(default_factory=lambda: LobbyCredentials(SECRET))
 
     def __post_init__(self) -> None:
-        self.ledger = MemoryBarLedger()
-        self.bars = MemoryBars(self.ledger)
+        self.ledger = DurableBarsDouble()
+        self.bars = MemoryRoomBars(self.ledger)
         self.store = MemoryLobbyStore(self.events, self.bars, self.world.stamps)
         # Refreshed by the tests themselves (``refresh_now``): nothing is timed.
         self.presence = BatchedPresence(self.store, self.clock, self.policy.timeouts, period=3600)
@@ -103,7 +91,7 @@ class Lobby:
             self.store,
             self.events,
             self.presence,
-            self.guard,
+            self.bars,
             self.clock,
             self.policy,
         )

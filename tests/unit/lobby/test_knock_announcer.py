@@ -10,6 +10,7 @@ import pytest
 
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.model import LobbyEntry
+from meet.domain.rooms.model import SfuRoomName
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -49,10 +50,10 @@ async def settle(condition: object, rounds: int = 200) -> None:
 async def test_knocks_during_a_notification_go_out_together_in_the_next_one() -> None:
     notifier = GatedNotifier()
     announcer = KnockAnnouncer(notifier, timeout_seconds=10)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)
     for name in ("b", "c", "d"):
-        announcer.announce("town-hall", entry(name))
+        announcer.announce(SfuRoomName("town-hall"), entry(name))
     await asyncio.sleep(0)
     assert notifier.calls == [("town-hall", ["first"])]  # nothing more while the first is in flight
 
@@ -64,8 +65,8 @@ async def test_knocks_during_a_notification_go_out_together_in_the_next_one() ->
 async def test_rooms_do_not_wait_for_each_other() -> None:
     notifier = GatedNotifier()
     announcer = KnockAnnouncer(notifier, timeout_seconds=10)
-    announcer.announce("room-a", entry("alice"))
-    announcer.announce("room-b", entry("bob"))
+    announcer.announce(SfuRoomName("room-a"), entry("alice"))
+    announcer.announce(SfuRoomName("room-b"), entry("bob"))
     await settle(lambda: len(notifier.calls) == 2)
     assert sorted(notifier.calls) == [("room-a", ["alice"]), ("room-b", ["bob"])]
 
@@ -75,9 +76,9 @@ async def test_a_failed_notification_does_not_lose_the_knocks_queued_behind_it(
 ) -> None:
     notifier = GatedNotifier(fail_first=True)
     announcer = KnockAnnouncer(notifier, timeout_seconds=10)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)
-    announcer.announce("town-hall", entry("second"))
+    announcer.announce(SfuRoomName("town-hall"), entry("second"))
     notifier.gate.set()
     await settle(lambda: len(notifier.calls) == 2)
     assert notifier.calls[1] == ("town-hall", ["second"])
@@ -88,9 +89,9 @@ async def test_a_hanging_notification_is_abandoned_and_the_next_knocks_still_go_
     notifier = GatedNotifier(hang_first=True)
     notifier.gate.set()
     announcer = KnockAnnouncer(notifier, timeout_seconds=0.01)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)
-    announcer.announce("town-hall", entry("second"))
+    announcer.announce(SfuRoomName("town-hall"), entry("second"))
     for _ in range(100):  # bounded: the first call's timeout must pass before the second can go
         if len(notifier.calls) == 2:
             break
@@ -102,10 +103,10 @@ async def test_once_drained_a_room_starts_afresh() -> None:
     notifier = GatedNotifier()
     notifier.gate.set()
     announcer = KnockAnnouncer(notifier, timeout_seconds=10)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)
     await asyncio.sleep(0)
-    announcer.announce("town-hall", entry("later"))
+    announcer.announce(SfuRoomName("town-hall"), entry("later"))
     await settle(lambda: len(notifier.calls) == 2)
     assert notifier.calls == [("town-hall", ["first"]), ("town-hall", ["later"])]
 
@@ -114,10 +115,10 @@ async def test_paced_a_rush_goes_out_as_one_message_per_interval_and_a_lone_knoc
     notifier = GatedNotifier()
     notifier.gate.set()
     announcer = KnockAnnouncer(notifier, timeout_seconds=10, pace_seconds=0.05)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)  # the first knock of a quiet room: at once
     for name in ("b", "c", "d"):
-        announcer.announce("town-hall", entry(name))
+        announcer.announce(SfuRoomName("town-hall"), entry(name))
     for _ in range(100):  # bounded: the interval must pass before the next message
         if len(notifier.calls) == 2:
             break
@@ -129,9 +130,9 @@ async def test_paced_nothing_more_goes_out_before_the_interval_has_passed() -> N
     notifier = GatedNotifier()
     notifier.gate.set()
     announcer = KnockAnnouncer(notifier, timeout_seconds=10, pace_seconds=3600)
-    announcer.announce("town-hall", entry("first"))
+    announcer.announce(SfuRoomName("town-hall"), entry("first"))
     await settle(lambda: len(notifier.calls) == 1)
-    announcer.announce("town-hall", entry("second"))
+    announcer.announce(SfuRoomName("town-hall"), entry("second"))
     for _ in range(50):
         await asyncio.sleep(0)
     assert notifier.calls == [("town-hall", ["first"])]

@@ -8,6 +8,7 @@ import pytest
 from livekit.api import TokenVerifier
 from livekit.api.access_token import Claims
 
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
@@ -20,11 +21,11 @@ from meet.domain.lobby.use_cases import (
     WaitForDecisionRequest,
 )
 from meet.domain.rooms.errors import NotRoomAdmin
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
 from meet.domain.shared.text import color_for
 from meet.domain.users.model import Viewer
-from tests.unit.lobby.conftest import Barred, Lobby, RecordingNotifier
+from tests.unit.lobby.conftest import Lobby, RecordingNotifier
 from tests.unit.rooms.conftest import World
 
 ANONYMOUS = Viewer.anonymous()
@@ -42,7 +43,7 @@ async def knock(lobby: Lobby, room: Room, credential: str | None = None, name: s
     return await lobby.request_entry().execute(
         RequestEntryRequest(
             ANONYMOUS,
-            str(room.id),
+            RoomRef(str(room.id)),
             username=name,
             credentials=[credential] if credential else [],
             client_address="10.0.0.1",
@@ -80,7 +81,7 @@ async def test_once_accepted_the_poll_returns_a_token_for_that_same_participant_
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     waiting = await knock(lobby, room)
-    await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=True))
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), waiting.participant_id, allow=True))
     accepted = await knock(lobby, room, waiting.credential)
     assert accepted.status is LobbyStatus.ACCEPTED
     assert identity_of(accepted) == waiting.participant_id
@@ -112,13 +113,13 @@ async def test_a_barred_identity_is_denied_and_given_no_token(world: World) -> N
     room = await restricted_room(lobby)
     first = await knock(lobby, room)
     now = lobby.clock.now()
-    await lobby.bars.bar(room.sfu_room_name, first.participant_id, now + timedelta(seconds=60), now)
+    await lobby.bars.bar(room.sfu_room_name, first.participant_id, now + timedelta(seconds=60), BarReason.REMOVED)
     again = await knock(lobby, room, first.credential)
     assert again.status is LobbyStatus.DENIED
     assert again.connection is None
-    lobby.guard = Barred(first.participant_id)  # the stream asks the guard too
+    # the stream asks the same bars
     updates = await lobby.wait().execute(
-        WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[first.credential])
+        WaitForDecisionRequest(ANONYMOUS, RoomRef(str(room.id)), credentials=[first.credential])
     )
     denied = await anext(updates)
     assert denied.entry is not None
@@ -161,24 +162,30 @@ async def test_only_admins_list_and_decide(lobby: Lobby) -> None:
     assert member.user_id is not None
     await lobby.world.accesses.add(RoomAccess.grant(room.id, member.user_id, Role.MEMBER))
     with pytest.raises(AuthenticationRequired):
-        await lobby.list_waiting().execute(ListWaitingRequest(ANONYMOUS, str(room.id), limit=10, after=None))
+        await lobby.list_waiting().execute(ListWaitingRequest(ANONYMOUS, RoomRef(str(room.id)), limit=10, after=None))
     with pytest.raises(NotRoomAdmin):
-        await lobby.list_waiting().execute(ListWaitingRequest(member, str(room.id), limit=10, after=None))
+        await lobby.list_waiting().execute(ListWaitingRequest(member, RoomRef(str(room.id)), limit=10, after=None))
     with pytest.raises(NotRoomAdmin):
-        await lobby.decide().execute(DecideEntryRequest(member, str(room.id), str(uuid.uuid4()), allow=True))
+        await lobby.decide().execute(DecideEntryRequest(member, RoomRef(str(room.id)), str(uuid.uuid4()), allow=True))
 
 
 async def test_a_contrary_second_decision_is_reported_not_recorded(lobby: Lobby) -> None:
     room = await restricted_room(lobby)
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     waiting = await knock(lobby, room)
-    decided = await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=False))
-    again = await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=False))
+    decided = await lobby.decide().execute(
+        DecideEntryRequest(owner, RoomRef(str(room.id)), waiting.participant_id, allow=False)
+    )
+    again = await lobby.decide().execute(
+        DecideEntryRequest(owner, RoomRef(str(room.id)), waiting.participant_id, allow=False)
+    )
     assert decided.status is again.status is LobbyStatus.DENIED
     with pytest.raises(AlreadyDecided):
-        await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), waiting.participant_id, allow=True))
+        await lobby.decide().execute(
+            DecideEntryRequest(owner, RoomRef(str(room.id)), waiting.participant_id, allow=True)
+        )
     with pytest.raises(LobbyEntryNotFound):
-        await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), "not-a-uuid", allow=True))
+        await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), "not-a-uuid", allow=True))
 
 
 async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decision(world: object) -> None:
@@ -187,7 +194,7 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
     owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
     streaming, idle = await knock(lobby, room), await knock(lobby, room, name="Idle")
     updates = await lobby.wait().execute(
-        WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=[streaming.credential])
+        WaitForDecisionRequest(ANONYMOUS, RoomRef(str(room.id)), credentials=[streaming.credential])
     )
     first = await anext(updates)
     assert first.kind == "status"
@@ -196,10 +203,10 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
     for _ in range(5):  # 100 s pass: far beyond the waiting timeout, the entry kept alive meanwhile
         lobby.clock.advance(20)
         await lobby.presence.refresh_now()
-    listed = await lobby.list_waiting().execute(ListWaitingRequest(owner, str(room.id), limit=10, after=None))
+    listed = await lobby.list_waiting().execute(ListWaitingRequest(owner, RoomRef(str(room.id)), limit=10, after=None))
     assert [e.participant_id for e in listed.entries] == [streaming.participant_id]
     assert idle.participant_id not in {e.participant_id for e in listed.entries}
-    await lobby.decide().execute(DecideEntryRequest(owner, str(room.id), streaming.participant_id, allow=True))
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), streaming.participant_id, allow=True))
     update = await anext(updates)
     assert update.kind == "status"
     assert update.entry is not None
@@ -212,4 +219,4 @@ async def test_holding_the_stream_keeps_the_entry_alive_and_it_pushes_the_decisi
 async def test_a_stream_for_an_unknown_credential_is_refused_up_front(lobby: Lobby) -> None:
     room = await restricted_room(lobby)
     with pytest.raises(LobbyEntryNotFound):
-        await lobby.wait().execute(WaitForDecisionRequest(ANONYMOUS, str(room.id), credentials=["nope"]))
+        await lobby.wait().execute(WaitForDecisionRequest(ANONYMOUS, RoomRef(str(room.id)), credentials=["nope"]))

@@ -8,7 +8,7 @@ import pytest
 from meet.domain.lobby.model import LobbyStatus
 from meet.domain.lobby.use_cases import EntryView, RequestEntry, RequestEntryRequest
 from meet.domain.rooms.errors import RoomNotFound
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration, RoomRef
 from meet.domain.rooms.use_cases import DeleteRoom, DeleteRoomRequest, UpdateRoom, UpdateRoomRequest
 from meet.domain.shared.clock import SystemClock
 from meet.domain.users.model import Viewer
@@ -20,7 +20,9 @@ ANONYMOUS = Viewer.anonymous()
 
 
 async def knock(process: RequestEntry, room: str, name: str = "Zoe") -> EntryView:
-    return await process.execute(RequestEntryRequest(ANONYMOUS, room, username=name, client_address="10.0.0.1"))
+    return await process.execute(
+        RequestEntryRequest(ANONYMOUS, RoomRef(room), username=name, client_address="10.0.0.1")
+    )
 
 
 async def board(lobby: Lobby) -> tuple[Viewer, Room]:
@@ -45,7 +47,7 @@ async def test_a_room_made_restricted_keeps_the_next_newcomer_waiting_on_a_proce
     this_process = lobby.request_entry()
     assert (await knock(this_process, str(room.id))).status is LobbyStatus.ACCEPTED  # public: straight in
 
-    await update(lobby).execute(UpdateRoomRequest(owner, str(room.id), access_level=AccessLevel.RESTRICTED))
+    await update(lobby).execute(UpdateRoomRequest(owner, RoomRef(str(room.id)), access_level=AccessLevel.RESTRICTED))
     after = await knock(this_process, str(room.id), "Max")
     assert (after.status, after.connection) == (LobbyStatus.WAITING, None)
 
@@ -55,7 +57,7 @@ async def test_the_next_token_carries_the_rooms_new_grants(lobby: Lobby) -> None
     this_process = lobby.request_entry()
     assert publishes(await knock(this_process, str(room.id)))
     listen_only = RoomConfiguration(can_publish_sources=())
-    await update(lobby).execute(UpdateRoomRequest(owner, str(room.id), configuration=listen_only))
+    await update(lobby).execute(UpdateRoomRequest(owner, RoomRef(str(room.id)), configuration=listen_only))
     assert not publishes(await knock(this_process, str(room.id), "Max"))
 
 
@@ -63,11 +65,11 @@ async def test_a_renamed_room_is_not_reached_by_its_old_name_and_a_deleted_one_n
     owner, room = await board(lobby)
     this_process = lobby.request_entry()
     assert (await knock(this_process, "board")).room == str(room.id)
-    await update(lobby).execute(UpdateRoomRequest(owner, str(room.id), name="Council"))
+    await update(lobby).execute(UpdateRoomRequest(owner, RoomRef(str(room.id)), name="Council"))
     assert (await knock(this_process, "board")).room == "board"  # a temporary room of that name now
     assert (await knock(this_process, "council")).room == str(room.id)
 
     delete = DeleteRoom(lobby.world.locator(), lobby.world.uow, lobby.world.stamps, NothingElseInRooms(), SystemClock())
-    await delete.execute(DeleteRoomRequest(owner, str(room.id)))
+    await delete.execute(DeleteRoomRequest(owner, RoomRef(str(room.id))))
     with pytest.raises(RoomNotFound):
         await knock(this_process, str(room.id))

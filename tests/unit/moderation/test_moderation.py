@@ -5,15 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
 from meet.adapters.memory.stamps import MemoryRoomStamps
+from meet.domain.conference.bars import BarReason
 from meet.domain.conference.errors import InvalidParticipantToken
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.sfu import LiveParticipant
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyTimeouts
 from meet.domain.moderation.errors import ForbiddenPermission, NotAllowedToMute, NotPresent, RoleChangeRefused
-from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.ports import ParticipantCredentials
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
@@ -25,11 +26,11 @@ from meet.domain.moderation.use_cases import (
     RemoveParticipant,
     RemoveParticipantRequest,
 )
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration, RoomRef
 from meet.domain.shared.clock import SystemClock
 from meet.domain.shared.events import Action
 from meet.domain.users.model import Viewer
-from tests.doubles.bars import MemoryBarLedger
+from tests.doubles.bars import DurableBarsDouble
 from tests.doubles.rooms import MemoryAuditLog
 from tests.doubles.sfu import MemorySfu, track
 from tests.support.clock import FakeClock
@@ -86,7 +87,9 @@ def mute(meeting: Meeting) -> MuteTrack:
 
 
 async def test_admins_mute_with_their_session(meeting: Meeting) -> None:
-    await mute(meeting).execute(MuteTrackRequest(meeting.owner, str(meeting.room.id), "guest", "TR_G", bearer=None))
+    await mute(meeting).execute(
+        MuteTrackRequest(meeting.owner, RoomRef(str(meeting.room.id)), "guest", "TR_G", bearer=None)
+    )
     guest = await meeting.sfu.get_participant(meeting.room.sfu_room_name, "guest")
     assert guest is not None
     assert guest.tracks[0].muted
@@ -97,18 +100,18 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
     guest_token = meeting.verifier.issue("guest", name)
     with pytest.raises(NotAllowedToMute):
         await mute(meeting).execute(
-            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+            MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=guest_token)
         )
     room.configuration = RoomConfiguration(everyone_can_mute=True)
     await meeting.world.rooms.update(room)
     await mute(meeting).execute(
-        MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=guest_token)
+        MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=guest_token)
     )
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
             MuteTrackRequest(
                 Viewer.anonymous(),
-                str(room.id),
+                RoomRef(str(room.id)),
                 "member",
                 "TR_1",
                 bearer=meeting.verifier.issue("guest", "another-room"),
@@ -117,37 +120,36 @@ async def test_a_participant_token_mutes_only_where_everyone_may_and_only_when_p
     with pytest.raises(NotPresent):
         await mute(meeting).execute(
             MuteTrackRequest(
-                Viewer.anonymous(), str(room.id), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
+                Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer=meeting.verifier.issue("gone", name)
             )
         )
     with pytest.raises(InvalidParticipantToken):
         await mute(meeting).execute(
-            MuteTrackRequest(Viewer.anonymous(), str(room.id), "member", "TR_1", bearer="forged")
+            MuteTrackRequest(Viewer.anonymous(), RoomRef(str(room.id)), "member", "TR_1", bearer="forged")
         )
 
 
 async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_on_rejoin(meeting: Meeting) -> None:
     name = meeting.room.sfu_room_name
-    clock, bars = FakeClock(), MemoryBars(MemoryBarLedger())
-    removals, lobby = (
-        MemoryRemovalRegistry(bars, clock),
-        MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps()),
-    )
+    clock, durable = FakeClock(), DurableBarsDouble()
+    bars = MemoryRoomBars(durable)
+    lobby = MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps())
     gate = KnockGate("guest", rate_limit=10)
     await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts(), gate)
     audit = MemoryAuditLog(meeting.world.db)
     remove = RemoveParticipant(
-        meeting.world.locator(), meeting.sfu, removals, lobby, ModerationPolicy(removal_seconds=60), audit, clock
+        meeting.world.locator(), meeting.sfu, bars, lobby, clock, ModerationPolicy(removal_seconds=60), audit
     )
-    await remove.execute(RemoveParticipantRequest(meeting.owner, str(meeting.room.id), "guest"))
+    await remove.execute(RemoveParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "guest"))
     assert audit.actions(meeting.room.id) == [Action.PARTICIPANT_REMOVED]
     assert meeting.world.db.events[0].subject["id"] == "guest"
     assert await meeting.sfu.get_participant(name, "guest") is None
     assert await lobby.touch(name, "guest", clock.now(), LobbyTimeouts()) is None
-    assert await RemovedAreBarred(removals).is_barred(meeting.room, "guest")
-    assert not await RemovedAreBarred(removals).is_barred(meeting.room, "member")
+    assert await bars.barred(name, ["guest"], clock.now())
+    assert not await bars.barred(name, ["member"], clock.now())
+    assert durable.reasons == {(name, "guest"): BarReason.REMOVED}  # the durable copy, with its reason
     meeting.sfu.join(name, LiveParticipant(identity="guest", name="Guest"))
-    await RemoveAgainOnRejoin(removals, meeting.sfu).handle(
+    await RemoveAgainOnRejoin(bars, meeting.sfu, clock).handle(
         SfuEvent(id="EV_1", kind="participant_joined", room=name, participant_identity="guest")
     )
     assert await meeting.sfu.get_participant(name, "guest") is None
@@ -163,7 +165,7 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     meeting.room.configuration = RoomConfiguration(can_publish_sources=())
     await meeting.world.rooms.update(meeting.room)
     result = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.ADMINISTRATOR)
     )
     assert result.live_updated
     assert result.participant is not None
@@ -173,7 +175,7 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     assert member_id is not None
     assert await meeting.world.reader.role_of(meeting.room.id, member_id) is Role.ADMINISTRATOR
     demoted = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.MEMBER)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.MEMBER)
     )
     assert demoted.participant is not None
     assert not demoted.participant.can_publish
@@ -184,19 +186,19 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
 async def test_role_changes_that_are_never_allowed(meeting: Meeting) -> None:
     use_case, room_id = change(meeting), str(meeting.room.id)
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "member", role=Role.OWNER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "member", role=Role.OWNER))
     with pytest.raises(RoleChangeRefused):
-        await use_case.execute(ChangeParticipantRequest(meeting.owner, room_id, "owner", role=Role.MEMBER))
+        await use_case.execute(ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "owner", role=Role.MEMBER))
     with pytest.raises(ForbiddenPermission):
         await use_case.execute(
-            ChangeParticipantRequest(meeting.owner, room_id, "guest", forbidden_permissions=("hidden",))
+            ChangeParticipantRequest(meeting.owner, RoomRef(room_id), "guest", forbidden_permissions=("hidden",))
         )
 
 
 async def test_a_live_failure_never_loses_the_saved_role(meeting: Meeting) -> None:
     del meeting.sfu.rooms[meeting.room.sfu_room_name]["member"]  # left the live room meanwhile
     result = await change(meeting).execute(
-        ChangeParticipantRequest(meeting.owner, str(meeting.room.id), "member", role=Role.ADMINISTRATOR)
+        ChangeParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "member", role=Role.ADMINISTRATOR)
     )
     assert not result.live_updated
     member_id = meeting.member.user_id

@@ -39,7 +39,7 @@ from meet.domain.recordings.use_cases import (
     StoredObject,
 )
 from meet.domain.rooms.errors import NotRoomAdmin, RoomNotFound
-from meet.domain.rooms.model import Role
+from meet.domain.rooms.model import Role, RoomRef, SfuRoomName
 from meet.domain.rooms.use_cases import DeleteRoomRequest
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
@@ -64,8 +64,8 @@ def egress_event(egress_id: str, status: str, kind: str = "egress_updated") -> S
 
 
 async def saved_recording(studio: Studio, mode: RecordingMode = RecordingMode.SCREEN_RECORDING) -> Recording:
-    recording = await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, mode))
-    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    recording = await studio.start().execute(StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), mode))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     (saved,) = await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
     return saved
 
@@ -76,7 +76,7 @@ async def saved_recording(studio: Studio, mode: RecordingMode = RecordingMode.SC
 async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> None:
     studio.live()
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.admin, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.admin, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
 
     assert recording.status is RecordingStatus.INITIATED
@@ -94,7 +94,7 @@ async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> 
 async def test_a_transcript_is_audio_only_ogg_with_its_options(studio: Studio) -> None:
     recording = await studio.start().execute(
         StartRecordingRequest(
-            studio.owner, str(studio.room.id), RecordingMode.TRANSCRIPT, RecordingOptions(language="fr")
+            studio.owner, RoomRef(str(studio.room.id)), RecordingMode.TRANSCRIPT, RecordingOptions(language="fr")
         )
     )
     (egress,) = studio.egress.egresses.values()
@@ -108,24 +108,28 @@ async def test_only_room_admins_start_and_stop(studio: Studio) -> None:
     for viewer, error in ((Viewer.anonymous(), AuthenticationRequired), (studio.member, NotRoomAdmin)):
         with pytest.raises(error):
             await studio.start().execute(
-                StartRecordingRequest(viewer, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+                StartRecordingRequest(viewer, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
             )
         with pytest.raises(error):
-            await studio.stop().execute(StopRecordingRequest(viewer, studio.room.slug))
+            await studio.stop().execute(StopRecordingRequest(viewer, RoomRef(studio.room.slug)))
     with pytest.raises(RoomNotFound):  # a temporary room has no admin
         await studio.start().execute(
-            StartRecordingRequest(studio.owner, "somewhere-else", RecordingMode.SCREEN_RECORDING)
+            StartRecordingRequest(studio.owner, RoomRef("somewhere-else"), RecordingMode.SCREEN_RECORDING)
         )
     assert studio.egress.egresses == {}
 
 
 async def test_one_recording_at_a_time_per_room(studio: Studio) -> None:
-    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
+    await studio.start().execute(
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
+    )
     with pytest.raises(RecordingInProgress):
-        await studio.start().execute(StartRecordingRequest(studio.admin, studio.room.slug, RecordingMode.TRANSCRIPT))
+        await studio.start().execute(
+            StartRecordingRequest(studio.admin, RoomRef(studio.room.slug), RecordingMode.TRANSCRIPT)
+        )
     other = await studio.world.room("Other", owner=Role.OWNER)
     await studio.start().execute(
-        StartRecordingRequest(studio.owner, other.slug, RecordingMode.TRANSCRIPT)
+        StartRecordingRequest(studio.owner, RoomRef(other.slug), RecordingMode.TRANSCRIPT)
     )  # another room may record
     assert sorted(e.room for e in studio.egress.egresses.values()) == sorted([str(studio.room.id), str(other.id)])
 
@@ -134,14 +138,14 @@ async def test_a_refused_start_is_kept_as_failed_and_the_next_start_works(studio
     studio.egress.fail_start = SfuRequestFailed("egress not connected")
     with pytest.raises(RecordingFailedToStart):
         await studio.start().execute(
-            StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+            StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
         )
     (failed,) = studio.store.values()
     assert failed.status is RecordingStatus.FAILED_TO_START
     assert failed.egress_id is None
 
     retry = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     assert retry.status is RecordingStatus.INITIATED
     assert retry.egress_id in studio.egress.egresses
@@ -151,7 +155,7 @@ async def test_an_unreachable_sfu_is_unavailable_not_a_stuck_recording(studio: S
     studio.egress.fail_start = SfuUnavailable()
     with pytest.raises(SfuUnavailable):
         await studio.start().execute(
-            StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+            StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
         )
     assert [r.status for r in studio.store.values()] == [RecordingStatus.FAILED_TO_START]
     assert await studio.recordings.ongoing_in_room(studio.room.id) is None
@@ -168,11 +172,11 @@ async def abandoned_start(studio: Studio) -> Recording:
 
 async def test_an_abandoned_start_holds_the_room_only_for_a_while(studio: Studio) -> None:
     abandoned = await abandoned_start(studio)
-    request = StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    request = StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     with pytest.raises(RecordingInProgress):  # it may still be answered
         await studio.start().execute(request)
     with pytest.raises(RecordingStateConflict):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     studio.clock.advance(START_ABANDONED_AFTER.total_seconds())
     retry = await studio.start().execute(request)
     assert retry.egress_id in studio.egress.egresses
@@ -183,11 +187,11 @@ async def test_an_abandoned_start_is_stopped_as_failed_and_does_not_keep_the_roo
     abandoned = await abandoned_start(studio)
     studio.clock.advance(START_ABANDONED_AFTER.total_seconds())
     with pytest.raises(NoRecordingInProgress):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     assert studio.store[abandoned.id].status is RecordingStatus.FAILED_TO_START
     await abandoned_start(studio)
     studio.clock.advance(START_ABANDONED_AFTER.total_seconds())
-    await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
+    await studio.delete_room().execute(DeleteRoomRequest(studio.owner, RoomRef(studio.room.slug)))
     assert await studio.world.rooms.get(studio.room.id) is None
 
 
@@ -198,7 +202,7 @@ async def test_a_start_answered_strangely_fails_and_frees_the_room(studio: Studi
         return ""
 
     studio.egress.start = no_egress_id  # type: ignore[method-assign]
-    request = StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+    request = StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     with pytest.raises(RecordingFailedToStart):
         await studio.start().execute(request)
     assert [r.status for r in studio.store.values()] == [RecordingStatus.FAILED_TO_START]
@@ -210,7 +214,9 @@ async def test_recording_can_be_switched_off(studio: Studio) -> None:
     start = studio.start()
     start._policy = RecordingPolicy(enabled=False)
     with pytest.raises(RecordingsDisabled):
-        await start.execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
+        await start.execute(
+            StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
+        )
 
 
 # --- stop -----------------------------------------------------------------------------------------
@@ -219,40 +225,42 @@ async def test_recording_can_be_switched_off(studio: Studio) -> None:
 async def test_stop_ends_the_egress_and_reports_stopped(studio: Studio) -> None:
     studio.live()
     with pytest.raises(NoRecordingInProgress):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
-    stopped = await studio.stop().execute(StopRecordingRequest(studio.admin, studio.room.slug))
+    stopped = await studio.stop().execute(StopRecordingRequest(studio.admin, RoomRef(studio.room.slug)))
     assert (stopped.id, stopped.status) == (recording.id, RecordingStatus.STOPPED)
     assert recording.egress_id is not None
     assert studio.egress.egresses[recording.egress_id].stopped
     assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "stopped"
     with pytest.raises(NoRecordingInProgress):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
 
 
 async def test_a_refused_stop_is_an_error_and_recorded_as_failed_to_stop(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     studio.egress.fail_stop = SfuRequestFailed("egress already ended")
     with pytest.raises(RecordingFailedToStop):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     assert studio.store[recording.id].status is RecordingStatus.FAILED_TO_STOP
-    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT))
+    await studio.start().execute(
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.TRANSCRIPT)
+    )
 
 
 async def test_an_unreachable_sfu_leaves_the_recording_to_stop_again(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     studio.egress.fail_stop = SfuUnavailable()
     with pytest.raises(SfuUnavailable):
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     assert studio.store[recording.id].status is RecordingStatus.INITIATED
     assert (
-        await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     ).status is RecordingStatus.STOPPED
 
 
@@ -262,7 +270,7 @@ async def test_an_unreachable_sfu_leaves_the_recording_to_stop_again(studio: Stu
 async def test_egress_events_move_the_recording_and_the_room_metadata(studio: Studio) -> None:
     studio.live()
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     assert recording.egress_id is not None
     follow = studio.follow_egress()
@@ -282,16 +290,16 @@ async def test_egress_events_move_the_recording_and_the_room_metadata(studio: St
 async def test_egress_failures_and_unknown_egresses(studio: Studio) -> None:
     follow = studio.follow_egress()
     await follow.handle(egress_event("EG_nobody_knows", "active"))
-    await follow.handle(SfuEvent(id="EV_1", kind="room_finished", room="x"))
+    await follow.handle(SfuEvent(id="EV_1", kind="room_finished", room=SfuRoomName("x")))
     await follow.handle(SfuEvent(id="EV_2", kind="egress_updated"))
     first = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     assert first.egress_id is not None
     await follow.handle(egress_event(first.egress_id, "failed", "egress_ended"))
     assert studio.store[first.id].status is RecordingStatus.FAILED_TO_START
     second = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     assert second.egress_id is not None
     await follow.handle(egress_event(second.egress_id, "active"))
@@ -304,9 +312,9 @@ async def test_egress_failures_and_unknown_egresses(studio: Studio) -> None:
 
 async def test_the_stored_object_saves_the_recording_and_tells_the_admins(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
-    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
 
     saved = await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
 
@@ -335,7 +343,7 @@ async def test_the_hook_needs_its_bearer_token(studio: Studio) -> None:
 
 async def test_objects_that_are_not_the_recording_file_are_ignored(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     key = recording.object_key
     others = [
@@ -354,7 +362,7 @@ async def test_objects_that_are_not_the_recording_file_are_ignored(studio: Studi
 
 async def test_the_object_may_arrive_before_the_egress_reports_its_end(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.TRANSCRIPT)
     )
     assert recording.egress_id is not None
     await studio.storage_hook().execute(
@@ -425,7 +433,7 @@ async def test_media_auth_needs_a_saved_unexpired_recording_of_that_kind(studio:
             MediaDownloadRequest(studio.owner, "/media/recordings/6f1c1a52-0f57-4c4b-9a39-4f43c1f7c3a0.mp4")
         )
     ongoing = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     with pytest.raises(RecordingNotAvailable):
         await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
@@ -433,7 +441,7 @@ async def test_media_auth_needs_a_saved_unexpired_recording_of_that_kind(studio:
         await studio.media_auth().execute(
             MediaDownloadRequest(studio.owner, ongoing.media_path.replace(".mp4", ".ogg"))
         )
-    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     await studio.storage_hook().execute(notification(BEARER, [stored(ongoing)]))
     assert await studio.media_auth().execute(MediaDownloadRequest(studio.owner, ongoing.media_path))
     studio.clock.advance(7 * 86400 - 1)
@@ -450,7 +458,7 @@ async def test_admins_list_and_get_the_recordings_of_their_rooms(studio: Studio)
     first = await saved_recording(studio)
     studio.clock.advance(60)
     second = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.TRANSCRIPT)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.TRANSCRIPT)
     )
     page = await studio.list().execute(ListRecordingsRequest(studio.admin, limit=10, offset=0))
     assert ([r.id for r in page.items], page.total) == ([second.id, first.id], 2)
@@ -464,11 +472,11 @@ async def test_admins_list_and_get_the_recordings_of_their_rooms(studio: Studio)
 
 async def test_only_finished_recordings_are_deleted_with_their_object(studio: Studio) -> None:
     recording = await studio.start().execute(
-        StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING)
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
     )
     with pytest.raises(RecordingNotFinished):
         await studio.delete().execute(RecordingRequest(studio.owner, recording.id))
-    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     with pytest.raises(RecordingNotFinished):  # stopped: its file is still on its way
         await studio.delete().execute(RecordingRequest(studio.owner, recording.id))
     await studio.storage_hook().execute(notification(BEARER, [stored(recording)]))
@@ -490,7 +498,7 @@ async def test_only_finished_recordings_are_deleted_with_their_object(studio: St
 async def test_a_deleted_room_takes_its_recordings_files_with_it(studio: Studio) -> None:
     first = await saved_recording(studio)
     second = await saved_recording(studio, RecordingMode.TRANSCRIPT)
-    await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
+    await studio.delete_room().execute(DeleteRoomRequest(studio.owner, RoomRef(studio.room.slug)))
     assert sorted(studio.storage.deleted) == sorted([first.object_key, second.object_key])
     assert await studio.recordings.list_in_room(studio.room.id) == []
     assert await studio.world.rooms.get(studio.room.id) is None
@@ -498,12 +506,14 @@ async def test_a_deleted_room_takes_its_recordings_files_with_it(studio: Studio)
 
 async def test_a_room_whose_recording_is_unfinished_is_kept_whole(studio: Studio) -> None:
     saved = await saved_recording(studio)
-    await studio.start().execute(StartRecordingRequest(studio.owner, studio.room.slug, RecordingMode.SCREEN_RECORDING))
+    await studio.start().execute(
+        StartRecordingRequest(studio.owner, RoomRef(studio.room.slug), RecordingMode.SCREEN_RECORDING)
+    )
     with pytest.raises(RoomRecordingsUnfinished):
-        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
-    await studio.stop().execute(StopRecordingRequest(studio.owner, studio.room.slug))
+        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, RoomRef(studio.room.slug)))
+    await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
     with pytest.raises(RoomRecordingsUnfinished):  # stopped: its file may still be on its way
-        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, studio.room.slug))
+        await studio.delete_room().execute(DeleteRoomRequest(studio.owner, RoomRef(studio.room.slug)))
     assert studio.storage.deleted == []
     assert {r.id for r in await studio.recordings.list_in_room(studio.room.id)} >= {saved.id}
     assert await studio.world.rooms.get(studio.room.id) is not None

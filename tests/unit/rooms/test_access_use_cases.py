@@ -13,7 +13,7 @@ from meet.domain.rooms.access_use_cases import (
     RevokeAccessRequest,
 )
 from meet.domain.rooms.errors import AccessAlreadyExists, LastOwnerProtected, NotRoomAdmin, OwnerOnly, UnknownUser
-from meet.domain.rooms.model import Role
+from meet.domain.rooms.model import Role, RoomRef
 from meet.domain.shared.clock import SystemClock
 from tests.unit.rooms.conftest import World
 
@@ -23,7 +23,7 @@ async def test_admins_grant_roles_by_email(world: World) -> None:
     await world.user("bob", email="bob@example.org")
     room = await world.room(alice=Role.ADMINISTRATOR)
     access = await GrantAccess(world.locator(), world.uow, SystemClock()).execute(
-        GrantAccessRequest(alice, room.slug, role=Role.MEMBER, email="bob@example.org")
+        GrantAccessRequest(alice, RoomRef(room.slug), role=Role.MEMBER, email="bob@example.org")
     )
     assert access.role is Role.MEMBER
 
@@ -33,7 +33,7 @@ async def test_granting_twice_conflicts(world: World) -> None:
     room = await world.room(alice=Role.OWNER, bob=Role.MEMBER)
     with pytest.raises(AccessAlreadyExists):
         await GrantAccess(world.locator(), world.uow, SystemClock()).execute(
-            GrantAccessRequest(alice, room.slug, role=Role.MEMBER, user_id=bob.user_id)
+            GrantAccessRequest(alice, RoomRef(room.slug), role=Role.MEMBER, user_id=bob.user_id)
         )
 
 
@@ -42,7 +42,7 @@ async def test_unknown_users_cannot_be_granted(world: World) -> None:
     room = await world.room(alice=Role.OWNER)
     with pytest.raises(UnknownUser):
         await GrantAccess(world.locator(), world.uow, SystemClock()).execute(
-            GrantAccessRequest(alice, room.slug, role=Role.MEMBER, email="nobody@example.org")
+            GrantAccessRequest(alice, RoomRef(room.slug), role=Role.MEMBER, email="nobody@example.org")
         )
 
 
@@ -51,7 +51,7 @@ async def test_only_owners_grant_owner(world: World) -> None:
     room = await world.room(alice=Role.ADMINISTRATOR)
     with pytest.raises(OwnerOnly):
         await GrantAccess(world.locator(), world.uow, SystemClock()).execute(
-            GrantAccessRequest(alice, room.slug, role=Role.OWNER, user_id=bob.user_id)
+            GrantAccessRequest(alice, RoomRef(room.slug), role=Role.OWNER, user_id=bob.user_id)
         )
 
 
@@ -59,7 +59,7 @@ async def test_members_cannot_list_accesses(world: World) -> None:
     alice = await world.user("alice")
     room = await world.room(alice=Role.MEMBER)
     with pytest.raises(NotRoomAdmin):
-        await ListAccesses(world.locator(), world.reader).execute(ListAccessesRequest(alice, room.slug))
+        await ListAccesses(world.locator(), world.reader).execute(ListAccessesRequest(alice, RoomRef(room.slug)))
 
 
 async def test_the_last_owner_can_be_neither_demoted_nor_removed(world: World) -> None:
@@ -68,11 +68,11 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(world: World) -
     (own,) = await world.accesses.list_for_room(room.id)
     with pytest.raises(LastOwnerProtected):
         await ChangeAccessRole(world.locator(), world.uow, SystemClock()).execute(
-            ChangeAccessRoleRequest(alice, room.slug, own.id, Role.MEMBER)
+            ChangeAccessRoleRequest(alice, RoomRef(room.slug), own.id, Role.MEMBER)
         )
     with pytest.raises(LastOwnerProtected):
         await RevokeAccess(world.locator(), world.uow, SystemClock()).execute(
-            RevokeAccessRequest(alice, room.slug, own.id)
+            RevokeAccessRequest(alice, RoomRef(room.slug), own.id)
         )
     assert await world.reader.role_of(room.id, own.user_id) is Role.OWNER
 
@@ -83,7 +83,7 @@ async def test_an_owner_with_a_co_owner_can_step_down(world: World) -> None:
     own = await world.accesses.get_for_user(room.id, alice.user_id)  # type: ignore[arg-type]
     assert own is not None
     changed = await ChangeAccessRole(world.locator(), world.uow, SystemClock()).execute(
-        ChangeAccessRoleRequest(alice, room.slug, own.id, Role.MEMBER)
+        ChangeAccessRoleRequest(alice, RoomRef(room.slug), own.id, Role.MEMBER)
     )
     assert changed.role is Role.MEMBER
 
@@ -95,9 +95,9 @@ async def test_administrators_cannot_touch_owners(world: World) -> None:
     assert owner_access is not None
     with pytest.raises(OwnerOnly):
         await ChangeAccessRole(world.locator(), world.uow, SystemClock()).execute(
-            ChangeAccessRoleRequest(alice, room.slug, owner_access.id, Role.MEMBER)
+            ChangeAccessRoleRequest(alice, RoomRef(room.slug), owner_access.id, Role.MEMBER)
         )
     with pytest.raises(OwnerOnly):
         await RevokeAccess(world.locator(), world.uow, SystemClock()).execute(
-            RevokeAccessRequest(alice, room.slug, owner_access.id)
+            RevokeAccessRequest(alice, RoomRef(room.slug), owner_access.id)
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from meet.domain.rooms.errors import NotRoomAdmin, OwnerOnly, RoomNotFound, RoomSlugTaken
-from meet.domain.rooms.model import AccessLevel, Role
+from meet.domain.rooms.model import AccessLevel, Role, RoomRef
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     CreateRoomRequest,
@@ -59,7 +59,7 @@ async def test_only_admins_update(world: World, role: Role, allowed: bool) -> No
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
     update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges(), SystemClock())
-    changes = UpdateRoomRequest(alice, str(room.id), access_level=AccessLevel.RESTRICTED)
+    changes = UpdateRoomRequest(alice, RoomRef(str(room.id)), access_level=AccessLevel.RESTRICTED)
     if allowed:
         view = await update.execute(changes)
         assert view.room.access_level is AccessLevel.RESTRICTED
@@ -74,17 +74,17 @@ async def test_only_owners_delete(world: World, role: Role, error: type[Exceptio
     room = await world.room("Daily", alice=role)
     with pytest.raises(error):
         await DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms(), SystemClock()).execute(
-            DeleteRoomRequest(alice, room.slug)
+            DeleteRoomRequest(alice, RoomRef(room.slug))
         )
     assert await world.rooms.get(room.id) is not None
 
 
 async def test_an_unknown_uuid_is_never_a_temporary_room(world: World) -> None:
     with pytest.raises(RoomNotFound):
-        await world.locator().locate("123e4567-e89b-12d3-a456-426614174000")
+        await world.locator().locate(RoomRef("123e4567-e89b-12d3-a456-426614174000"))
 
 
 async def test_temporary_rooms_can_be_switched_off(world: World) -> None:
-    assert (await world.locator().locate("Stand Up")).slug == "stand-up"
+    assert (await world.locator().locate(RoomRef("Stand Up"))).slug == "stand-up"
     with pytest.raises(RoomNotFound):
-        await world.locator(allow_temporary_rooms=False).locate("stand-up")
+        await world.locator(allow_temporary_rooms=False).locate(RoomRef("stand-up"))

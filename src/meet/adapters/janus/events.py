@@ -23,6 +23,7 @@ from typing import Any
 from meet.adapters.janus.tokens import JanusTokens
 from meet.domain.conference.errors import InvalidWebhookSignature, MalformedWebhook
 from meet.domain.conference.events import SfuEvent
+from meet.domain.rooms.model import SfuRoomName
 
 PLUGIN_EVENT = 64
 VIDEOROOM = "janus.plugin.videoroom"
@@ -81,7 +82,7 @@ class JanusEventVerifier:
         return SfuEvent(
             id=hashlib.sha256(json.dumps(item, sort_keys=True, separators=(",", ":")).encode()).hexdigest(),
             kind=kind,
-            room=room,
+            room=SfuRoomName(room),
             participant_identity=identity,
             identity_proven=self._proven(item.get("opaque_id"), room, identity),
         )

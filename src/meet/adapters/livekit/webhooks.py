@@ -13,6 +13,7 @@ from livekit.protocol.webhook import WebhookEvent
 
 from meet.domain.conference.errors import InvalidWebhookSignature, MalformedWebhook
 from meet.domain.conference.events import EgressReport, SfuEvent
+from meet.domain.rooms.model import SfuRoomName
 
 
 def _egress_status(value: int) -> str:
@@ -61,7 +62,7 @@ class LiveKitWebhookVerifier:
         return SfuEvent(
             id=event.id or hashlib.sha256(body).hexdigest(),
             kind=event.event,
-            room=room,
+            room=SfuRoomName(room) if room else None,
             participant_identity=event.participant.identity or None,
             egress=egress,
         )

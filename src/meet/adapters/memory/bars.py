@@ -1,46 +1,39 @@
-"""Bars (a removal's, a denial's) in this process: a per-room cache of the durable ``BarLedger``."""
+"""``RoomBars`` cached in this process, in front of the durable bars."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from meet.domain.lobby.ports import BarLedger
-from meet.domain.shared.clock import Clock
+from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.rooms.model import SfuRoomName
 
 
-class MemoryBars:
-    """The rooms' bars, each room loaded from the ledger on first use; written to the ledger first."""
+class MemoryRoomBars:
+    """The rooms' bars, each room loaded from the durable bars on first use; every bar is written to the
+    durable bars first, then here."""
 
-    def __init__(self, ledger: BarLedger) -> None:
-        self._ledger = ledger
+    def __init__(self, durable: RoomBars) -> None:
+        self._durable = durable
         self._rooms: dict[str, dict[str, datetime]] = {}
 
-    async def loaded(self, room: str, now: datetime) -> dict[str, datetime]:
+    async def loaded(self, room: SfuRoomName, now: datetime) -> dict[str, datetime]:
         bars = self._rooms.get(room)
         if bars is None:
-            bars = self._rooms[room] = dict(await self._ledger.active(room, now))
+            bars = self._rooms[room] = dict(await self._durable.active(room, now))
         return bars
 
-    async def bar(self, room: str, identity: str, until: datetime, now: datetime) -> None:
-        await self._ledger.record(room, identity, until)
+    async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
+        await self._durable.bar(room, identity, until, reason)
+        bars = self._rooms.get(room)
+        if bars is not None:  # else the durable bars hold it for the room's first load
+            bars[identity] = max(until, bars.get(identity, until))
+
+    async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
+        if not identities:
+            return frozenset()
         bars = await self.loaded(room, now)
-        bars[identity] = max(until, bars.get(identity, until))
+        return frozenset(identity for identity in identities if bars.get(identity, now) > now)
 
-    async def is_barred(self, room: str, identity: str, now: datetime) -> bool:
-        until = (await self.loaded(room, now)).get(identity)
-        return until is not None and until > now
-
-
-class MemoryRemovalRegistry:
-    """Removals are bars of the room, kept in the ledger and cached here."""
-
-    def __init__(self, bars: MemoryBars, clock: Clock) -> None:
-        self._bars = bars
-        self._clock = clock
-
-    async def bar(self, room: str, identity: str, seconds: int) -> None:
-        now = self._clock.now()
-        await self._bars.bar(room, identity, now + timedelta(seconds=seconds), now)
-
-    async def is_barred(self, room: str, identity: str) -> bool:
-        return await self._bars.is_barred(room, identity, self._clock.now())
+    async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
+        return {identity: until for identity, until in (await self.loaded(room, now)).items() if until > now}

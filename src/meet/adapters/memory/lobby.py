@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
-from meet.adapters.memory.bars import MemoryBars
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.stamps import MemoryRoomStamps
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.model import (
     PASSED,
     DecisionResult,
@@ -29,6 +30,7 @@ from meet.domain.lobby.model import (
     WaitingPage,
 )
 from meet.domain.lobby.records import LobbyRecord
+from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.events import Action
 
 
@@ -39,7 +41,7 @@ class MemoryLobbyEvents:
         self._fanout = FanOut()
 
     @asynccontextmanager
-    async def of_participant(self, room: str, participant_id: str) -> AsyncIterator[ParticipantFeed]:
+    async def of_participant(self, room: SfuRoomName, participant_id: str) -> AsyncIterator[ParticipantFeed]:
         feed = ParticipantFeed()
         self._fanout.add_participant(room, participant_id, feed)
         try:
@@ -48,7 +50,7 @@ class MemoryLobbyEvents:
             self._fanout.remove_participant(room, participant_id, feed)
 
     @asynccontextmanager
-    async def of_room(self, room: str) -> AsyncIterator[RoomFeed]:
+    async def of_room(self, room: SfuRoomName) -> AsyncIterator[RoomFeed]:
         feed = RoomFeed()
         self._fanout.add_admin(room, feed)
         try:
@@ -56,7 +58,7 @@ class MemoryLobbyEvents:
         finally:
             self._fanout.remove_admin(room, feed)
 
-    def publish(self, room: str, event: LobbyEvent) -> None:
+    def publish(self, room: SfuRoomName, event: LobbyEvent) -> None:
         self._fanout.deliver(room, event)
 
 
@@ -96,7 +98,7 @@ class MemoryLobbyStore:
     def __init__(
         self,
         events: MemoryLobbyEvents,
-        bars: MemoryBars,
+        bars: MemoryRoomBars,
         stamps: MemoryRoomStamps,
         records: MemoryLobbyRecords | None = None,
     ) -> None:
@@ -107,7 +109,7 @@ class MemoryLobbyStore:
         self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
 
-    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+    async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         bars = await self._bars.loaded(room, now) if gate.identities else {}
         if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
             return GateResult(stale=True)
@@ -120,7 +122,7 @@ class MemoryLobbyStore:
             return GateResult(barred=True)
         return PASSED
 
-    def _room(self, room: str, now: datetime) -> _Room:
+    def _room(self, room: SfuRoomName, now: datetime) -> _Room:
         state = self._rooms.setdefault(room, _Room())
         for participant_id in [p for p, deadline in state.expires.items() if deadline <= now]:
             del state.expires[participant_id]
@@ -133,7 +135,7 @@ class MemoryLobbyStore:
         return state
 
     async def knock(
-        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+        self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
         passed = await self.pass_gate(room, gate, now)
         if not passed.passed:
@@ -152,7 +154,9 @@ class MemoryLobbyStore:
         self._records.add(room, Action.LOBBY_KNOCKED, now, participant_id=entry.participant_id, name=entry.username)
         return KnockResult(entry, created=True)
 
-    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+    async def touch(
+        self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
+    ) -> LobbyEntry | None:
         state = self._room(room, now)
         current = state.entries.get(participant_id)
         if current is not None and current.is_waiting:
@@ -161,7 +165,7 @@ class MemoryLobbyStore:
 
     async def decide(
         self,
-        room: str,
+        room: SfuRoomName,
         participant_id: str,
         *,
         allow: bool,
@@ -180,15 +184,17 @@ class MemoryLobbyStore:
         action = Action.LOBBY_ADMITTED if allow else Action.LOBBY_DENIED
         self._records.add(room, action, now, participant_id=participant_id, name=current.username, by=decided_by)
         if not allow:
-            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), now)
+            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
         return DecisionResult(decided, changed=True)
 
-    def _record(self, room: str, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts) -> None:
+    def _record(
+        self, room: SfuRoomName, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         state.entries[entry.participant_id] = entry
         state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.for_status(entry.status))
         self._events.publish(room, LobbyEvent(LobbyEventType.DECIDED, entry.participant_id, entry))
 
-    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
         state = self._room(room, now)
         waiting = [entry for entry in state.entries.values() if entry.is_waiting]
         for entry in waiting:
@@ -197,7 +203,7 @@ class MemoryLobbyStore:
             self._records.add(room, Action.LOBBY_ADMITTED, now, by=decided_by, count=len(waiting))
         return len(waiting)
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
         state = self._room(room, now)
         waiting = sorted((e for e in state.entries.values() if e.is_waiting), key=lambda e: e.position)
         start = [e for e in waiting if after is None or e.position > after]
@@ -205,7 +211,7 @@ class MemoryLobbyStore:
         next_cursor = page[-1].position if len(start) > limit else None
         return WaitingPage(entries=page, count=len(waiting), next_cursor=next_cursor)
 
-    async def revoke(self, room: str, participant_id: str) -> bool:
+    async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         state = self._rooms.get(room)
         if state is None or participant_id not in state.entries:
             return False
@@ -214,7 +220,7 @@ class MemoryLobbyStore:
         self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
         return True
 
-    async def clear(self, room: str) -> None:
+    async def clear(self, room: SfuRoomName) -> None:
         state = self._rooms.get(room)
         left = sum(1 for entry in state.entries.values() if entry.is_waiting) if state else 0
         if left:
@@ -222,7 +228,9 @@ class MemoryLobbyStore:
         if self._rooms.pop(room, None) is not None:
             self._events.publish(room, LobbyEvent(LobbyEventType.CLEARED))
 
-    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+    async def refresh(
+        self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         state = self._room(room, now)
         for participant_id in participant_ids:
             current = state.entries.get(participant_id)

@@ -17,6 +17,7 @@ from meet.domain.lobby.model import (
     WaitingPage,
 )
 from meet.domain.lobby.ports import LobbyStore
+from meet.domain.rooms.model import SfuRoomName
 
 
 class MeteredLobbyStore:
@@ -27,22 +28,24 @@ class MeteredLobbyStore:
         self._metrics = metrics
 
     async def knock(
-        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+        self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
         result = await self._inner.knock(room, entry, now, timeouts, gate)
         if result.gate.passed:
             self._metrics.knocked(new=result.created)
         return result
 
-    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+    async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         return await self._inner.pass_gate(room, gate, now)
 
-    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+    async def touch(
+        self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
+    ) -> LobbyEntry | None:
         return await self._inner.touch(room, participant_id, now, timeouts)
 
     async def decide(
         self,
-        room: str,
+        room: SfuRoomName,
         participant_id: str,
         *,
         allow: bool,
@@ -60,19 +63,21 @@ class MeteredLobbyStore:
                 self._metrics.decided("accepted" if result.entry.status is LobbyStatus.ACCEPTED else "denied")
         return result
 
-    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
         admitted = await self._inner.admit_all(room, decided_by=decided_by, now=now, timeouts=timeouts)
         self._metrics.decided("accepted", admitted)
         return admitted
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
         return await self._inner.waiting(room, limit=limit, after=after, now=now)
 
-    async def revoke(self, room: str, participant_id: str) -> bool:
+    async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         return await self._inner.revoke(room, participant_id)
 
-    async def clear(self, room: str) -> None:
+    async def clear(self, room: SfuRoomName) -> None:
         await self._inner.clear(room)
 
-    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+    async def refresh(
+        self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         await self._inner.refresh(room, participant_ids, now, timeouts)

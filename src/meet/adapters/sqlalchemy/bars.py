@@ -1,8 +1,8 @@
-"""The bars of rooms (a removal's, a denial's) in the database: the copy that outlives every cache."""
+"""``RoomBars`` in the database: the durable copy, which outlives every cache."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from advanced_alchemy.types import DateTimeUTC
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.models import UserModel
+from meet.domain.conference.bars import BarReason
 
 room_bar = Table(
     "meet_room_bar",
@@ -22,20 +23,30 @@ room_bar = Table(
 )
 
 
-class SqlBarLedger:
-    """One row per (room, identity); a bar recorded again keeps the later end. Each call is its own
-    short transaction, outside any request's unit of work (a bar holds whether or not the rest commits)."""
+class SqlRoomBars:
+    """One row per (room, identity); a bar recorded again keeps the later end (the reason is not stored:
+    every reason keeps out alike). Each call is its own short transaction, outside any request's unit of
+    work (a bar holds whether or not the rest commits)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def record(self, room: str, identity: str, until: datetime) -> None:
+    async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:  # noqa: ARG002
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(room_bar).values(room=room, identity=identity, until=until)
         later = case((insert.excluded.until > room_bar.c.until, insert.excluded.until), else_=room_bar.c.until)
         upsert = insert.on_conflict_do_update(index_elements=["room", "identity"], set_={"until": later})
         async with database_errors(), self._engine.begin() as connection:
             await connection.execute(upsert)
+
+    async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
+        if not identities:
+            return frozenset()
+        query = select(room_bar.c.identity).where(
+            room_bar.c.room == room, room_bar.c.identity.in_(identities), room_bar.c.until > now
+        )
+        async with database_errors(), self._engine.connect() as connection:
+            return frozenset((await connection.execute(query)).scalars())
 
     async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
         query = select(room_bar.c.identity, room_bar.c.until).where(room_bar.c.room == room, room_bar.c.until > now)

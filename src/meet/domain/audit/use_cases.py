@@ -10,6 +10,7 @@ from datetime import timedelta
 from meet.domain.audit.model import AuditCursor, AuditEntry, AuditQuery, BrokenLink, first_broken_link
 from meet.domain.audit.ports import AuditChains, AuditReader
 from meet.domain.rooms.lookup import RoomLocator
+from meet.domain.rooms.model import RoomRef
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.users.model import Viewer
@@ -20,7 +21,7 @@ MAX_PAGE = 200
 @dataclass(frozen=True, slots=True)
 class ListRoomAuditRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     query: AuditQuery
 
 

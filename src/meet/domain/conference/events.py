@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from meet.domain.rooms.model import SfuRoomName
+
 
 @dataclass(frozen=True, slots=True)
 class EgressReport:
@@ -22,7 +24,7 @@ class EgressReport:
 class SfuEvent:
     id: str
     kind: str  # the SFU's event name: "room_finished", "participant_joined", "egress_ended", ...
-    room: str | None = None
+    room: SfuRoomName | None = None
     participant_identity: str | None = None
     egress: EgressReport | None = None
     # False when the SFU cannot vouch that the participant holds a token meet issued to this identity

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, TrackSource
+from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, SfuRoomName, TrackSource
 from meet.domain.shared.text import clean_display_name, color_for
 
 ANONYMOUS_NAME = "Anonymous"
@@ -40,7 +40,7 @@ class ParticipantGrants:
     a participant never edits its own name or attributes.
     """
 
-    room: str
+    room: SfuRoomName
     room_admin: bool
     publish_sources: tuple[TrackSource, ...]
     can_subscribe: bool = True
@@ -109,7 +109,7 @@ class ConnectionConfig:
     """
 
     url: str
-    room: str
+    room: SfuRoomName
     token: str
     identity: str = ""
     provider: str = "livekit"

@@ -4,19 +4,13 @@ from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
-from meet.domain.rooms.model import Room
+from meet.domain.rooms.model import SfuRoomName
 
 
 class TokenIssuer(Protocol):
     """Signs short-lived SFU access tokens carrying exactly the given grants."""
 
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig: ...
-
-
-class EntryGuard(Protocol):
-    """Says whether an identity is currently kept out of a room (e.g. after being removed)."""
-
-    async def is_barred(self, room: Room, identity: str) -> bool: ...
 
 
 class LiveRooms(Protocol):
@@ -26,6 +20,6 @@ class LiveRooms(Protocol):
     for every connection); ``handle`` reacts to the SFU's events (e.g. closing a room that emptied).
     """
 
-    async def prepare(self, room: str) -> None: ...
+    async def prepare(self, room: SfuRoomName) -> None: ...
 
     async def handle(self, event: SfuEvent) -> None: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from meet.domain.conference.capabilities import SfuCapabilities
-from meet.domain.rooms.model import TrackSource
+from meet.domain.rooms.model import SfuRoomName, TrackSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +58,25 @@ class Sfu(Protocol):
     @property
     def capabilities(self) -> SfuCapabilities: ...
 
-    async def list_participants(self, room: str) -> Sequence[LiveParticipant]: ...
+    async def list_participants(self, room: SfuRoomName) -> Sequence[LiveParticipant]: ...
 
-    async def get_participant(self, room: str, identity: str) -> LiveParticipant | None: ...
+    async def get_participant(self, room: SfuRoomName, identity: str) -> LiveParticipant | None: ...
 
-    async def update_participant(self, room: str, identity: str, update: ParticipantUpdate) -> LiveParticipant: ...
+    async def update_participant(
+        self, room: SfuRoomName, identity: str, update: ParticipantUpdate
+    ) -> LiveParticipant: ...
 
-    async def remove_participant(self, room: str, identity: str) -> None: ...
+    async def remove_participant(self, room: SfuRoomName, identity: str) -> None: ...
 
-    async def mute_published_track(self, room: str, identity: str, track_sid: str, *, muted: bool = True) -> None: ...
-
-    async def send_data(
-        self, room: str, payload: bytes, *, topic: str, destination_identities: Sequence[str]
+    async def mute_published_track(
+        self, room: SfuRoomName, identity: str, track_sid: str, *, muted: bool = True
     ) -> None: ...
 
-    async def update_room_metadata(self, room: str, metadata: Mapping[str, Any]) -> None:
+    async def send_data(
+        self, room: SfuRoomName, payload: bytes, *, topic: str, destination_identities: Sequence[str]
+    ) -> None: ...
+
+    async def update_room_metadata(self, room: SfuRoomName, metadata: Mapping[str, Any]) -> None:
         """Replace the live room's metadata (JSON-encoded by the adapter); no-op semantics are the SFU's."""
         ...
 
@@ -80,7 +84,7 @@ class Sfu(Protocol):
 class RecordingEgress(Protocol):
     """Starts and stops the SFU's recorder for a room, writing one object to the recordings bucket."""
 
-    async def start(self, room: str, *, object_key: str, audio_only: bool) -> str:
+    async def start(self, room: SfuRoomName, *, object_key: str, audio_only: bool) -> str:
         """Start recording ``room`` into ``object_key``; return the egress id."""
         ...
 

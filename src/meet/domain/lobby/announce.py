@@ -7,6 +7,7 @@ import logging
 
 from meet.domain.lobby.model import LobbyEntry
 from meet.domain.lobby.ports import KnockNotifier
+from meet.domain.rooms.model import SfuRoomName
 
 logger = logging.getLogger("meet.lobby")
 
@@ -31,7 +32,7 @@ class KnockAnnouncer:
         self._queued: dict[str, list[LobbyEntry]] = {}  # a key exists while the room's sender runs
         self._senders: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
-    def announce(self, room: str, entry: LobbyEntry) -> None:
+    def announce(self, room: SfuRoomName, entry: LobbyEntry) -> None:
         queued = self._queued.get(room)
         if queued is not None:
             queued.append(entry)
@@ -41,7 +42,7 @@ class KnockAnnouncer:
         self._senders.add(sender)
         sender.add_done_callback(self._senders.discard)
 
-    async def _send_until_drained(self, room: str) -> None:
+    async def _send_until_drained(self, room: SfuRoomName) -> None:
         try:
             while batch := self._queued[room]:
                 self._queued[room] = []

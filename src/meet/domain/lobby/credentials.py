@@ -42,7 +42,7 @@ class LobbyCredentials:
             return None
         return participant_id
 
-    def proven(self, room: str, candidates: Sequence[str]) -> str | None:
+    def proven_participant(self, room: str, candidates: Sequence[str]) -> str | None:
         """The participant id proven by the first credential valid for ``room`` (header, then cookies)."""
         for candidate in candidates:
             participant_id = self.verify(room, candidate)

@@ -7,7 +7,7 @@ from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import role_in
 from meet.domain.conference.sfu import Sfu
 from meet.domain.lobby.model import LobbyEntry
-from meet.domain.rooms.model import ADMIN_ROLES
+from meet.domain.rooms.model import ADMIN_ROLES, SfuRoomName
 
 KNOCK_TOPIC = "lobby"
 
@@ -22,7 +22,7 @@ class NotifyAdminsInRoom:
     def __init__(self, sfu: Sfu) -> None:
         self._sfu = sfu
 
-    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None:
+    async def knocked(self, room: SfuRoomName, entries: Sequence[LobbyEntry]) -> None:
         # An SFU without server-sent data (Janus): admins learn of knocks from the waiting list's event
         # stream (``.../waiting-participants/events``), which every SFU has.
         if not entries or not self._sfu.capabilities.server_data_messages:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol, overload
@@ -15,6 +15,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.rooms.model import SfuRoomName
 
 
 class LobbyStore(Protocol):
@@ -26,23 +27,25 @@ class LobbyStore(Protocol):
     """
 
     async def knock(
-        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+        self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
         """Pass ``gate``, then add ``entry`` unless its participant already has one (a waiting entry is
         kept alive), all in one step."""
         ...
 
-    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+    async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         """Only the gate of a knock: for whoever the room lets in without waiting."""
         ...
 
-    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+    async def touch(
+        self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
+    ) -> LobbyEntry | None:
         """The participant's current entry, kept alive if still waiting; None when absent."""
         ...
 
     async def decide(
         self,
-        room: str,
+        room: SfuRoomName,
         participant_id: str,
         *,
         allow: bool,
@@ -52,22 +55,24 @@ class LobbyStore(Protocol):
     ) -> DecisionResult | None:
         """Record the first decision on a waiting entry; None when there is no such entry.
 
-        A denial also bars the participant from the room for ``timeouts.denied``, durably (``BarLedger``)."""
+        A denial also bars the participant from the room for ``timeouts.denied``, durably (``RoomBars``)."""
         ...
 
-    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
+    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
         """Waiting entries in arrival order, after the position ``after`` (a cursor)."""
         ...
 
-    async def revoke(self, room: str, participant_id: str) -> bool:
+    async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         """Drop the participant's entry whatever its state; answer whether there was one."""
         ...
 
-    async def clear(self, room: str) -> None: ...
+    async def clear(self, room: SfuRoomName) -> None: ...
 
-    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+    async def refresh(
+        self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         """Keep the waiting ones among ``participant_ids`` alive, in one step; publish ``LEFT`` for those
         that have no entry any more (lost with the store, say), so their streams end."""
         ...
@@ -102,11 +107,11 @@ class LobbyEvents(Protocol):
     (and a reset of the whole lobby), an admin's hears every change.
     """
 
-    def of_participant(self, room: str, participant_id: str) -> AbstractAsyncContextManager[ParticipantEvents]:
+    def of_participant(self, room: SfuRoomName, participant_id: str) -> AbstractAsyncContextManager[ParticipantEvents]:
         """Listen to one participant's changes; every change published after entering is heard."""
         ...
 
-    def of_room(self, room: str) -> AbstractAsyncContextManager[RoomChanges]:
+    def of_room(self, room: SfuRoomName) -> AbstractAsyncContextManager[RoomChanges]:
         """Listen to every change of the room's lobby; every change published after entering is heard."""
         ...
 
@@ -115,23 +120,10 @@ class LobbyPresence(Protocol):
     """Keeps a waiting entry alive while its participant holds a stream, on a schedule of its own
     (however busy the room is); an entry that vanished meanwhile is announced as ``LEFT``."""
 
-    def holding(self, room: str, participant_id: str) -> AbstractAsyncContextManager[None]: ...
-
-
-class BarLedger(Protocol):
-    """The durable record of who is kept out of which SFU room until when (a removal's bar, a denial's
-    block): it outlives every cache, which may hold a copy."""
-
-    async def record(self, room: str, identity: str, until: datetime) -> None:
-        """Keep ``identity`` out of ``room`` until ``until`` (a later bar of the same identity wins)."""
-        ...
-
-    async def active(self, room: str, now: datetime) -> Mapping[str, datetime]:
-        """The bars of ``room`` still holding at ``now``: identity -> until."""
-        ...
+    def holding(self, room: SfuRoomName, participant_id: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class KnockNotifier(Protocol):
     """Tells the room's admins who are already in the live room that people knocked (oldest first)."""
 
-    async def knocked(self, room: str, entries: Sequence[LobbyEntry]) -> None: ...
+    async def knocked(self, room: SfuRoomName, entries: Sequence[LobbyEntry]) -> None: ...

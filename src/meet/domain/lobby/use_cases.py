@@ -6,10 +6,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from meet.domain.conference.bars import RoomBars, speaks_for
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, display_name
-from meet.domain.conference.ports import EntryGuard
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
@@ -24,6 +24,7 @@ from meet.domain.lobby.model import (
 )
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.rooms.model import RoomRef, SfuRoomName
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import RateLimited, ServiceUnavailable
@@ -50,7 +51,7 @@ class EntryView:
     username: str
     color: str
     status: LobbyStatus
-    room: str  # the SFU room the credential is bound to
+    room: SfuRoomName  # the SFU room the credential is bound to
     credential: str
     connection: ConnectionConfig | None = None
 
@@ -90,7 +91,7 @@ class RequestEntryRequest:
     """``credentials``: what the client offered to prove an earlier knock (header first, then cookies)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     username: str | None = None
     credentials: Sequence[str] = ()
     client_address: str | None = None
@@ -124,10 +125,10 @@ class RequestEntry:
     async def execute(self, request: RequestEntryRequest) -> EntryView:
         # The room comes from this process's copy; the store's step checks the copy's stamp, and a room
         # that changed since is read again, so its change applies to this very knock.
-        stamped = await self._rooms.visit(request.viewer, request.room)
+        stamped = await self._rooms.stamped_visit(request.viewer, request.room)
         view = await self._enter(stamped, request)
         if view is None:
-            view = await self._enter(await self._rooms.visit(request.viewer, request.room, fresh=True), request)
+            view = await self._enter(await self._rooms.stamped_visit(request.viewer, request.room, fresh=True), request)
         if view is None:
             raise ServiceUnavailable("The room is being changed; try again.")
         return view
@@ -136,7 +137,7 @@ class RequestEntry:
         """The knock (or poll) in the room as ``stamped`` saw it; None when the room changed since."""
         viewer, visit = request.viewer, stamped.visit
         room = visit.room
-        proven = self._credentials.proven(room.sfu_room_name, request.credentials)
+        proven = self._credentials.proven_participant(room.sfu_room_name, request.credentials)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
@@ -160,7 +161,7 @@ class RequestEntry:
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
         room's bars (a removal's, by account or participant id; a denial's, by participant id)."""
-        identities = tuple(dict.fromkeys(i for i in (proven, viewer.sub) if i))
+        identities = speaks_for(viewer, proven)
         if proven is not None:
             limit = self._policy.knocks_per_minute_per_participant
             return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp)
@@ -187,7 +188,7 @@ class StreamUpdate:
 @dataclass(frozen=True, slots=True)
 class WaitForDecisionRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     credentials: Sequence[str] = ()
 
 
@@ -207,7 +208,7 @@ class WaitForDecision:
         store: LobbyStore,
         events: LobbyEvents,
         presence: LobbyPresence,
-        guard: EntryGuard,
+        bars: RoomBars,
         clock: Clock,
         policy: LobbyPolicy,
     ) -> None:
@@ -217,14 +218,14 @@ class WaitForDecision:
         self._store = store
         self._events = events
         self._presence = presence
-        self._guard = guard
+        self._bars = bars
         self._clock = clock
         self._policy = policy
 
     async def execute(self, request: WaitForDecisionRequest) -> AsyncIterator[StreamUpdate]:
         """Check everything up front (so errors are proper HTTP answers), then return the stream."""
         visit = await self._locator.visit(request.viewer, request.room)
-        participant_id = self._credentials.proven(visit.room.sfu_room_name, request.credentials)
+        participant_id = self._credentials.proven_participant(visit.room.sfu_room_name, request.credentials)
         if participant_id is None:
             raise LobbyEntryNotFound
         entry = await self._store.touch(
@@ -235,7 +236,7 @@ class WaitForDecision:
         return self._updates(visit, request.viewer, participant_id)
 
     async def _updates(self, visit: RoomVisit, viewer: Viewer, participant_id: str) -> AsyncIterator[StreamUpdate]:
-        room, name = visit.room, visit.room.sfu_room_name
+        name = visit.room.sfu_room_name
         try:
             async with (
                 self._events.of_participant(name, participant_id) as feed,
@@ -243,7 +244,9 @@ class WaitForDecision:
             ):
                 # Read the state only once listening, so a decision taken in between is not missed.
                 entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
-                if entry is not None and await self._guard.is_barred(room, viewer.identity_or(participant_id)):
+                if entry is not None and await self._bars.barred(
+                    name, speaks_for(viewer, participant_id), self._clock.now()
+                ):
                     entry = entry.decided(allow=False, by="", at=self._clock.now())
                 while entry is not None:
                     yield StreamUpdate("status", await self._views.of(visit, viewer, entry))
@@ -263,7 +266,7 @@ class WaitForDecision:
 @dataclass(frozen=True, slots=True)
 class ListWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     limit: int = 50
     after: int | None = None
 
@@ -287,7 +290,7 @@ class ListWaiting:
 @dataclass(frozen=True, slots=True)
 class DecideEntryRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     participant_id: str
     allow: bool
 
@@ -324,7 +327,7 @@ class DecideEntry:
 @dataclass(frozen=True, slots=True)
 class AdmitEveryoneRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class AdmitEveryone:
@@ -347,7 +350,7 @@ class AdmitEveryone:
 @dataclass(frozen=True, slots=True)
 class WatchWaitingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +384,7 @@ class WatchWaiting:
         room = (await self._locator.administered(request.viewer, request.room)).room
         return self._changes(room.sfu_room_name)
 
-    async def _changes(self, room: str) -> AsyncIterator[WaitingListUpdate]:
+    async def _changes(self, room: SfuRoomName) -> AsyncIterator[WaitingListUpdate]:
         try:
             async with self._events.of_room(room) as feed:
                 yield WaitingListUpdate("listening")  # from here on no change is missed

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from meet.domain.rooms.errors import RoleChangeRefused
 from meet.domain.shared.errors import InvalidInput, PermissionDenied
+
+__all__ = ["ForbiddenPermission", "NotAllowedToMute", "NotPresent", "NotYourself", "RoleChangeRefused"]
 
 
 class NotAllowedToMute(PermissionDenied):
@@ -16,11 +19,6 @@ class NotPresent(PermissionDenied):
 class NotYourself(PermissionDenied):
     default_message = "A participant may only change their own hand or name."
     code = "not_yourself"
-
-
-class RoleChangeRefused(PermissionDenied):
-    default_message = "This role change is not allowed."
-    code = "role_change_refused"
 
 
 class ForbiddenPermission(InvalidInput):

@@ -5,14 +5,6 @@ from datetime import datetime
 from typing import Protocol
 
 
-class RemovalRegistry(Protocol):
-    """Remembers who was removed from which SFU room, for a while; entries expire by themselves."""
-
-    async def bar(self, room: str, identity: str, seconds: int) -> None: ...
-
-    async def is_barred(self, room: str, identity: str) -> bool: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ParticipantCredentials:
     """What a verified participant token says: who it was issued to, for which SFU room."""

@@ -14,7 +14,7 @@ class PresentParticipants:
         self._verifier = verifier
         self._sfu = sfu
 
-    async def proven(self, room: Room, token: str | None) -> ParticipantCredentials:
+    async def bearer_of(self, room: Room, token: str | None) -> ParticipantCredentials:
         if not token:
             raise AuthenticationRequired
         credentials = self._verifier.verify(token)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from meet.domain.conference.bars import BarReason, RoomBars
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.model import (
     HAND_RAISED_ATTRIBUTE,
@@ -26,12 +28,10 @@ from meet.domain.moderation.errors import (
     NotSignedIn,
     NotYourself,
     RenamingDisabled,
-    RoleChangeRefused,
 )
-from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess, TrackSource
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
 from meet.domain.rooms.ports import RoomUnitOfWork
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
@@ -53,7 +53,7 @@ class ModerationPolicy:
 @dataclass(frozen=True, slots=True)
 class ListLiveParticipantsRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListLiveParticipants:
@@ -74,7 +74,7 @@ class MuteTrackRequest:
     """``bearer``: the caller's own SFU token, for participants who are not the room's admins."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     track_sid: str
     bearer: str | None = None
@@ -99,7 +99,7 @@ class MuteTrack:
                 if not request.viewer.is_authenticated:
                     raise AuthenticationRequired
                 raise NotAllowedToMute
-            actor = Actor.user((await self._present.proven(room, request.bearer)).identity)
+            actor = Actor.user((await self._present.bearer_of(room, request.bearer)).identity)
             if not room.configuration.everyone_can_mute:
                 raise NotAllowedToMute
         await self._sfu.mute_published_track(room.sfu_room_name, request.identity, request.track_sid, muted=True)
@@ -119,7 +119,7 @@ class MuteTrack:
 @dataclass(frozen=True, slots=True)
 class RemoveParticipantRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
 
 
@@ -130,19 +130,19 @@ class RemoveParticipant:
         self,
         locator: RoomLocator,
         sfu: Sfu,
-        removals: RemovalRegistry,
+        bars: RoomBars,
         lobby: LobbyStore,
+        clock: Clock,
         policy: ModerationPolicy,
         audit: AuditLog,
-        clock: Clock,
     ) -> None:
         self._locator = locator
         self._sfu = sfu
-        self._removals = removals
+        self._bars = bars
         self._lobby = lobby
+        self._clock = clock
         self._policy = policy
         self._audit = audit
-        self._clock = clock
 
     async def execute(self, request: RemoveParticipantRequest) -> None:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -150,7 +150,8 @@ class RemoveParticipant:
             raise NotYourself("You cannot remove yourself; leave the room instead.")
         name = room.sfu_room_name
         # Bar first: a token requested between the removal and the bar would let them straight back in.
-        await self._removals.bar(name, request.identity, self._policy.removal_seconds)
+        until = self._clock.now() + timedelta(seconds=self._policy.removal_seconds)
+        await self._bars.bar(name, request.identity, until, BarReason.REMOVED)
         await self._lobby.revoke(name, request.identity)
         await self._sfu.remove_participant(name, request.identity)
         details = {"barred_seconds": self._policy.removal_seconds}
@@ -172,7 +173,7 @@ class ChangeParticipantRequest:
     permissions the caller asked for that no participant may ever get (refused)."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     identity: str
     role: Role | None = None
     name: str | None = None
@@ -246,17 +247,13 @@ class ChangeParticipant:
         )
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
-        if role is Role.OWNER:
-            raise RoleChangeRefused("Ownership is granted through the room's accesses, not live.")
-        if identity == viewer.sub:
-            raise RoleChangeRefused("You cannot change your own role.")
+        RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
         async with self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn
             access = await tx.accesses.get_for_user(room.id, user.id)
-            if access is not None and access.role is Role.OWNER:
-                raise RoleChangeRefused("An owner cannot be demoted here.")
+            RoomAccess.check_live_role_change(access, role, self_change=False)
             previous = access.role if access is not None else None
             if access is None:
                 await tx.accesses.add(RoomAccess.grant(room.id, user.id, role))
@@ -279,7 +276,7 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
-    room: str
+    room: RoomRef
     identity: str
     raised: bool
     bearer: str | None
@@ -303,7 +300,7 @@ class RaiseHand:
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
-    room: str
+    room: RoomRef
     identity: str
     name: str
     bearer: str | None
@@ -351,11 +348,11 @@ class RenameSelf:
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: str, identity: str, bearer: str | None
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str, bearer: str | None
 ) -> Room:
     """The room, when the bearer token proves its holder is ``identity`` and present there."""
     room = await locator.locate(id_or_slug)
-    credentials = await present.proven(room, bearer)
+    credentials = await present.bearer_of(room, bearer)
     if credentials.identity != identity:
         raise NotYourself
     return room

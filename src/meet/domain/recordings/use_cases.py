@@ -46,7 +46,7 @@ from meet.domain.recordings.ports import (
 )
 from meet.domain.recordings.status import publish_live_metadata
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Room
+from meet.domain.rooms.model import Room, RoomRef
 from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
@@ -106,7 +106,7 @@ class AdministeredRecordings:
 @dataclass(frozen=True, slots=True)
 class StartRecordingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     mode: RecordingMode
     options: RecordingOptions | None = None
 
@@ -177,7 +177,7 @@ class StartRecording:
 @dataclass(frozen=True, slots=True)
 class StopRecordingRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class StopRecording:

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, OwnerOnly, UnknownUser
+from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
 from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import InvalidInput
@@ -25,7 +25,7 @@ from meet.domain.users.ports import UserRepository
 @dataclass(frozen=True, slots=True)
 class ListAccessesRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class ListAccesses:
@@ -43,7 +43,7 @@ class GrantAccessRequest:
     """Exactly one of ``user_id`` and ``email`` names the user."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     role: Role
     user_id: uuid.UUID | None = None
     email: str | None = None
@@ -59,8 +59,7 @@ class GrantAccess:
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        if request.role is Role.OWNER and visit.role is not Role.OWNER:
-            raise OwnerOnly("Only an owner may grant the owner role.")
+        RoomAccess.check_grantable(request.role, by=visit.role)
         async with self._uow.begin() as tx:
             grantee = await _find_user(tx.users, request.user_id, request.email)
             access = await tx.accesses.add(RoomAccess.grant(visit.room.id, grantee.id, request.role))
@@ -94,7 +93,7 @@ async def _protect_last_owner(accesses: RoomAccessRepository, room: Room) -> Non
 @dataclass(frozen=True, slots=True)
 class ChangeAccessRoleRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
     role: Role
 
@@ -109,13 +108,10 @@ class ChangeAccessRole:
         visit = await self._locator.administered(request.viewer, request.room)
         async with self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
-            touches_owner = Role.OWNER in (request.role, access.role)
-            if touches_owner and visit.role is not Role.OWNER:
-                raise OwnerOnly("Only an owner may grant the owner role or change an owner's access.")
-            if access.role is Role.OWNER and request.role is not Role.OWNER:
+            was_owner, previous = access.role is Role.OWNER, access.role
+            access.change_role(request.role, by=visit.role)
+            if was_owner and request.role is not Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
-            previous = access.role
-            access.role = request.role
             access = await tx.accesses.update(access)
             holder = await tx.users.get(access.user_id)
             event = _access_event(Action.ACCESS_CHANGED, self._clock.now(), request.viewer, holder, access)
@@ -126,7 +122,7 @@ class ChangeAccessRole:
 @dataclass(frozen=True, slots=True)
 class RevokeAccessRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
     access_id: uuid.UUID
 
 
@@ -140,9 +136,8 @@ class RevokeAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         async with self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
+            access.check_revocable(by=visit.role)
             if access.role is Role.OWNER:
-                if visit.role is not Role.OWNER:
-                    raise OwnerOnly("Only an owner may remove an owner.")
                 await _protect_last_owner(tx.accesses, visit.room)
             await tx.accesses.delete(access.id)
             holder = await tx.users.get(access.user_id)

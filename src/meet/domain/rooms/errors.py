@@ -44,6 +44,11 @@ class OwnerOnly(PermissionDenied):
     code = "owner_only"
 
 
+class RoleChangeRefused(PermissionDenied):
+    default_message = "This role change is not allowed."
+    code = "role_change_refused"
+
+
 class UnknownUser(InvalidInput):
     default_message = "No user matches; they must have signed in once."
     code = "unknown_user"

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from meet.domain.rooms.errors import NotRoomAdmin, RoomNotFound
-from meet.domain.rooms.model import Role, Room
+from meet.domain.rooms.model import Role, Room, RoomRef
 from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.text import MAX_SLUG_LENGTH, slugify
 from meet.domain.users.model import Viewer
@@ -29,7 +29,7 @@ class RoomVisit:
         return self.role is not None and self.role.is_admin
 
 
-def room_name(id_or_slug: str) -> tuple[uuid.UUID, str] | tuple[None, str]:
+def room_name(id_or_slug: RoomRef) -> tuple[uuid.UUID, str] | tuple[None, str]:
     """The room id a path value spells (with its canonical spelling), or else the slug it names; every
     spelling of one room gives the same canonical name. Raises ``RoomNotFound`` when it can name none."""
     try:
@@ -58,7 +58,7 @@ class RoomLocator:
         self._rooms = rooms
         self._policy = policy
 
-    async def locate(self, id_or_slug: str) -> Room:
+    async def locate(self, id_or_slug: RoomRef) -> Room:
         room_id, slug = room_name(id_or_slug)
         if room_id is not None:
             room = await self._rooms.room(room_id)
@@ -77,11 +77,11 @@ class RoomLocator:
             return None
         return await self._rooms.role_of(room.id, viewer.user_id)
 
-    async def visit(self, viewer: Viewer, id_or_slug: str) -> RoomVisit:
+    async def visit(self, viewer: Viewer, id_or_slug: RoomRef) -> RoomVisit:
         room = await self.locate(id_or_slug)
         return RoomVisit(room=room, role=await self.role_of(room, viewer))
 
-    async def administered(self, viewer: Viewer, id_or_slug: str) -> RoomVisit:
+    async def administered(self, viewer: Viewer, id_or_slug: RoomRef) -> RoomVisit:
         """The registered room the caller owns or administers; anything else is refused."""
         room = await self.locate(id_or_slug)
         if room.is_temporary:

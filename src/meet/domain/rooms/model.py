@@ -4,7 +4,9 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NewType
 
+from meet.domain.rooms.errors import OwnerOnly, RoleChangeRefused
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.shared.text import is_uuid, slugify
 
@@ -66,6 +68,14 @@ def room_slug(name: str) -> str:
     return slug
 
 
+RoomRef = NewType("RoomRef", str)
+"""The room a caller names, as given (a path value): a room id or a slug, in any spelling. ``RoomLocator``
+turns it into a ``Room``."""
+
+SfuRoomName = NewType("SfuRoomName", str)
+"""A room's name in the SFU (``Room.sfu_room_name``): what the lobby, the bars, the SFU and its events key on."""
+
+
 @dataclass(slots=True)
 class Room:
     id: uuid.UUID
@@ -108,9 +118,9 @@ class Room:
         self.name = name
 
     @property
-    def sfu_room_name(self) -> str:
+    def sfu_room_name(self) -> SfuRoomName:
         """The SFU room's name: the slug for temporary rooms (so everyone with it meets), else the id."""
-        return self.slug if self.is_temporary else str(self.id)
+        return SfuRoomName(self.slug if self.is_temporary else str(self.id))
 
     def lets_in_directly(self, *, authenticated: bool, role: Role | None) -> bool:
         """Join policy; evaluated on every request so a changed access level applies at once."""
@@ -132,3 +142,35 @@ class RoomAccess:
     @classmethod
     def grant(cls, room_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> RoomAccess:
         return cls(id=uuid.uuid4(), room_id=room_id, user_id=user_id, role=role)
+
+    # Who may change whose role: the rules of the accesses (``by`` is the role of whoever asks) and of the
+    # live meeting, in one place; the access use cases and moderation call them.
+
+    @staticmethod
+    def check_grantable(role: Role, *, by: Role | None) -> None:
+        """Only an owner grants the owner role."""
+        if role is Role.OWNER and by is not Role.OWNER:
+            raise OwnerOnly("Only an owner may grant the owner role.")
+
+    def change_role(self, role: Role, *, by: Role | None) -> None:
+        """Only an owner grants the owner role or changes an owner's access (the last owner is the
+        repository's to protect: it counts the owners)."""
+        if Role.OWNER in (role, self.role) and by is not Role.OWNER:
+            raise OwnerOnly("Only an owner may grant the owner role or change an owner's access.")
+        self.role = role
+
+    def check_revocable(self, *, by: Role | None) -> None:
+        """Only an owner removes an owner."""
+        if self.role is Role.OWNER and by is not Role.OWNER:
+            raise OwnerOnly("Only an owner may remove an owner.")
+
+    @staticmethod
+    def check_live_role_change(current: RoomAccess | None, role: Role, *, self_change: bool) -> None:
+        """A role changed live, in the meeting (moderation), never touches ownership: nobody is made owner
+        there and no owner is demoted there (both go through the accesses); nobody changes their own role."""
+        if role is Role.OWNER:
+            raise RoleChangeRefused("Ownership is granted through the room's accesses, not live.")
+        if self_change:
+            raise RoleChangeRefused("You cannot change your own role.")
+        if current is not None and current.role is Role.OWNER:
+            raise RoleChangeRefused("An owner cannot be demoted here.")

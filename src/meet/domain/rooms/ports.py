@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, SfuRoomName
 from meet.domain.shared.events import AuditLog
 from meet.domain.users.ports import UserRepository
 
@@ -102,10 +102,10 @@ class RoomStamps(Protocol):
     room's SFU name. Adapters raise a ``ServiceUnavailable`` when their backing service is down.
     """
 
-    async def current(self, room: str) -> str:
+    async def current(self, room: SfuRoomName) -> str:
         """The room's stamp, a new one when it has none (never seen, or lost with a cache)."""
         ...
 
-    async def renew(self, room: str) -> None:
+    async def renew(self, room: SfuRoomName) -> None:
         """Replace the room's stamp: every copy read under the old one is stale from now on."""
         ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit, room_name
-from meet.domain.rooms.model import Room
+from meet.domain.rooms.model import Room, RoomRef
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
 from meet.domain.users.model import Viewer
@@ -50,7 +50,7 @@ class RoomSnapshots:
         self._clock = clock
         self._copies: dict[str, _Copy] = {}
 
-    async def visit(self, viewer: Viewer, id_or_slug: str, *, fresh: bool = False) -> StampedVisit:
+    async def stamped_visit(self, viewer: Viewer, id_or_slug: RoomRef, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
         _, name = room_name(id_or_slug)  # one copy per room name, however the caller spells it
         copy = None if fresh else self._copies.get(name)
@@ -64,11 +64,11 @@ class RoomSnapshots:
         return StampedVisit(RoomVisit(room=room, role=await self._locator.role_of(room, viewer)), copy.stamp)
 
     async def _read(self, name: str, now: datetime) -> tuple[Room, _Copy | None]:
-        first = await self._locator.locate(name)
+        first = await self._locator.locate(RoomRef(name))
         if first.is_temporary:
             return first, None
         stamp = await self._stamps.current(first.sfu_room_name)
-        room = await self._locator.locate(name)
+        room = await self._locator.locate(RoomRef(name))
         if room.id != first.id:  # the name moved to another room meanwhile
             return room, None
         return room, _Copy(room, stamp, now)

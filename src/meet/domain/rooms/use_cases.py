@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from meet.domain.rooms.errors import OwnerOnly
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, RoomRef
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener, RoomReader, RoomStamps, RoomUnitOfWork
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.events import Action, RoomEvent
@@ -83,7 +83,7 @@ class UpdateRoomRequest:
     """What to change; ``None`` leaves that part as it is."""
 
     viewer: Viewer
-    room: str
+    room: RoomRef
     name: str | None = None
     access_level: AccessLevel | None = None
     configuration: RoomConfiguration | None = None
@@ -131,7 +131,7 @@ class UpdateRoom:
 @dataclass(frozen=True, slots=True)
 class DeleteRoomRequest:
     viewer: Viewer
-    room: str
+    room: RoomRef
 
 
 class DeleteRoom:

@@ -66,10 +66,6 @@ class Viewer:
         """Who this viewer is in a room's audit log."""
         return Actor.user(self.sub)
 
-    def identity_or(self, anonymous_identity: str) -> str:
-        """The SFU identity this viewer appears under: their ``sub`` when signed in."""
-        return self.sub if self.sub is not None else anonymous_identity
-
     @classmethod
     def anonymous(cls) -> Viewer:
         return cls()

@@ -18,7 +18,7 @@ from meet.domain.rooms.access_use_cases import (
     RevokeAccess,
     RevokeAccessRequest,
 )
-from meet.domain.rooms.model import Role
+from meet.domain.rooms.model import Role, RoomRef
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import AccessOut, RoleName
 
@@ -41,14 +41,19 @@ class AccessController(Controller):
     async def list_accesses(
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_accesses: FromDishka[ListAccesses]
     ) -> list[AccessOut]:
-        return [AccessOut.of(access) for access in await list_accesses.execute(ListAccessesRequest(viewer, id_or_slug))]
+        return [
+            AccessOut.of(access)
+            for access in await list_accesses.execute(ListAccessesRequest(viewer, RoomRef(id_or_slug)))
+        ]
 
     @post("/", summary="Give a user a role in the room")
     async def grant_access(
         self, id_or_slug: str, data: JSONBody[AccessCreate], viewer: FromDishka[Viewer], grant: FromDishka[GrantAccess]
     ) -> AccessOut:
         access = await grant.execute(
-            GrantAccessRequest(viewer, id_or_slug, role=Role(data.role), user_id=data.user_id, email=data.email)
+            GrantAccessRequest(
+                viewer, RoomRef(id_or_slug), role=Role(data.role), user_id=data.user_id, email=data.email
+            )
         )
         return AccessOut.of(access)
 
@@ -62,7 +67,7 @@ class AccessController(Controller):
         change: FromDishka[ChangeAccessRole],
     ) -> AccessOut:
         return AccessOut.of(
-            await change.execute(ChangeAccessRoleRequest(viewer, id_or_slug, access_id, Role(data.role)))
+            await change.execute(ChangeAccessRoleRequest(viewer, RoomRef(id_or_slug), access_id, Role(data.role)))
         )
 
     @delete("/{access_id:uuid}", summary="Take a user's role in the room away")
@@ -73,4 +78,4 @@ class AccessController(Controller):
         viewer: FromDishka[Viewer],
         revoke: FromDishka[RevokeAccess],
     ) -> None:
-        await revoke.execute(RevokeAccessRequest(viewer, id_or_slug, access_id))
+        await revoke.execute(RevokeAccessRequest(viewer, RoomRef(id_or_slug), access_id))

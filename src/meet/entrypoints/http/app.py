@@ -31,6 +31,7 @@ from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyControlle
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
 from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
 from meet.entrypoints.http.participants import ParticipantController
+from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPolicy, security_headers
 from meet.entrypoints.http.recordings import RecordingController, RoomRecordingController
 from meet.entrypoints.http.rooms import RoomController
@@ -42,7 +43,6 @@ from meet.entrypoints.http.webhooks import WebhookController
 from meet.entrypoints.providers import make_container
 from meet.entrypoints.settings import Settings
 
-API_PREFIX = "/api/v1"
 SESSION_COOKIE = "meet_session"
 SESSION_STORE = "sessions"
 

@@ -13,6 +13,7 @@ from litestar.params import Parameter
 
 from meet.domain.audit.model import AuditCursor, AuditEntry, AuditQuery
 from meet.domain.audit.use_cases import MAX_PAGE, ListRoomAudit, ListRoomAuditRequest
+from meet.domain.rooms.model import RoomRef
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.shared.events import AUDITED_ACTIONS, Action, timestamp
 from meet.domain.users.model import Viewer
@@ -93,7 +94,7 @@ class AuditController(Controller):
             since=_instant(since, "since"),
             until=_instant(until, "until"),
         )
-        page = await list_audit.execute(ListRoomAuditRequest(viewer, id_or_slug, query))
+        page = await list_audit.execute(ListRoomAuditRequest(viewer, RoomRef(id_or_slug), query))
         return AuditPageOut(
             entries=[AuditEntryOut.of(entry) for entry in page.entries],
             next=page.next.encode() if page.next is not None else None,

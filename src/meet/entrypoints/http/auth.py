@@ -20,6 +20,7 @@ from meet.domain.users.use_cases import (
     CompleteSignInRequest,
     SignIn,
 )
+from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.http.sessions import remember_signed_in
 from meet.entrypoints.http.users import UserOut
 from meet.entrypoints.settings import Settings
@@ -29,7 +30,7 @@ PENDING_KEY = "oidc_pending"
 
 def _callback_uri(request: Request[Any, Any, Any], settings: Settings) -> str:
     base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
-    return f"{base}/api/v1/auth/callback"
+    return f"{base}{API_PREFIX}/auth/callback"
 
 
 def _safe_next(value: str | None, default: str) -> str:

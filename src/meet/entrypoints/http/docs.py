@@ -12,7 +12,9 @@ from litestar import Request, Router
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
-DOCS_PATH = "/api/v1/docs"
+from meet.entrypoints.http.paths import API_PREFIX
+
+DOCS_PATH = f"{API_PREFIX}/docs"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
 _OWN_ASSETS = Path(__file__).with_name("docs_assets")
 

@@ -31,8 +31,10 @@ from meet.domain.lobby.use_cases import (
     WatchWaiting,
     WatchWaitingRequest,
 )
+from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.event_stream import EventStream, LastChunk
+from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection
 from meet.entrypoints.settings import Settings
 
@@ -115,7 +117,7 @@ def credential_cookie(view: EntryView, settings: Settings) -> dict[str, str]:
     secure = "; Secure" if settings.cookie_secure else ""
     return {
         "Set-Cookie": f"{CREDENTIAL_COOKIE_PREFIX}{view.room}={view.credential}; HttpOnly; Max-Age={COOKIE_MAX_AGE}; "
-        f"Path=/api/v1/rooms; SameSite=lax{secure}"
+        f"Path={API_PREFIX}/rooms; SameSite=lax{secure}"
     }
 
 
@@ -213,7 +215,7 @@ class LobbyController(Controller):
         view = await request_entry.execute(
             RequestEntryRequest(
                 viewer,
-                id_or_slug,
+                RoomRef(id_or_slug),
                 username=data.username if data else None,
                 credentials=offered_credentials(request),
                 client_address=request.client.host if request.client else None,
@@ -234,7 +236,7 @@ class LobbyController(Controller):
         metrics: FromDishka[PrometheusMetrics],
     ) -> EventStream:
         updates = await wait.execute(
-            WaitForDecisionRequest(viewer, id_or_slug, credentials=offered_credentials(request))
+            WaitForDecisionRequest(viewer, RoomRef(id_or_slug), credentials=offered_credentials(request))
         )
         return EventStream(_participant_messages(updates, metrics))
 
@@ -251,7 +253,7 @@ class LobbyController(Controller):
         cursor: Annotated[str | None, Parameter(pattern=r"^[0-9]{1,18}$")] = None,
     ) -> WaitingListOut:
         page = await list_waiting.execute(
-            ListWaitingRequest(viewer, id_or_slug, limit=limit, after=int(cursor) if cursor else None)
+            ListWaitingRequest(viewer, RoomRef(id_or_slug), limit=limit, after=int(cursor) if cursor else None)
         )
         return WaitingListOut(
             participants=[WaitingParticipantOut.of(entry) for entry in page.entries],
@@ -270,14 +272,14 @@ class LobbyController(Controller):
         watch: FromDishka[WatchWaiting],
         metrics: FromDishka[PrometheusMetrics],
     ) -> EventStream:
-        changes = await watch.execute(WatchWaitingRequest(viewer, id_or_slug))
+        changes = await watch.execute(WatchWaitingRequest(viewer, RoomRef(id_or_slug)))
         return EventStream(_admin_messages(changes, metrics))
 
     @post("/waiting-participants/admit-all", status_code=200, summary="Admit everyone waiting")
     async def admit_all(
         self, id_or_slug: str, viewer: FromDishka[Viewer], admit_everyone: FromDishka[AdmitEveryone]
     ) -> AdmittedOut:
-        return AdmittedOut(admitted=await admit_everyone.execute(AdmitEveryoneRequest(viewer, id_or_slug)))
+        return AdmittedOut(admitted=await admit_everyone.execute(AdmitEveryoneRequest(viewer, RoomRef(id_or_slug))))
 
     @post("/waiting-participants/{participant_id:str}", status_code=200, summary="Admit or deny one participant")
     async def decide(
@@ -288,5 +290,5 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         decide: FromDishka[DecideEntry],
     ) -> WaitingParticipantOut:
-        decision = DecideEntryRequest(viewer, id_or_slug, participant_id, allow=data.allow)
+        decision = DecideEntryRequest(viewer, RoomRef(id_or_slug), participant_id, allow=data.allow)
         return WaitingParticipantOut.of(await decide.execute(decision))

@@ -26,8 +26,9 @@ from litestar.response import ServerSentEvent
 from litestar.routes import HTTPRoute
 from litestar.types import Empty, Message, Scope
 
+from meet.entrypoints.http.paths import API_PREFIX
+
 ERROR_SCHEMA = "Error"
-API_PREFIX = "/api/v1"
 UNSAFE = frozenset({"post", "put", "patch", "delete"})
 
 _DESCRIPTIONS = {

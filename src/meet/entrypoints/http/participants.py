@@ -26,7 +26,7 @@ from meet.domain.moderation.use_cases import (
     RenameSelf,
     RenameSelfRequest,
 )
-from meet.domain.rooms.model import Role, TrackSource
+from meet.domain.rooms.model import Role, RoomRef, TrackSource
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, bearer_token
 
@@ -87,7 +87,7 @@ class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
     attributes: dict[AttributeKey, AttributeValue] | None = None
     permission: PermissionBody | None = None
 
-    def to_request(self, viewer: Viewer, room: str, identity: str) -> ChangeParticipantRequest:
+    def to_request(self, viewer: Viewer, room: RoomRef, identity: str) -> ChangeParticipantRequest:
         permission = self.permission or PermissionBody()
         sources = permission.can_publish_sources
         return ChangeParticipantRequest(
@@ -126,7 +126,8 @@ class ParticipantController(Controller):
         self, id_or_slug: str, viewer: FromDishka[Viewer], list_live: FromDishka[ListLiveParticipants]
     ) -> LiveParticipantsOut:
         participants = [
-            LiveParticipantOut.of(p) for p in await list_live.execute(ListLiveParticipantsRequest(viewer, id_or_slug))
+            LiveParticipantOut.of(p)
+            for p in await list_live.execute(ListLiveParticipantsRequest(viewer, RoomRef(id_or_slug)))
         ]
         return LiveParticipantsOut(participants=participants, count=len(participants))
 
@@ -141,7 +142,7 @@ class ParticipantController(Controller):
         mute_track: FromDishka[MuteTrack],
     ) -> dict[str, bool]:
         await mute_track.execute(
-            MuteTrackRequest(viewer, id_or_slug, identity, data.track_sid, bearer=bearer_token(request))
+            MuteTrackRequest(viewer, RoomRef(id_or_slug), identity, data.track_sid, bearer=bearer_token(request))
         )
         return {"muted": True}
 
@@ -149,7 +150,7 @@ class ParticipantController(Controller):
     async def remove(
         self, id_or_slug: str, identity: str, viewer: FromDishka[Viewer], remove: FromDishka[RemoveParticipant]
     ) -> None:
-        await remove.execute(RemoveParticipantRequest(viewer, id_or_slug, identity))
+        await remove.execute(RemoveParticipantRequest(viewer, RoomRef(id_or_slug), identity))
 
     @patch("/{identity:str}", summary="Change role (persisted and live), name or attributes (admins)")
     async def change(
@@ -160,7 +161,7 @@ class ParticipantController(Controller):
         viewer: FromDishka[Viewer],
         change: FromDishka[ChangeParticipant],
     ) -> ParticipantChangeOut:
-        result = await change.execute(data.to_request(viewer, id_or_slug, identity))
+        result = await change.execute(data.to_request(viewer, RoomRef(id_or_slug), identity))
         return ParticipantChangeOut(
             identity=result.identity,
             role=result.role.value if result.role else None,
@@ -178,7 +179,7 @@ class ParticipantController(Controller):
         raise_hand: FromDishka[RaiseHand],
     ) -> LiveParticipantOut:
         participant = await raise_hand.execute(
-            RaiseHandRequest(id_or_slug, identity, raised=data.raised, bearer=bearer_token(request))
+            RaiseHandRequest(RoomRef(id_or_slug), identity, raised=data.raised, bearer=bearer_token(request))
         )
         return LiveParticipantOut.of(participant)
 
@@ -192,6 +193,6 @@ class ParticipantController(Controller):
         rename: FromDishka[RenameSelf],
     ) -> LiveParticipantOut:
         participant = await rename.execute(
-            RenameSelfRequest(id_or_slug, identity, name=data.name, bearer=bearer_token(request))
+            RenameSelfRequest(RoomRef(id_or_slug), identity, name=data.name, bearer=bearer_token(request))
         )
         return LiveParticipantOut.of(participant)

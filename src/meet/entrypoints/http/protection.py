@@ -25,6 +25,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from meet.entrypoints.http.paths import API_PREFIX
+
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -32,7 +34,7 @@ CROSS_SITE_ERROR = "cross_site_request"
 # Callers of these authenticate with something a browser cannot forge (a signature, a bearer token, the
 # Janus event handler's basic auth).
 OTHERWISE_AUTHENTICATED = frozenset(
-    {"/api/v1/webhooks/livekit", "/api/v1/webhooks/janus", "/api/v1/recordings/storage-hook"}
+    {f"{API_PREFIX}/webhooks/livekit", f"{API_PREFIX}/webhooks/janus", f"{API_PREFIX}/recordings/storage-hook"}
 )
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)

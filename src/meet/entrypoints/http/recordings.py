@@ -30,6 +30,7 @@ from meet.domain.recordings.use_cases import (
     StorageNotification,
     StoredObject,
 )
+from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.schemas import MAX_OFFSET, bearer_token
 
@@ -135,12 +136,12 @@ class RoomRecordingController(Controller):
     ) -> RecordingOut:
         options = RecordingOptions(language=data.options.language) if data.options else None
         return RecordingOut.of(
-            await start.execute(StartRecordingRequest(viewer, id_or_slug, RecordingMode(data.mode), options))
+            await start.execute(StartRecordingRequest(viewer, RoomRef(id_or_slug), RecordingMode(data.mode), options))
         )
 
     @post("/stop", status_code=200, summary="Stop the room's recording in progress (owners and administrators)")
     async def stop(self, id_or_slug: str, viewer: FromDishka[Viewer], stop: FromDishka[StopRecording]) -> RecordingOut:
-        return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, id_or_slug)))
+        return RecordingOut.of(await stop.execute(StopRecordingRequest(viewer, RoomRef(id_or_slug))))
 
 
 class RecordingController(Controller):

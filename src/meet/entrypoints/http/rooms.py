@@ -8,7 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, Parameter
 
 from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
-from meet.domain.rooms.model import AccessLevel
+from meet.domain.rooms.model import AccessLevel, RoomRef
 from meet.domain.rooms.use_cases import (
     CreateRoom,
     CreateRoomRequest,
@@ -89,7 +89,7 @@ class RoomController(Controller):
         open_room: FromDishka[OpenRoom],
         username: Annotated[DisplayName | None, Parameter(max_length=255)] = None,
     ) -> RoomOut:
-        opened = await open_room.execute(OpenRoomRequest(viewer, id_or_slug, username=username))
+        opened = await open_room.execute(OpenRoomRequest(viewer, RoomRef(id_or_slug), username=username))
         return RoomOut.of(opened.visit, opened.connection)
 
     @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)")
@@ -98,7 +98,7 @@ class RoomController(Controller):
     ) -> RoomOut:
         changes = UpdateRoomRequest(
             viewer,
-            id_or_slug,
+            RoomRef(id_or_slug),
             name=data.name,
             access_level=AccessLevel(data.access_level) if data.access_level else None,
             configuration=data.configuration.to_domain() if data.configuration else None,
@@ -107,4 +107,4 @@ class RoomController(Controller):
 
     @delete("/{id_or_slug:str}", summary="Delete a room (owners)")
     async def delete_room(self, id_or_slug: str, viewer: FromDishka[Viewer], remove: FromDishka[DeleteRoom]) -> None:
-        await remove.execute(DeleteRoomRequest(viewer, id_or_slug))
+        await remove.execute(DeleteRoomRequest(viewer, RoomRef(id_or_slug)))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
 from meet.adapters.sqlalchemy.audit import SqlaAuditReader, SqlaStandaloneAuditLog
-from meet.adapters.sqlalchemy.bars import SqlBarLedger
+from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
     create_engine,
@@ -22,7 +22,6 @@ from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.audit.ports import AuditReader
-from meet.domain.lobby.ports import BarLedger
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
 from meet.domain.shared.events import AuditLog, AuditUnitOfWork
@@ -54,8 +53,9 @@ class SqlaDatabaseProvider(BackendProvider):
         await engine.dispose()
 
     @provide(scope=Scope.APP)
-    def bar_ledger(self, engine: AsyncEngine) -> BarLedger:
-        return SqlBarLedger(engine)
+    def durable_bars(self, engine: AsyncEngine) -> SqlRoomBars:
+        """The durable ``RoomBars``; the stores put their cache in front of it (see stores.py)."""
+        return SqlRoomBars(engine)
 
     @provide(scope=Scope.APP)
     def write_sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,4 +1,4 @@
-"""Where the lobby, rate limits, removal bars, room stamps, webhook dedupe and sessions live: one Redis server or a
+"""Where the lobby, rate limits, the bars cache, room stamps, webhook dedupe and sessions live: one Redis server or a
 Redis Cluster (shared by every API process), or this process's memory (the single-process embedded
 default)."""
 
@@ -14,7 +14,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
-from meet.adapters.memory.bars import MemoryBars, MemoryRemovalRegistry
+from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
@@ -27,16 +27,16 @@ from meet.adapters.redis.client import (
 )
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisBars, RedisLobbyStore
+from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
-from meet.adapters.redis.removals import RedisRemovalRegistry
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
+from meet.adapters.sqlalchemy.bars import SqlRoomBars
+from meet.domain.conference.bars import RoomBars
 from meet.domain.conference.events import SeenEvents
 from meet.domain.lobby.model import LobbyTimeouts
-from meet.domain.lobby.ports import BarLedger, LobbyEvents, LobbyPresence, LobbyStore
+from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.lobby.records import LobbyRecords
-from meet.domain.moderation.ports import RemovalRegistry
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
 from meet.entrypoints.providers.health import BackendProvider
@@ -75,10 +75,8 @@ class _RedisStores(BackendProvider):
         return RedisStore(cast("Redis", client), namespace=SESSION_NAMESPACE)
 
     @provide(scope=Scope.APP)
-    def bars(self, client: RedisClient, ledger: BarLedger) -> RedisBars:
-        return RedisBars(client, ledger)
-
-    removals = provide(RedisRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
+    def bars(self, client: RedisClient, durable: SqlRoomBars) -> AnyOf[RedisRoomBars, RoomBars]:
+        return RedisRoomBars(client, durable)
 
     @provide(scope=Scope.APP)
     def stamps(self, client: RedisClient) -> RoomStamps:
@@ -115,7 +113,7 @@ class RedisProvider(_RedisLobbyRecordsProvider):
         await events.aclose()
 
     @provide(scope=Scope.APP)
-    def lobby(self, client: Redis, bars: RedisBars) -> LobbyStore:
+    def lobby(self, client: Redis, bars: RedisRoomBars) -> LobbyStore:
         return RedisLobbyStore(client, bars)
 
     health = provide(RedisHealth, scope=Scope.APP)
@@ -141,7 +139,7 @@ class RedisClusterProvider(_RedisLobbyRecordsProvider):
         await events.aclose()
 
     @provide(scope=Scope.APP)
-    def lobby(self, client: RedisCluster, bars: RedisBars) -> LobbyStore:
+    def lobby(self, client: RedisCluster, bars: RedisRoomBars) -> LobbyStore:
         return RedisLobbyStore(client, bars, sharded=True)
 
     health = provide(RedisClusterHealth, scope=Scope.APP)
@@ -153,10 +151,13 @@ class MemoryStoresProvider(BackendProvider):
     absent = ("redis", "the lobby and sessions in this process's memory: one process only")
 
     events = provide(MemoryLobbyEvents, scope=Scope.APP, provides=AnyOf[MemoryLobbyEvents, LobbyEvents])
-    bars = provide(MemoryBars, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def bars(self, durable: SqlRoomBars) -> AnyOf[MemoryRoomBars, RoomBars]:
+        return MemoryRoomBars(durable)
+
     stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
     records = provide(MemoryLobbyRecords, scope=Scope.APP, provides=AnyOf[MemoryLobbyRecords, LobbyRecords])
-    removals = provide(MemoryRemovalRegistry, scope=Scope.APP, provides=RemovalRegistry)
 
     @provide(scope=Scope.APP)
     async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
@@ -165,7 +166,7 @@ class MemoryStoresProvider(BackendProvider):
 
     @provide(scope=Scope.APP)
     def lobby(
-        self, events: MemoryLobbyEvents, bars: MemoryBars, stamps: MemoryRoomStamps, records: MemoryLobbyRecords
+        self, events: MemoryLobbyEvents, bars: MemoryRoomBars, stamps: MemoryRoomStamps, records: MemoryLobbyRecords
     ) -> LobbyStore:
         return MemoryLobbyStore(events, bars, stamps, records)
 

@@ -12,7 +12,7 @@ from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpos
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
 from meet.domain.conference.lifecycle import AnnounceRoomLifecycle
-from meet.domain.conference.ports import EntryGuard, LiveRooms
+from meet.domain.conference.ports import LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.announce import KnockAnnouncer
@@ -31,7 +31,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
     WatchWaiting,
 )
-from meet.domain.moderation.guard import RemoveAgainOnRejoin, RemovedAreBarred
+from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
     ChangeParticipant,
@@ -91,7 +91,6 @@ class ConferenceProvider(Provider):
 
     admission = provide(Admission)
     open_room = provide(OpenRoom)
-    entry_guard = provide(RemovedAreBarred, provides=EntryGuard)
 
     impostors = provide(RemoveImpostors)
     publish_grants = provide(EnforcePublishGrants)

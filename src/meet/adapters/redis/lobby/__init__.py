@@ -3,10 +3,10 @@
 - ``keys``: the key schema and hash tags of a room (and its push channel);
 - ``codec``: entries and events as they are stored and published;
 - ``lua/``: the Lua programs, one file each, sharing ``prelude.lua``; ``scripts``: one typed builder each;
-- ``store``: ``RedisLobbyStore``; ``bars``: the room's bars cache.
+- ``store``: ``RedisLobbyStore``; ``bars``: ``RedisRoomBars``, the bars cache.
 """
 
-from meet.adapters.redis.lobby.bars import RedisBars
+from meet.adapters.redis.lobby.bars import RedisRoomBars
 from meet.adapters.redis.lobby.store import RedisLobbyStore
 
-__all__ = ["RedisBars", "RedisLobbyStore"]
+__all__ = ["RedisLobbyStore", "RedisRoomBars"]

@@ -126,9 +126,9 @@ class Bar(Args, frozen=True):
     cache_ttl: int
 
 
-class IsBarred(Args, frozen=True):
-    script = "is_barred"
-    identity: str
+class Barred(Args, frozen=True):
+    script = "barred"
+    identities: Sequence[str]
     now: int
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from meet.adapters.redis.client import RedisClient, unavailable_as
 from meet.adapters.redis.lobby import scripts
-from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisBars, ms
+from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisRoomBars, ms
 from meet.adapters.redis.lobby.codec import EntryWire, decode_entry
 from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys
+from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import (
     PASSED,
@@ -29,6 +30,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.rooms.model import SfuRoomName
 
 ADMIT_ALL_PER_MESSAGE = 500
 
@@ -59,7 +61,7 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
 class RedisLobbyStore:
     """The lobby on one Redis server, or on a Redis Cluster with ``sharded=True`` (events by SPUBLISH)."""
 
-    def __init__(self, client: RedisClient, bars: RedisBars, *, sharded: bool = False) -> None:
+    def __init__(self, client: RedisClient, bars: RedisRoomBars, *, sharded: bool = False) -> None:
         self._bars = bars
         self._knock = scripts.Program(client, scripts.Knock, sharded=sharded)
         self._gate = scripts.Program(client, scripts.PassGate, sharded=sharded)
@@ -72,7 +74,7 @@ class RedisLobbyStore:
         self._clear = scripts.Program(client, scripts.Clear, sharded=sharded)
 
     async def _gated(
-        self, program: scripts.Program[scripts.A], room: str, gate: KnockGate, now: datetime, args: scripts.A
+        self, program: scripts.Program[scripts.A], room: SfuRoomName, gate: KnockGate, now: datetime, args: scripts.A
     ) -> Any:
         """Run a gated script; a cold bars cache is loaded from the ledger and the script run again."""
         keys = LobbyKeys.of(room).gated(gate.rate_bucket)
@@ -85,7 +87,7 @@ class RedisLobbyStore:
         raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
 
     async def knock(
-        self, room: str, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
+        self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
         args = scripts.Knock(
             participant_id=entry.participant_id,
@@ -101,11 +103,13 @@ class RedisLobbyStore:
             return KnockResult(entry, created=False, gate=refused)
         return KnockResult(decode_entry(answer[1]), created=bool(answer[2]))
 
-    async def pass_gate(self, room: str, gate: KnockGate, now: datetime) -> GateResult:
+    async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         args = scripts.PassGate(now=ms(now), gate=_gate(gate))
         return _gate_result(await self._gated(self._gate, room, gate, now, args)) or PASSED
 
-    async def touch(self, room: str, participant_id: str, now: datetime, timeouts: LobbyTimeouts) -> LobbyEntry | None:
+    async def touch(
+        self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
+    ) -> LobbyEntry | None:
         args = scripts.Touch(
             participant_id=participant_id,
             now=ms(now),
@@ -116,7 +120,9 @@ class RedisLobbyStore:
             raw = await self._touch(room_keys(room), args)
         return decode_entry(raw) if raw else None
 
-    async def refresh(self, room: str, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts) -> None:
+    async def refresh(
+        self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
         args = scripts.Refresh(
             now=ms(now),
             waiting_ttl=timeouts.waiting * 1000,
@@ -128,7 +134,7 @@ class RedisLobbyStore:
 
     async def decide(
         self,
-        room: str,
+        room: SfuRoomName,
         participant_id: str,
         *,
         allow: bool,
@@ -156,10 +162,10 @@ class RedisLobbyStore:
         if decided.entry.status is LobbyStatus.DENIED and decided.entry.decided_at is not None:
             # The cache holds the block already (same script); the ledger keeps it through a Redis restart.
             until = decided.entry.decided_at + timedelta(seconds=timeouts.denied)
-            await self._bars.remember(room, participant_id, until)
+            await self._bars.remember(room, participant_id, until, BarReason.DENIED)
         return decided
 
-    async def admit_all(self, room: str, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
         args = scripts.AdmitAll(
             at=now.isoformat(),
             by=decided_by,
@@ -171,7 +177,7 @@ class RedisLobbyStore:
         async with unavailable_as(LobbyUnavailable):
             return int(await self._admit_all(room_keys(room), args))
 
-    async def waiting(self, room: str, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
         args = scripts.Waiting(now=ms(now), after=f"({after}" if after is not None else "-inf", limit=limit)
         async with unavailable_as(LobbyUnavailable):
             count, found = await self._waiting(room_keys(room), args)
@@ -180,10 +186,10 @@ class RedisLobbyStore:
         next_cursor = page[-1].position if len(entries) > limit else None
         return WaitingPage(entries=page, count=int(count), next_cursor=next_cursor)
 
-    async def revoke(self, room: str, participant_id: str) -> bool:
+    async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         async with unavailable_as(LobbyUnavailable):
             return bool(await self._revoke(room_keys(room), scripts.Revoke(participant_id=participant_id)))
 
-    async def clear(self, room: str) -> None:
+    async def clear(self, room: SfuRoomName) -> None:
         async with unavailable_as(LobbyUnavailable):
             await self._clear(room_keys(room), scripts.Clear())

@@ -1,0 +1,8 @@
+-- Which of the identities a bar holds now. args: identities, now. Returns them, or 'cold' (not loaded).
+if not redis.call('ZSCORE', bars, '') then return 'cold' end
+local held = {}
+for _, identity in ipairs(args.identities) do
+  local until_ms = redis.call('ZSCORE', bars, identity)
+  if until_ms and tonumber(until_ms) > args.now then held[#held + 1] = identity end
+end
+return held

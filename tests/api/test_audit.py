@@ -149,3 +149,32 @@ def _uuid(value: str) -> Any:
     import uuid  # noqa: PLC0415
 
     return uuid.UUID(value)
+
+
+async def test_lobby_decisions_reach_the_log_from_the_in_memory_lobby(api_with: Any) -> None:
+    async with api_with(lobby_records_poll_seconds="0.05") as api:
+        await api.sign_in("alice")
+        room = await api.create_room("alice", "Hall", access_level="restricted")
+        base = f"/api/v1/rooms/{room['id']}"
+        zoe = (await api.request("POST", f"{base}/request-entry", json={"username": "Zoe"})).json()
+        max_ = (await api.request("POST", f"{base}/request-entry", json={"username": "Max"})).json()
+        await api.request("POST", f"{base}/request-entry", headers={"X-Lobby-Credential": zoe["credential"]})  # poll
+        for allow in (True, False):  # the second decision is refused: not logged
+            await api.request("POST", f"{base}/waiting-participants/{zoe['id']}", user="alice", json={"allow": allow})
+        await api.request("POST", f"{base}/waiting-participants/{max_['id']}", user="alice", json={"allow": False})
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            entries = (await audit(api, room["id"]))["entries"]
+            if len(entries) >= 5:
+                break
+            assert asyncio.get_running_loop().time() < deadline, entries
+            await asyncio.sleep(0.05)
+        assert [entry["action"] for entry in entries] == [
+            "lobby.denied",
+            "lobby.admitted",
+            "lobby.knocked",
+            "lobby.knocked",
+            "room.created",
+        ]
+        assert entries[1]["subject"] == {"kind": "participant", "id": zoe["id"], "name": "Zoe"}
+        assert entries[0]["subject"]["id"] == max_["id"]

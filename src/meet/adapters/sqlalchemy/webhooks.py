@@ -161,8 +161,16 @@ class SqlaWebhookOutbox:
         ]
         return sorted(deliveries, key=lambda delivery: delivery.at)
 
-    async def delivered(self, delivery: Delivery, now: datetime) -> None:
-        await self._record(delivery, delivered_at=now, next_attempt_at=None, last_error=None)
+    async def delivered(self, deliveries: Sequence[Delivery], now: datetime) -> None:
+        if not deliveries:
+            return
+        theirs = tuple_(webhook_outbox.c.event_id, webhook_outbox.c.endpoint_id, webhook_outbox.c.attempts).in_(
+            [(d.event_id, d.endpoint_id, d.attempts) for d in deliveries]
+        )
+        async with database_errors(), self._engine.begin() as connection:
+            await connection.execute(
+                update(webhook_outbox).where(theirs).values(delivered_at=now, next_attempt_at=None, last_error=None)
+            )
 
     async def failed(self, delivery: Delivery, retry_at: datetime | None, error: str) -> None:
         await self._record(delivery, next_attempt_at=retry_at, last_error=error[:500])

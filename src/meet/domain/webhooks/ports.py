@@ -39,7 +39,9 @@ class WebhookOutbox(Protocol):
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]: ...
 
-    async def delivered(self, delivery: Delivery, now: datetime) -> None: ...
+    async def delivered(self, deliveries: Sequence[Delivery], now: datetime) -> None:
+        """Record these attempts as delivered (those whose lease is still theirs)."""
+        ...
 
     async def failed(self, delivery: Delivery, retry_at: datetime | None, error: str) -> None:
         """Record a failed attempt; ``retry_at`` None: no more attempts."""

@@ -155,20 +155,24 @@ class DeliverDueWebhooks:
         if not batch:
             return 0
         endpoints = await self._endpoints.signing({delivery.endpoint_id for delivery in batch})
-        await asyncio.gather(*(self._attempt(delivery, endpoints.get(delivery.endpoint_id)) for delivery in batch))
+        outcomes = await asyncio.gather(
+            *(self._attempt(delivery, endpoints.get(delivery.endpoint_id)) for delivery in batch)
+        )
+        # The successes are recorded together: one statement for the batch, not one per message.
+        await self._outbox.delivered([d for d, ok in zip(batch, outcomes, strict=True) if ok], self._clock.now())
         return len(batch)
 
-    async def _attempt(self, delivery: Delivery, found: tuple[WebhookEndpoint, SigningKeys] | None) -> None:
+    async def _attempt(self, delivery: Delivery, found: tuple[WebhookEndpoint, SigningKeys] | None) -> bool:
+        """Attempt once; record a failure here, and answer whether it was delivered."""
         if found is None:
             await self._outbox.failed(delivery, None, "the endpoint was removed or disabled")
-            return
+            return False
         endpoint, keys = found
         outcome = await self._send(delivery, endpoint, keys)
         now = self._clock.now()
         self._reporter.attempted(delivery, "delivered" if outcome.ok else "failed", (now - delivery.at).total_seconds())
         if outcome.ok:
-            await self._outbox.delivered(delivery, now)
-            return
+            return True
         delay = retry_delay(delivery.attempts, self._rng)
         await self._outbox.failed(delivery, now + delay if delay is not None else None, outcome.detail)
         if delay is None:
@@ -177,6 +181,7 @@ class DeliverDueWebhooks:
             )
             await self._endpoints.disable(endpoint.id, reason[:500])
             self._reporter.endpoint_disabled(endpoint, reason)
+        return False
 
     async def _send(self, delivery: Delivery, endpoint: WebhookEndpoint, keys: SigningKeys) -> SendOutcome:
         try:

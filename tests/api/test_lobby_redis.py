@@ -164,3 +164,62 @@ async def test_redis_down_is_a_clear_503_and_the_lobby_recovers_by_itself(outage
     assert listed.status_code == 200
     assert listed.json()["count"] == 1
     assert (await api.request("GET", "/readyz")).status_code == 200
+
+
+async def test_with_redis_down_the_anonymous_join_reads_the_database_and_no_room_can_change(
+    outage_api: tuple[Api, Redis],
+) -> None:
+    """No copy can be confirmed without the stamps: the join reads the room as it is, every time."""
+    api, redis = outage_api
+    room = await api.create_room("owner", "Town hall")
+    url = f"/api/v1/rooms/{room['slug']}"
+    for _ in range(2):  # the process holds a copy
+        assert (await api.request("GET", url)).status_code == 200
+    redis.stop()
+    try:
+        joined = [await api.request("GET", url) for _ in range(2)]
+        changed = await api.request("PATCH", url, user="owner", json={"access_level": "restricted"})
+    finally:
+        redis.start()
+    for response in joined:
+        assert response.status_code == 200, response.text
+        assert response.json()["connection"]["token"]
+    assert changed.status_code == 503, changed.text  # nothing is changed while the stamps are down
+    assert (await api.request("GET", url)).json()["access_level"] == "public"
+
+
+async def test_a_join_and_the_waiting_list_cost_one_round_trip_besides_the_session(
+    api_with: Any, redis_url: str
+) -> None:
+    """On a process that holds the room (and the caller's role): no database, and one round trip to
+    Redis that checks the room's stamp (with the caller's bars, or reading the page, in the same step)."""
+    async with api_with(redis_url=redis_url) as api:
+        await api.sign_in("owner")
+        public = await api.create_room("owner", "Town hall")
+        restricted = await api.create_room("owner", "Board", access_level="restricted")
+        await api.grant("owner", restricted["id"], "member", "member")
+        requests = {
+            "anonymous join": ("GET", f"/api/v1/rooms/{public['slug']}", None),
+            "member join": ("GET", f"/api/v1/rooms/{restricted['id']}", "member"),
+            "waiting list": ("GET", f"/api/v1/rooms/{restricted['id']}/waiting-participants", "owner"),
+        }
+
+        async def round_trips() -> dict[str, list[str]]:
+            seen = {}
+            for name, (method, url, user) in requests.items():
+                async with monitored(redis_url, from_clients_only=True) as commands:
+                    response = await api.request(method, url, user=user)
+                assert response.status_code == 200, response.text
+                seen[name] = commands
+            return seen
+
+        await round_trips()  # the copies are taken, the scripts loaded into Redis, the bars cached
+        warm = await round_trips()
+        for n in range(20):
+            await api.request("POST", f"/api/v1/rooms/{restricted['id']}/request-entry", json={"username": f"G {n}"})
+        assert warm == await round_trips()
+    assert warm["anonymous join"] == ["GET"]  # the room's stamp
+    # The session read (GET) and stored again (SET, Litestar's), around one script: stamp and bars, or
+    # stamp and page.
+    assert warm["member join"] == ["GET", "EVALSHA", "SET"]
+    assert warm["waiting list"] == ["GET", "EVALSHA", "SET"]

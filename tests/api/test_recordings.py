@@ -141,7 +141,8 @@ async def test_start_sends_a_room_composite_egress_to_s3(studio: tuple[Api, dict
     assert json.loads(metadata.request.metadata) == {
         "access_level": "public",
         "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
-        "recording_status": "initiated",
+        "recording_status": "starting",
+        "recording_mode": "screen_recording",
     }
 
 
@@ -254,7 +255,7 @@ async def test_egress_webhooks_move_the_recording_and_the_room_metadata(
 
     assert (await webhook(api, egress_event("egress_updated", egress_id, "EGRESS_ACTIVE", room))).status_code == 200
     assert (await api.request("GET", url, user="owner")).json()["status"] == "active"
-    assert json.loads(livekit.metadata[room["id"]])["recording_status"] == "active"
+    assert json.loads(livekit.metadata[room["id"]])["recording_status"] == "started"
 
     ended = egress_event("egress_ended", egress_id, "EGRESS_COMPLETE", room)
     assert (await webhook(api, ended)).status_code == 200
@@ -262,7 +263,8 @@ async def test_egress_webhooks_move_the_recording_and_the_room_metadata(
     assert json.loads(livekit.metadata[room["id"]]) == {
         "access_level": "public",
         "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
-        "recording_status": "stopped",
+        "recording_status": "saving",
+        "recording_mode": "screen_recording",
     }
 
     unknown = egress_event("egress_ended", "EG_not_ours", "EGRESS_FAILED", room)
@@ -286,12 +288,12 @@ async def test_settings_and_recording_status_share_the_live_metadata(
     )
     assert changed.status_code == 200, changed.text
     during = json.loads(livekit.metadata[room["id"]])
-    assert (during["access_level"], during["recording_status"]) == ("trusted", "initiated")
+    assert (during["access_level"], during["recording_status"]) == ("trusted", "starting")
     assert during["configuration"]["everyone_can_mute"] is False
 
     assert (await webhook(api, egress_event("egress_updated", egress_id, "EGRESS_ACTIVE", room))).status_code == 200
     active = json.loads(livekit.metadata[room["id"]])
-    assert (active["access_level"], active["recording_status"]) == ("trusted", "active")
+    assert (active["access_level"], active["recording_status"]) == ("trusted", "started")
     assert active["configuration"]["everyone_can_mute"] is False
 
     assert (await webhook(api, egress_event("egress_ended", egress_id, "EGRESS_COMPLETE", room))).status_code == 200

@@ -10,6 +10,7 @@ from meet.entrypoints.http.app import build_app
 from meet.entrypoints.settings import Profile, load_settings
 from tests.support.compose import (
     ENV_EXAMPLE,
+    ROOT,
     InterpolationError,
     compose_problems,
     environment,
@@ -30,15 +31,37 @@ def config(env: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def api_routes(config: dict[str, Any]) -> set[str]:
-    settings = load_settings(environment(config["services"]["api"]), dotenv=None)
+def api_routes(config: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    # The frontend's build lives in the container's volume; a stand-in build here lets the app start.
+    build = tmp_path_factory.mktemp("frontend")
+    (build / "index.html").write_text("<!doctype html>")
+    env = {**environment(config["services"]["api"]), "MEET_FRONTEND_DIR": str(build)}
+    settings = load_settings(env, dotenv=None)
     return {route.path for route in build_app(settings).routes}
 
 
 def test_the_stack_has_every_service(config: dict[str, Any]) -> None:
     assert set(config["services"]) == {
-        "migrate", "api", "nginx", "postgres", "redis", "minio", "minio-setup", "livekit", "egress"
+        "migrate", "api", "nginx", "postgres", "redis", "minio", "minio-setup", "livekit", "egress", "frontend"
     }  # fmt: skip
+
+
+def test_the_api_serves_the_frontend_the_frontend_service_builds(config: dict[str, Any]) -> None:
+    services = config["services"]
+    api, frontend = services["api"], services["frontend"]
+    api_env = environment(api)
+    assert api_env["MEET_LASUITE_API"] == "true"
+    served = api_env["MEET_FRONTEND_DIR"]
+    # The build script writes exactly the folder the API serves, through one volume both mount.
+    assert frontend["command"][-2:] == ["/sources/build.sh", served]
+    (volume, mount, mode), *_ = (entry.split(":") for entry in api["volumes"] if entry.startswith("frontend:"))
+    assert mode == "ro"
+    assert served.startswith(mount + "/")
+    assert f"{volume}:{mount}" in frontend["volumes"]
+    assert any(entry.endswith(":/sources:ro") for entry in frontend["volumes"])
+    assert api["depends_on"]["frontend"] == {"condition": "service_completed_successfully"}
+    # nginx hands every path but the guarded media to the API, which serves the app on /.
+    assert "location / {" in (ROOT / "deploy" / "nginx" / "meet.conf").read_text()
 
 
 def test_services_agree_on_addresses_routes_and_secrets(config: dict[str, Any], api_routes: set[str]) -> None:

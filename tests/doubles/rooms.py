@@ -13,7 +13,7 @@ from typing import Any
 from meet.domain.recordings.errors import RecordingInProgress
 from meet.domain.recordings.model import Recording
 from meet.domain.rooms.errors import AccessAlreadyExists, RoomNotFound, RoomSlugTaken
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults
 from meet.domain.shared.events import Action, RoomEvent
 from meet.domain.users.model import User
 
@@ -25,10 +25,11 @@ class MemoryDatabase:
     accesses: dict[uuid.UUID, RoomAccess] = field(default_factory=dict)
     recordings: dict[uuid.UUID, Recording] = field(default_factory=dict)
     events: list[RoomEvent] = field(default_factory=list)
+    room_defaults: dict[uuid.UUID, RoomDefaults] = field(default_factory=dict)
     commits: int = 0
 
     def tables(self) -> tuple[dict[uuid.UUID, Any], ...]:
-        return self.users, self.rooms, self.accesses, self.recordings
+        return self.users, self.rooms, self.accesses, self.recordings, self.room_defaults
 
 
 def _now() -> datetime:
@@ -169,6 +170,17 @@ class MemoryAuditLog:
         return [event.action for event in self._db.events if room_id is None or event.room_id == room_id]
 
 
+class MemoryRoomDefaultsRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def get(self, user_id: uuid.UUID) -> RoomDefaults:
+        return self._db.room_defaults.get(user_id, RoomDefaults())
+
+    async def set(self, user_id: uuid.UUID, defaults: RoomDefaults) -> None:
+        self._db.room_defaults[user_id] = defaults
+
+
 @dataclass(frozen=True)
 class MemoryTransaction:
     users: MemoryUserRepository
@@ -176,6 +188,7 @@ class MemoryTransaction:
     accesses: MemoryRoomAccessRepository
     recordings: MemoryRecordingRepository
     audit: MemoryAuditLog
+    room_defaults: MemoryRoomDefaultsRepository
 
 
 class MemoryUnitOfWork:
@@ -195,6 +208,7 @@ class MemoryUnitOfWork:
                 accesses=MemoryRoomAccessRepository(self._db),
                 recordings=MemoryRecordingRepository(self._db),
                 audit=MemoryAuditLog(self._db),
+                room_defaults=MemoryRoomDefaultsRepository(self._db),
             )
         except BaseException:
             for table, saved in zip(self._db.tables(), before, strict=True):

@@ -35,6 +35,11 @@ async def check_deployment(settings: Settings, output: Callable[[str], None] = p
     finally:
         await container.close()
     failed = [check.name for check, problem in zip(deployment.checks, problems, strict=True) if problem]
+    if settings.frontend_dir:
+        frontend_problem = settings.frontend_problem
+        output("frontend: ok" if frontend_problem is None else f"frontend: FAILED ({frontend_problem})")
+        if frontend_problem is not None:
+            failed.append("frontend")
     for check, problem in zip(deployment.checks, problems, strict=True):
         output(f"{check.name}: ok" if problem is None else f"{check.name}: FAILED ({problem})")
     for name, instead in deployment.absent.items():

@@ -138,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate_embedded(settings)
         role = Role(args.role) if args.role else None
         return asyncio.run(print_token(settings, room=args.room, identity=args.identity, role=role, name=args.name))
+    if (problem := settings.frontend_problem) is not None:
+        print(f"meet: invalid configuration: {problem}", file=sys.stderr)
+        return 2
     if args.command == "audit":
         from meet.entrypoints.audit_command import trim_audit, verify_audit  # noqa: PLC0415
 

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     secret_key: str = DEVELOPMENT_SECRET
     public_url: str = ""
     frontend_url: str = "/"
+    # A built single-page app (La Suite Meet's frontend, its dist/) served on ``/`` beside the API.
+    frontend_dir: str = ""
     # Origins (``https://host[:port]``, comma-separated) besides the public URL's whose pages may send
     # cookie-authenticated unsafe requests; CORS origins are trusted too.
     trusted_origins: str = ""
@@ -103,6 +105,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_password: str = ""
     smtp_from: str = "meet@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
+
+    # La Suite Meet's API (``/api/v1.0``), for its unmodified frontend (docs/lasuite-api.md).
+    lasuite_api: bool = False
+    lasuite_poll_hold_seconds: Annotated[float, msgspec.Meta(ge=0, le=55)] = 20.0
+    lasuite_silent_login: bool = True
 
     # How often each process moves the lobby's decisions from the store into the audit log, and how long
     # a record one process took and did not store waits before another takes it (that process died).
@@ -187,6 +194,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                           ("MEET_JANUS_ADMIN_URL", self.janus_admin_url)):  # fmt: skip
             if url and not url.startswith(("http://", "https://")):
                 problems.append(f"{name} must be an http:// or https:// URL.")
+        if self.frontend_dir:
+            problems.append("MEET_FRONTEND_DIR serves La Suite Meet's frontend, which speaks LiveKit only, not Janus.")
         return problems
 
     def _webhook_problems(self) -> list[str]:
@@ -197,6 +206,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             except ValueError:
                 problems.append(f"MEET_WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a CIDR (e.g. 10.0.0.0/8).")
         return problems
+
+    @property
+    def frontend_problem(self) -> str | None:
+        """What is wrong with ``MEET_FRONTEND_DIR`` on this machine (``meet serve`` refuses to start on it).
+
+        Not part of ``check()``: only the serving process needs the build (``meet db upgrade`` runs
+        with the same settings where the folder may not exist)."""
+        if not self.frontend_dir:
+            return None
+        path = Path(self.frontend_dir)
+        if not path.is_dir():
+            return f"MEET_FRONTEND_DIR={self.frontend_dir!r} is not a folder (a built frontend, e.g. its dist/)."
+        if not (path / "index.html").is_file():
+            return f"MEET_FRONTEND_DIR={self.frontend_dir!r} has no index.html (point it at a built frontend)."
+        return None
 
     def check(self) -> Settings:
         """Refuse combinations that are unsafe or cannot work."""

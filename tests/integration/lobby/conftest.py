@@ -11,19 +11,22 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
+from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
 from meet.domain.lobby.records import LobbyRecords
 from meet.domain.rooms.ports import RoomStamps
+from meet.domain.shared.clock import SystemClock
 from tests.doubles.bars import DurableBarsDouble
 
 
@@ -36,6 +39,7 @@ class Backend:
     ledger: DurableBarsDouble
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
+    entry_check: EntryCheck | None = None  # the join's check, on the same stamps and bars
     records: LobbyRecords | None = None
 
     def consumer(self) -> LobbyRecords:
@@ -58,8 +62,12 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = DurableBarsDouble()
     if request.param == "memory":
         events, stamps, records = MemoryLobbyEvents(), MemoryRoomStamps(), MemoryLobbyRecords()
-        memory = MemoryLobbyStore(events, MemoryRoomBars(ledger), stamps, records)
-        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, records=records)
+        bars = MemoryRoomBars(ledger)
+        memory = MemoryLobbyStore(events, bars, stamps, records)
+        memory_check = MemoryEntryCheck(stamps, bars, SystemClock())
+        yield Backend(
+            "memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check, records=records
+        )
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
@@ -68,8 +76,12 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         try:
             store = RedisLobbyStore(cluster, RedisRoomBars(cluster, ledger), sharded=True)
             seen = RedisSeenEvents(cluster)
+            check = RedisEntryCheck(cluster, RedisRoomBars(cluster, ledger), SystemClock())
+            cluster_stamps = RedisRoomStamps(cluster)
             moved = RedisLobbyRecords(cluster)
-            yield Backend("redis-cluster", store, sharded, seen, ledger, RedisRoomStamps(cluster), cluster, moved)
+            yield Backend(
+                "redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check, records=moved
+            )
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -81,8 +93,19 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     store = RedisLobbyStore(client, RedisRoomBars(client, ledger))
     try:
         seen = RedisSeenEvents(client)
+        check = RedisEntryCheck(client, RedisRoomBars(client, ledger), SystemClock())
         from_redis = RedisLobbyRecords(client)
-        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client, from_redis)
+        yield Backend(
+            "redis",
+            store,
+            redis_events,
+            seen,
+            ledger,
+            RedisRoomStamps(client),
+            client,
+            entry_check=check,
+            records=from_redis,
+        )
     finally:
         await redis_events.aclose()
         await client.aclose()

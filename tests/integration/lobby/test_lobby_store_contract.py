@@ -377,6 +377,7 @@ async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_with
 ) -> None:
     clock, room = FakeClock(), new_room()
     read_under = await backend.stamps.current(room)
+    assert read_under is not None
     assert await backend.stamps.current(room) == read_under  # one stamp, until the room changes
     await backend.stamps.renew(room)  # the room changed after a process took its copy
 
@@ -389,6 +390,7 @@ async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_with
     assert (await backend.store.pass_gate(room, gate(read_under), clock.now())).stale
     assert (await backend.store.waiting(room, limit=10, after=None, now=clock.now())).count == 0
     current = await backend.stamps.current(room)
+    assert current is not None
     assert current != read_under
     # Refused attempts were not counted: the limit of one knock still lets this one in.
     fresh = await backend.store.knock(room, offered, clock.now(), TIMEOUTS, gate(current))

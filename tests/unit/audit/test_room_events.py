@@ -37,18 +37,18 @@ async def test_room_and_access_changes_are_each_logged_once(world: World) -> Non
     room = created.room
     update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges(), clock)
     await update.execute(UpdateRoomRequest(alice, RoomRef(room.slug), access_level=AccessLevel.RESTRICTED))
-    granted = await GrantAccess(world.locator(), world.uow, clock).execute(
+    granted = await GrantAccess(world.locator(), world.uow, world.stamps, clock).execute(
         GrantAccessRequest(alice, RoomRef(room.slug), Role.MEMBER, email="bob@example.org")
     )
-    await ChangeAccessRole(world.locator(), world.uow, clock).execute(
+    await ChangeAccessRole(world.locator(), world.uow, world.stamps, clock).execute(
         ChangeAccessRoleRequest(alice, RoomRef(room.slug), granted.id, Role.ADMINISTRATOR)
     )
-    await RevokeAccess(world.locator(), world.uow, clock).execute(
+    await RevokeAccess(world.locator(), world.uow, world.stamps, clock).execute(
         RevokeAccessRequest(alice, RoomRef(room.slug), granted.id)
     )
     own = next(access for access in world.db.accesses.values() if access.role is Role.OWNER)
     with pytest.raises(LastOwnerProtected):  # refused: nothing took effect, nothing is logged
-        await RevokeAccess(world.locator(), world.uow, clock).execute(
+        await RevokeAccess(world.locator(), world.uow, world.stamps, clock).execute(
             RevokeAccessRequest(alice, RoomRef(room.slug), own.id)
         )
     delete = DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms(), clock)

@@ -97,7 +97,7 @@ class Lobby:
         )
 
     def list_waiting(self) -> ListWaiting:
-        return ListWaiting(self.world.locator(), self.store, self.clock)
+        return ListWaiting(RoomSnapshots(self.world.locator(), self.world.stamps, self.clock), self.store, self.clock)
 
     def decide(self) -> DecideEntry:
         return DecideEntry(self.world.locator(), self.store, self.clock, self.policy)

@@ -220,3 +220,11 @@ async def test_a_stream_for_an_unknown_credential_is_refused_up_front(lobby: Lob
     room = await restricted_room(lobby)
     with pytest.raises(LobbyEntryNotFound):
         await lobby.wait().execute(WaitForDecisionRequest(ANONYMOUS, RoomRef(str(room.id)), credentials=["nope"]))
+
+
+async def test_a_poll_of_a_known_waiting_entry_says_so_and_a_knock_or_a_forgery_does_not(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    assert first.known is False  # a knock: nobody knew this entry yet
+    assert (await knock(lobby, room, first.credential)).known is True
+    assert (await knock(lobby, room, f"{first.participant_id}.AAAA")).known is False

@@ -157,7 +157,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
 
 def change(meeting: Meeting) -> ChangeParticipant:
     w = meeting.world
-    return ChangeParticipant(w.locator(), meeting.sfu, w.uow, MemoryAuditLog(w.db), SystemClock())
+    return ChangeParticipant(w.locator(), meeting.sfu, w.uow, w.stamps, MemoryAuditLog(w.db), SystemClock())
 
 
 async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:

@@ -87,7 +87,8 @@ async def test_a_screen_recording_is_an_mp4_of_the_live_room(studio: Studio) -> 
     assert studio.sfu.metadata[str(studio.room.id)] == {
         "access_level": "public",
         "configuration": {"can_publish_sources": None, "everyone_can_mute": None},
-        "recording_status": "initiated",
+        "recording_status": "starting",
+        "recording_mode": "screen_recording",
     }
 
 
@@ -233,7 +234,7 @@ async def test_stop_ends_the_egress_and_reports_stopped(studio: Studio) -> None:
     assert (stopped.id, stopped.status) == (recording.id, RecordingStatus.STOPPED)
     assert recording.egress_id is not None
     assert studio.egress.egresses[recording.egress_id].stopped
-    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "stopped"
+    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "saving"
     with pytest.raises(NoRecordingInProgress):
         await studio.stop().execute(StopRecordingRequest(studio.owner, RoomRef(studio.room.slug)))
 
@@ -279,10 +280,10 @@ async def test_egress_events_move_the_recording_and_the_room_metadata(studio: St
     assert studio.store[recording.id].status is RecordingStatus.INITIATED
     await follow.handle(egress_event(recording.egress_id, "active"))
     assert studio.store[recording.id].status is RecordingStatus.ACTIVE
-    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "active"
+    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "started"
     await follow.handle(egress_event(recording.egress_id, "complete", "egress_ended"))
     assert studio.store[recording.id].status is RecordingStatus.STOPPED
-    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "stopped"
+    assert studio.sfu.metadata[str(studio.room.id)]["recording_status"] == "saving"
     await follow.handle(egress_event(recording.egress_id, "active"))  # late and out of order
     assert studio.store[recording.id].status is RecordingStatus.STOPPED
 

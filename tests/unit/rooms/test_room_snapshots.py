@@ -1,12 +1,18 @@
-"""Copies of rooms: read again when their stamp changes or they are old, never shared, the role always read."""
+"""Copies of rooms and roles: read again when their stamp changes or they are old, never shared, bounded."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
+
+from meet.adapters.memory.stamps import MemoryRoomStamps
+from meet.domain.rooms import snapshots as snapshots_module
+from meet.domain.rooms.errors import NotRoomAdmin
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef
 from meet.domain.rooms.snapshots import MAX_AGE, RoomSnapshots
+from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.users.model import Viewer
 from tests.doubles.rooms import MemoryReader
 from tests.support.clock import FakeClock
@@ -15,6 +21,11 @@ from tests.unit.rooms.conftest import World
 
 class CountingReader(MemoryReader):
     reads = 0
+    role_reads = 0
+
+    async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> Role | None:
+        self.role_reads += 1
+        return await super().role_of(room_id, user_id)
 
     async def room(self, room_id: uuid.UUID) -> Room | None:
         self.reads += 1
@@ -58,13 +69,79 @@ async def test_a_caller_changing_its_room_does_not_change_the_copy(world: World)
     assert (await rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))).visit.room.name == "Board"
 
 
-async def test_the_callers_role_is_read_on_every_visit(world: World) -> None:
-    clock, alice, room = FakeClock(), await world.user("alice"), await world.room("Board")
-    rooms = snapshots(world, clock)
-    assert (await rooms.stamped_visit(alice, RoomRef(str(room.id)))).visit.role is None
+async def test_the_callers_role_is_kept_with_the_room_until_an_access_change_renews_its_stamp(world: World) -> None:
+    alice, room, reader = await world.user("alice"), await world.room("Board"), CountingReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    held = await rooms.stamped_visit(alice, RoomRef(str(room.id)))
+    assert held.visit.role is None
     assert alice.user_id is not None
     await world.accesses.add(RoomAccess.grant(room.id, alice.user_id, Role.ADMINISTRATOR))
+    # Without a renewal the copy still answers "no role": what the join's check is there to catch.
+    assert (await rooms.stamped_visit(alice, RoomRef(str(room.id)))).visit.role is None
+    assert reader.role_reads == 1
+    await world.stamps.renew(room.sfu_room_name)  # as every access change does
+    fresh = await rooms.stamped_visit(alice, RoomRef(str(room.id)), fresh=True)
+    assert (fresh.visit.role, reader.role_reads) == (Role.ADMINISTRATOR, 2)
+    assert fresh.stamp != held.stamp
     assert (await rooms.stamped_visit(alice, RoomRef(str(room.id)))).visit.role is Role.ADMINISTRATOR
+    assert reader.role_reads == 2
+
+
+async def test_copies_and_roles_are_bounded_and_roles_go_with_their_room(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshots_module, "CAPACITY", 2)
+    monkeypatch.setattr(snapshots_module, "ROLE_CAPACITY", 3)
+    reader = CountingReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    users = [await world.user(f"user-{n}") for n in range(5)]
+    first, second, third = await world.room("One"), await world.room("Two"), await world.room("Three")
+    for user in users[:3]:
+        await rooms.stamped_visit(user, RoomRef(str(first.id)))
+    assert reader.role_reads == 3
+    await rooms.stamped_visit(users[3], RoomRef(str(second.id)))  # a fourth role: the oldest copy goes, with its roles
+    await rooms.stamped_visit(users[0], RoomRef(str(first.id)))
+    assert (reader.reads, reader.role_reads) == (6, 5)  # the first room read again, and the role
+    await rooms.stamped_visit(users[0], RoomRef(str(third.id)))
+    await rooms.stamped_visit(users[0], RoomRef(str(third.id)))
+    assert rooms.held[0] == 2
+    assert rooms.held[1] <= 3
+    many = await world.room("Crowded")
+    for user in users:  # one room alone holds more roles than allowed: its oldest roles go
+        await rooms.stamped_visit(user, RoomRef(str(many.id)))
+    assert rooms.held[1] == 3
+    assert reader.role_reads == 6 + 5
+    await rooms.stamped_visit(users[-1], RoomRef(str(many.id)))  # the newest roles stayed
+    assert reader.role_reads == 6 + 5
+
+
+async def test_no_copy_is_kept_while_a_change_is_being_committed_or_the_stamps_are_down(world: World) -> None:
+    room, reader = await world.room("Board"), CountingReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    await world.stamps.renew(room.sfu_room_name, changing=True)
+    for _ in range(2):
+        assert (await rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))).stamp is None
+    assert reader.reads == 2  # read each time: no copy
+
+    class Down(MemoryRoomStamps):
+        async def current(self, room: str) -> str | None:
+            raise ServiceUnavailable(room)
+
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), Down(), FakeClock())
+    for _ in range(2):
+        assert (await rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))).stamp is None
+    assert reader.reads == 4
+
+
+async def test_a_refusal_to_administer_comes_from_a_fresh_read(world: World) -> None:
+    alice, room = await world.user("alice"), await world.room("Board")
+    rooms = snapshots(world, FakeClock())
+    with pytest.raises(NotRoomAdmin):
+        await rooms.stamped_administered(alice, RoomRef(str(room.id)))
+    assert alice.user_id is not None
+    await world.accesses.add(RoomAccess.grant(room.id, alice.user_id, Role.ADMINISTRATOR))
+    # The copy says "no role" (its stamp was not renewed here): a refusal is read again before it is given.
+    assert (await rooms.stamped_administered(alice, RoomRef(str(room.id)))).visit.role is Role.ADMINISTRATOR
 
 
 async def test_a_temporary_room_has_no_stamp_to_check(world: World) -> None:

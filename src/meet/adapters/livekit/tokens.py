@@ -8,33 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from livekit.api import VideoGrants
 
 from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
 
 
-def video_grants(grants: ParticipantGrants) -> VideoGrants:
-    """Map the neutral grants onto LiveKit's, minding its defaults.
-
-    LiveKit defaults ``can_publish`` to true and reads an empty ``can_publish_sources`` as
-    "every source", so a participant who may not publish gets ``can_publish=False`` spelled
-    out. Server-wide grants (room_create, room_list, room_record) stay unset.
-    """
-    return VideoGrants(
-        room_join=True,
-        room=grants.room,
-        room_admin=grants.room_admin,
-        can_publish=grants.can_publish,
-        can_publish_sources=[source.value for source in grants.publish_sources],
-        can_subscribe=grants.can_subscribe,
-        can_publish_data=grants.can_publish_data,
-        can_update_own_metadata=False,
-    )
-
-
 def video_claim(grants: ParticipantGrants) -> dict[str, Any]:
-    """``video_grants`` as the JWT claim LiveKit reads (camelCase), built directly: joining is the hot path,
-    and livekit-api's generic dataclass-to-claims conversion costs several times the signature itself."""
+    """The neutral grants as the ``video`` claim LiveKit reads (camelCase), built directly: joining is the hot
+    path, and livekit-api's generic dataclass-to-claims conversion costs several times the signature itself.
+
+    LiveKit defaults ``canPublish`` to true and reads an empty ``canPublishSources`` as "every source", so a
+    participant who may not publish gets ``canPublish: false`` spelled out. Server-wide grants (roomCreate,
+    roomList, roomRecord) stay unset.
+    """
     return {
         "roomJoin": True,
         "room": grants.room,

@@ -203,7 +203,11 @@ class MemoryLobbyStore:
             self._records.add(room, Action.LOBBY_ADMITTED, now, by=decided_by, count=len(waiting))
         return len(waiting)
 
-    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
+    async def waiting(
+        self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        if stamp is not None and not self._stamps.holds(room, stamp):
+            return WaitingPage(entries=(), count=0, next_cursor=None, stale=True)
         state = self._room(room, now)
         waiting = sorted((e for e in state.entries.values() if e.is_waiting), key=lambda e: e.position)
         start = [e for e in waiting if after is None or e.position > after]

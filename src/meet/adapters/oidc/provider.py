@@ -1,16 +1,18 @@
-"""OpenID Connect sign-in (authorization code + PKCE) with authlib, ID tokens checked with joserfc."""
+"""OpenID Connect sign-in (authorization code + PKCE, RFC 7636) over the service's own httpx client, ID tokens
+checked with joserfc."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
-from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -61,14 +63,24 @@ class OidcIdentityProvider:
         self._http = http
         self._discovery: _Discovery | None = None
 
-    async def begin(self, redirect_uri: str) -> PendingAuthorization:
+    async def begin(self, redirect_uri: str, *, silent: bool = False) -> PendingAuthorization:
         discovery = await self._discover()
-        verifier = generate_token(64)
-        nonce = secrets.token_urlsafe(24)
-        client = self._client(redirect_uri)
-        url, state = client.create_authorization_url(
-            discovery.document["authorization_endpoint"], code_verifier=verifier, nonce=nonce
-        )
+        verifier = secrets.token_urlsafe(48)  # 64 characters of [A-Za-z0-9_-], within RFC 7636's 43-128
+        nonce, state = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        query = {
+            "response_type": "code",
+            "client_id": self._client_id,
+            "redirect_uri": redirect_uri,
+            "scope": self._scopes,
+            "state": state,
+            "code_challenge": _s256(verifier),
+            "code_challenge_method": "S256",
+            "nonce": nonce,
+        }
+        if silent:
+            query["prompt"] = "none"
+        endpoint = discovery.document["authorization_endpoint"]
+        url = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
         return PendingAuthorization(url=url, pending={"state": state, "nonce": nonce, "verifier": verifier})
 
     async def complete(self, *, code: str, state: str, pending: dict[str, str], redirect_uri: str) -> VerifiedIdentity:
@@ -76,17 +88,7 @@ class OidcIdentityProvider:
         if not expected_state or not hmac.compare_digest(expected_state.encode(), state.encode()):
             raise SignInFailed("The sign-in state does not match; please start again.")
         discovery = await self._discover()
-        client = self._client(redirect_uri)
-        try:
-            token = await client.fetch_token(
-                discovery.document["token_endpoint"],
-                code=code,
-                code_verifier=pending.get("verifier", ""),
-            )
-        except httpx.TransportError as error:
-            raise IdentityProviderUnavailable from error
-        except Exception as error:  # authlib raises OAuthError and friends for refusals
-            raise SignInFailed("The identity provider refused the sign-in code.") from error
+        token = await self._fetch_token(discovery, code, pending.get("verifier", ""), redirect_uri)
         claims = self._verify_id_token(token.get("id_token"), discovery.keys, pending.get("nonce", ""))
         userinfo = await self._userinfo(discovery, token.get("access_token"))
         if userinfo.get("sub", claims["sub"]) != claims["sub"]:
@@ -100,15 +102,31 @@ class OidcIdentityProvider:
             language=merged.get("locale"),
         )
 
-    def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            scope=self._scopes,
-            redirect_uri=redirect_uri,
-            code_challenge_method="S256",
-            timeout=10,
-        )
+    async def _fetch_token(self, discovery: _Discovery, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        """The code exchanged at the token endpoint, the client authenticated by HTTP Basic (client_secret_basic)."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
+        try:
+            response = await self._http.post(
+                discovery.document["token_endpoint"],
+                data=form,
+                auth=(self._client_id, self._client_secret),
+                headers={"Accept": "application/json"},
+                timeout=10,
+            )
+        except httpx.TransportError as error:
+            raise IdentityProviderUnavailable from error
+        try:
+            token = response.json()
+        except ValueError:
+            token = None
+        if response.status_code != httpx.codes.OK or not isinstance(token, dict) or "error" in token:
+            raise SignInFailed("The identity provider refused the sign-in code.")
+        return token
 
     def _verify_id_token(self, id_token: object, keys: KeySet, nonce: str) -> dict[str, Any]:
         if not isinstance(id_token, str):
@@ -150,6 +168,10 @@ class OidcIdentityProvider:
             raise IdentityProviderUnavailable from error
         self._discovery = _Discovery(document=document, keys=KeySet.import_key_set(jwks))
         return self._discovery
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def _join(*parts: object) -> str | None:

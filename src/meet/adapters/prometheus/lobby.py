@@ -68,8 +68,10 @@ class MeteredLobbyStore:
         self._metrics.decided("accepted", admitted)
         return admitted
 
-    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
-        return await self._inner.waiting(room, limit=limit, after=after, now=now)
+    async def waiting(
+        self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        return await self._inner.waiting(room, limit=limit, after=after, now=now, stamp=stamp)
 
     async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:
         return await self._inner.revoke(room, participant_id)

@@ -82,6 +82,13 @@ class PrometheusMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.held_polls = Gauge(
+            "meet_lasuite_held_polls",
+            "La Suite Meet polls held until their state changes, by audience (participant, admin).",
+            ["audience"],
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.sfu_calls = Counter(
             "meet_sfu_calls",
             "Calls to the SFU's server API, by operation and outcome.",
@@ -182,6 +189,16 @@ class PrometheusMetrics:
             yield
         finally:
             streams.dec()
+
+    @asynccontextmanager
+    async def held_poll(self, audience: str) -> AsyncIterator[None]:
+        """Count a poll while it is held, waiting for a change."""
+        held = self.held_polls.labels(audience)
+        held.inc()
+        try:
+            yield
+        finally:
+            held.dec()
 
     def participant_stream(self) -> ParticipantStreamGauge:
         """Count a waiting participant's stream while open; call what it yields once decided."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from meet.domain.recordings.model import Recording, RecordingMode, RecordingOptions, RecordingStatus
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, TrackSource
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, RoomDefaults, TrackSource
 from meet.domain.users.model import User
 
 
@@ -60,7 +60,17 @@ def user_from_row(row: Row) -> User:
         full_name=row["full_name"],
         short_name=row["short_name"],
         language=row["language"],
+        timezone=row["timezone"],
         created_at=row["created_at"],
+    )
+
+
+def room_defaults_from_row(row: Row) -> RoomDefaults:
+    """The room defaults kept on a user's row."""
+    level, configuration = row["default_room_access_level"], row["default_room_configuration"]
+    return RoomDefaults(
+        access_level=AccessLevel(level) if level else None,
+        configuration=None if configuration is None else configuration_from_json(configuration),
     )
 
 

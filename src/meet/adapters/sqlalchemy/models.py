@@ -33,6 +33,11 @@ class UserModel(UUIDAuditBase):
     full_name: Mapped[str | None] = mapped_column(String(255), default=None)
     short_name: Mapped[str | None] = mapped_column(String(255), default=None)
     language: Mapped[str | None] = mapped_column(String(16), default=None)
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    default_room_access_level: Mapped[str | None] = mapped_column(String(20), default=None)
+    default_room_configuration: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=None
+    )
 
 
 class RoomModel(UUIDAuditBase):

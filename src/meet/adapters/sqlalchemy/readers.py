@@ -10,13 +10,19 @@ from contextlib import asynccontextmanager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meet.adapters.sql.rows import access_from_row, recording_from_row, room_from_row, user_from_row
+from meet.adapters.sql.rows import (
+    access_from_row,
+    recording_from_row,
+    room_defaults_from_row,
+    room_from_row,
+    user_from_row,
+)
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.models import RoomAccessModel, RoomModel, UserModel, as_row
 from meet.adapters.sqlalchemy.recording_models import RecordingModel
 from meet.adapters.sqlalchemy.recordings import administered_by, ongoing_in_room
 from meet.domain.recordings.model import Recording
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults
 from meet.domain.users.model import User
 
 
@@ -77,6 +83,13 @@ class SqlaUserReader(_Reads):
         async with self._session() as session:
             row = await session.get(UserModel, user_id)
         return user_from_row(as_row(row)) if row else None
+
+
+class SqlaProfileReader(_Reads):
+    async def profile(self, user_id: uuid.UUID) -> tuple[User, RoomDefaults] | None:
+        async with self._session() as session:
+            row = await session.get(UserModel, user_id)
+        return (user_from_row(as_row(row)), room_defaults_from_row(as_row(row))) if row else None
 
 
 class SqlaRecordingReader(_Reads):

@@ -12,11 +12,17 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meet.adapters.sql.rows import access_from_row, configuration_to_json, room_from_row, user_from_row
+from meet.adapters.sql.rows import (
+    access_from_row,
+    configuration_to_json,
+    room_defaults_from_row,
+    room_from_row,
+    user_from_row,
+)
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.models import RoomAccessModel, RoomModel, UserModel, as_row
 from meet.domain.rooms.errors import AccessAlreadyExists, RoomNotFound, RoomSlugTaken
-from meet.domain.rooms.model import Role, Room, RoomAccess
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults
 from meet.domain.shared.errors import DomainError
 from meet.domain.users.model import User
 
@@ -34,6 +40,26 @@ async def unique(session: AsyncSession, violation: type[DomainError]) -> AsyncIt
 
 class _UserRows(SQLAlchemyAsyncRepository[UserModel]):
     model_type = UserModel
+
+
+class SqlaRoomDefaultsRepository:
+    """The room defaults live on the user's row."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._rows = _UserRows(session=session, wrap_exceptions=False)
+
+    async def get(self, user_id: uuid.UUID) -> RoomDefaults:
+        async with database_errors():
+            row = await self._rows.get_one_or_none(id=user_id)
+        return room_defaults_from_row(as_row(row)) if row else RoomDefaults()
+
+    async def set(self, user_id: uuid.UUID, defaults: RoomDefaults) -> None:
+        async with database_errors():
+            row = await self._rows.get_one(id=user_id)
+            row.default_room_access_level = defaults.access_level.value if defaults.access_level else None
+            configuration = defaults.configuration
+            row.default_room_configuration = None if configuration is None else configuration_to_json(configuration)
+            await self._rows.update(row)
 
 
 class _RoomRows(SQLAlchemyAsyncRepository[RoomModel]):
@@ -71,6 +97,7 @@ class SqlaUserRepository:
             full_name=user.full_name,
             short_name=user.short_name,
             language=user.language,
+            timezone=user.timezone,
         )
         async with database_errors():
             row = await self._rows.add(row)
@@ -80,7 +107,7 @@ class SqlaUserRepository:
         async with database_errors():
             row = await self._rows.get_one(id=user.id)
             row.email, row.full_name = user.email, user.full_name
-            row.short_name, row.language = user.short_name, user.language
+            row.short_name, row.language, row.timezone = user.short_name, user.language, user.timezone
             row = await self._rows.update(row)
         return user_from_row(as_row(row))
 

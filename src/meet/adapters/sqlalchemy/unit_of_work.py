@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meet.adapters.sqlalchemy.audit import SqlaAuditLog
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository
-from meet.adapters.sqlalchemy.repositories import SqlaRoomAccessRepository, SqlaRoomRepository, SqlaUserRepository
+from meet.adapters.sqlalchemy.repositories import (
+    SqlaRoomAccessRepository,
+    SqlaRoomDefaultsRepository,
+    SqlaRoomRepository,
+    SqlaUserRepository,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +25,7 @@ class SqlaTransaction:
     rooms: SqlaRoomRepository
     accesses: SqlaRoomAccessRepository
     recordings: SqlaRecordingRepository
+    room_defaults: SqlaRoomDefaultsRepository
     audit: SqlaAuditLog
 
     @classmethod
@@ -29,6 +35,7 @@ class SqlaTransaction:
             rooms=SqlaRoomRepository(session),
             accesses=SqlaRoomAccessRepository(session),
             recordings=SqlaRecordingRepository(session),
+            room_defaults=SqlaRoomDefaultsRepository(session),
             audit=SqlaAuditLog(session),
         )
 

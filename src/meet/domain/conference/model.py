@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -7,6 +8,15 @@ from meet.domain.rooms.model import DEFAULT_SOURCES, Role, Room, SfuRoomName, Tr
 from meet.domain.shared.text import clean_display_name, color_for
 
 ANONYMOUS_NAME = "Anonymous"
+
+
+class EntryVerdict(enum.Enum):
+    """What the join's check answers: let the join go on, read the room again, or keep the caller out."""
+
+    CLEAR = "clear"
+    STALE = "stale"  # the room (or a role in it) changed since it was read
+    BARRED = "barred"
+
 
 # Participant attributes the server sets in every token; a participant never edits them.
 COLOR_ATTRIBUTE = "color"

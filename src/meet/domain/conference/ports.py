@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from meet.domain.conference.events import SfuEvent
-from meet.domain.conference.model import ConnectionConfig, Participant, ParticipantGrants
+from meet.domain.conference.model import ConnectionConfig, EntryVerdict, Participant, ParticipantGrants
 from meet.domain.rooms.model import SfuRoomName
 
 
@@ -11,6 +12,13 @@ class TokenIssuer(Protocol):
     """Signs short-lived SFU access tokens carrying exactly the given grants."""
 
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig: ...
+
+
+class EntryCheck(Protocol):
+    """What a join confirms, in one step (one round trip): that the room read under ``stamp`` is still as
+    read (None: nothing to check) and, if so, whether ``RoomBars`` keeps one of ``identities`` out of it."""
+
+    async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
 
 
 class LiveRooms(Protocol):

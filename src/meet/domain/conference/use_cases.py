@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meet.domain.conference.bars import RoomBars, speaks_for
+from meet.domain.conference.bars import speaks_for
 from meet.domain.conference.join import Admission
-from meet.domain.conference.model import ConnectionConfig
-from meet.domain.rooms.lookup import RoomLocator, RoomVisit
+from meet.domain.conference.model import ConnectionConfig, EntryVerdict
+from meet.domain.conference.ports import EntryCheck
+from meet.domain.rooms.lookup import RoomVisit
 from meet.domain.rooms.model import RoomRef
-from meet.domain.shared.clock import Clock
+from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
+from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.users.model import Viewer
 
 
@@ -29,22 +31,47 @@ class OpenedRoom:
 
 
 class OpenRoom:
-    """Anyone opens a room; those the join policy lets in directly get a connection config."""
+    """Anyone opens a room; those the join policy lets in directly get a connection config.
 
-    def __init__(self, locator: RoomLocator, admission: Admission, bars: RoomBars, clock: Clock) -> None:
-        self._locator = locator
+    The room and the caller's role come from this process's copy; one check (``EntryCheck``) confirms
+    that the copy is still the room's and, for whoever would get a connection, that they are not barred:
+    a room or a role that changed since is read again, so every change applies to this very request.
+    """
+
+    def __init__(self, rooms: RoomSnapshots, admission: Admission, check: EntryCheck) -> None:
+        self._rooms = rooms
         self._admission = admission
-        self._bars = bars
-        self._clock = clock
+        self._check = check
 
     async def execute(self, request: OpenRoomRequest) -> OpenedRoom:
         viewer = request.viewer
-        visit = await self._locator.visit(viewer, request.room)
-        room, role = visit.room, visit.role
-        if not room.lets_in_directly(authenticated=viewer.is_authenticated, role=role):
+        for fresh in (False, True):
+            stamped = await self._rooms.stamped_visit(viewer, request.room, fresh=fresh)
+            verdict = await self._checked(stamped, viewer)
+            if verdict is not EntryVerdict.STALE:
+                break
+        else:
+            raise ServiceUnavailable("The room is being changed; try again.")
+        visit = stamped.visit
+        if verdict is EntryVerdict.BARRED or not self._lets_in(visit, viewer):
             return OpenedRoom(visit)
-        identities = speaks_for(viewer)  # a direct join proves no lobby participant id
-        if identities and await self._bars.barred(room.sfu_room_name, identities, self._clock.now()):
-            return OpenedRoom(visit)
-        connection = await self._admission.connect(room, viewer, role, requested_name=request.username)
+        connection = await self._admission.connect(visit.room, viewer, visit.role, requested_name=request.username)
         return OpenedRoom(visit, connection)
+
+    @staticmethod
+    def _lets_in(visit: RoomVisit, viewer: Viewer) -> bool:
+        return visit.room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role)
+
+    async def _checked(self, stamped: StampedVisit, viewer: Viewer) -> EntryVerdict:
+        # A direct join proves no lobby participant id (an anonymous caller's identity is minted by this
+        # request), and only whoever would get a connection needs to be checked.
+        identities = speaks_for(viewer) if self._lets_in(stamped.visit, viewer) else ()
+        name = stamped.visit.room.sfu_room_name
+        try:
+            return await self._check.check(name, stamped.stamp, identities)
+        except ServiceUnavailable:
+            if identities or stamped.stamp is None:
+                raise
+            # The stamps cannot be reached: a copy cannot be confirmed, so the room is read as it is now
+            # (an anonymous join keeps working on the database alone, as without copies).
+            return EntryVerdict.STALE

@@ -128,6 +128,7 @@ class WaitingPage:
     entries: tuple[LobbyEntry, ...]
     count: int
     next_cursor: int | None
+    stale: bool = False  # the room changed since the caller read it: nothing was read
 
 
 class LobbyEventType(enum.StrEnum):

@@ -60,8 +60,11 @@ class LobbyStore(Protocol):
 
     async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
 
-    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
-        """Waiting entries in arrival order, after the position ``after`` (a cursor)."""
+    async def waiting(
+        self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        """Waiting entries in arrival order, after the position ``after`` (a cursor); a page marked
+        ``stale`` (and empty) when ``stamp`` is given and no longer the room's (``RoomStamps``)."""
         ...
 
     async def revoke(self, room: SfuRoomName, participant_id: str) -> bool:

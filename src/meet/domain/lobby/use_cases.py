@@ -54,6 +54,9 @@ class EntryView:
     room: SfuRoomName  # the SFU room the credential is bound to
     credential: str
     connection: ConnectionConfig | None = None
+    # The caller proved an earlier knock whose entry was still there: they already know this state
+    # unless it changed since (a poll, not a knock).
+    known: bool = False
 
 
 class EntryViews:
@@ -63,7 +66,7 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry) -> EntryView:
+    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry, *, known: bool = False) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
@@ -83,6 +86,7 @@ class EntryViews:
             room=room.sfu_room_name,
             credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
+            known=known,
         )
 
 
@@ -142,12 +146,14 @@ class RequestEntry:
         now = self._clock.now()
         knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
         gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
+        known = False
         if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
             passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
             entry = knock.decided(allow=passed.passed, by="", at=now)
         else:
             result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
             passed, entry = result.gate, result.entry
+            known = proven is not None and not result.created
             if result.created:
                 self._announcer.announce(room.sfu_room_name, result.entry)
         if passed.stale:
@@ -156,7 +162,7 @@ class RequestEntry:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.barred:
             entry = knock.decided(allow=False, by="", at=now)
-        return await self._views.of(visit, viewer, entry)
+        return await self._views.of(visit, viewer, entry, known=known)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
@@ -272,19 +278,32 @@ class ListWaitingRequest:
 
 
 class ListWaiting:
-    """The waiting list in arrival order, a page at a time; a public room has none."""
+    """The waiting list in arrival order, a page at a time; a public room has none.
 
-    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock) -> None:
-        self._locator = locator
+    The room and the caller's role come from this process's copy, whose stamp the store checks in the
+    same step as it reads the page: a room or a role changed since is read again.
+    """
+
+    def __init__(self, rooms: RoomSnapshots, store: LobbyStore, clock: Clock) -> None:
+        self._rooms = rooms
         self._store = store
         self._clock = clock
 
     async def execute(self, request: ListWaitingRequest) -> WaitingPage:
-        room = (await self._locator.administered(request.viewer, request.room)).room
+        limit = max(1, min(request.limit, MAX_PAGE))
+        for fresh in (False, True):
+            stamped = await self._rooms.stamped_administered(request.viewer, request.room, fresh=fresh)
+            room = stamped.visit.room
+            page = await self._store.waiting(
+                room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now(), stamp=stamped.stamp
+            )
+            if not page.stale:
+                break
+        else:
+            raise ServiceUnavailable("The room is being changed; try again.")
         if room.lets_in_directly(authenticated=False, role=None):
             return WaitingPage(entries=(), count=0, next_cursor=None)
-        limit = max(1, min(request.limit, MAX_PAGE))
-        return await self._store.waiting(room.sfu_room_name, limit=limit, after=request.after, now=self._clock.now())
+        return page
 
 
 @dataclass(frozen=True, slots=True)

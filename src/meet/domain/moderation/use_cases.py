@@ -32,7 +32,8 @@ from meet.domain.moderation.errors import (
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef, TrackSource
-from meet.domain.rooms.ports import RoomUnitOfWork
+from meet.domain.rooms.ports import RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
 from meet.domain.shared.events import Action, Actor, AuditLog, RoomEvent, participant
@@ -193,10 +194,13 @@ class ParticipantChangeResult:
 class ChangeParticipant:
     """Admins change a participant's role (persisted AND applied live), name and free attributes."""
 
-    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, audit: AuditLog, clock: Clock) -> None:
+    def __init__(
+        self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, stamps: RoomStamps, audit: AuditLog, clock: Clock
+    ) -> None:
         self._locator = locator
         self._sfu = sfu
         self._uow = uow
+        self._stamps = stamps
         self._audit = audit
         self._clock = clock
 
@@ -248,7 +252,8 @@ class ChangeParticipant:
 
     async def _change_role(self, viewer: Viewer, room: Room, identity: str, role: Role) -> None:
         RoomAccess.check_live_role_change(None, role, self_change=identity == viewer.sub)
-        async with self._uow.begin() as tx:
+        # Processes keep copies of roles under the room's stamp: renewed around the change.
+        async with renewing(self._stamps, room), self._uow.begin() as tx:
             user = await tx.users.get_by_sub(identity)
             if user is None:
                 raise NotSignedIn
@@ -276,8 +281,10 @@ class ChangeParticipant:
 
 @dataclass(frozen=True, slots=True)
 class RaiseHandRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: RoomRef
-    identity: str
+    identity: str | None
     raised: bool
     bearer: str | None
 
@@ -292,16 +299,18 @@ class RaiseHand:
         self._clock = clock
 
     async def execute(self, request: RaiseHandRequest) -> LiveParticipant:
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
         value = self._clock.now().isoformat() if request.raised else ""
         update = ParticipantUpdate(attributes={HAND_RAISED_ATTRIBUTE: value})
-        return await self._sfu.update_participant(room.sfu_room_name, request.identity, update)
+        return await self._sfu.update_participant(room.sfu_room_name, identity, update)
 
 
 @dataclass(frozen=True, slots=True)
 class RenameSelfRequest:
+    """``identity`` None: whoever the bearer token names."""
+
     room: RoomRef
-    identity: str
+    identity: str | None
     name: str
     bearer: str | None
 
@@ -331,16 +340,16 @@ class RenameSelf:
         name = clean_display_name(request.name)
         if not name:
             raise InvalidInput("The name must not be empty.", field="name")
-        room = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
-        live = await self._sfu.update_participant(room.sfu_room_name, request.identity, ParticipantUpdate(name=name))
+        room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
+        live = await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
         if not room.is_temporary:
             await self._audit.append(
                 RoomEvent(
                     room.id,
                     Action.PARTICIPANT_RENAMED,
                     self._clock.now(),
-                    Actor.user(request.identity),
-                    subject=participant(request.identity, name),
+                    Actor.user(identity),
+                    subject=participant(identity, name),
                     details={"name": name},
                 )
             )
@@ -348,11 +357,12 @@ class RenameSelf:
 
 
 async def _yourself(
-    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str, bearer: str | None
-) -> Room:
-    """The room, when the bearer token proves its holder is ``identity`` and present there."""
+    locator: RoomLocator, present: PresentParticipants, id_or_slug: RoomRef, identity: str | None, bearer: str | None
+) -> tuple[Room, str]:
+    """The room and the bearer's identity, when the bearer token proves its holder present there (and
+    is ``identity``, when one is named)."""
     room = await locator.locate(id_or_slug)
     credentials = await present.bearer_of(room, bearer)
-    if credentials.identity != identity:
+    if identity is not None and credentials.identity != identity:
         raise NotYourself
-    return room
+    return room, credentials.identity

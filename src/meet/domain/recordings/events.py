@@ -47,4 +47,4 @@ class FollowRecordingEgress:
                 await tx.audit.append(changed)
             room = await tx.rooms.get(recording.room_id)
         if room is not None:
-            await publish_live_metadata(self._sfu, room, recording.status)
+            await publish_live_metadata(self._sfu, room, recording)

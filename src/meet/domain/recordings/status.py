@@ -8,7 +8,7 @@ from typing import Any
 
 from meet.domain.conference.errors import ParticipantNotInRoom
 from meet.domain.conference.sfu import Sfu
-from meet.domain.recordings.model import RecordingStatus
+from meet.domain.recordings.model import Recording, RecordingStatus
 from meet.domain.recordings.ports import RecordingReader
 from meet.domain.rooms.model import Room
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
@@ -16,8 +16,17 @@ from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
 logger = logging.getLogger("meet.recordings")
 
 
-def live_room_metadata(room: Room, *, recording_status: str | None) -> dict[str, Any]:
-    """The whole metadata for ``room``; ``recording_status`` is None when no recording is running."""
+# What the live room says of a recording, in the words its clients read (La Suite Meet's frontend:
+# ``starting``, ``started``, ``saving``); a recording in any other status is not shown.
+LIVE_RECORDING_STATUS = {
+    RecordingStatus.INITIATED: "starting",
+    RecordingStatus.ACTIVE: "started",
+    RecordingStatus.STOPPED: "saving",
+}
+
+
+def live_room_metadata(room: Room, *, recording: Recording | None) -> dict[str, Any]:
+    """The whole metadata for ``room``; ``recording``: the room's latest, or None."""
     sources = room.configuration.can_publish_sources
     metadata: dict[str, Any] = {
         "access_level": room.access_level.value,
@@ -26,17 +35,19 @@ def live_room_metadata(room: Room, *, recording_status: str | None) -> dict[str,
             "everyone_can_mute": room.configuration.everyone_can_mute,
         },
     }
-    if recording_status is not None:
-        metadata["recording_status"] = recording_status
+    shown = LIVE_RECORDING_STATUS.get(recording.status) if recording is not None else None
+    if recording is not None and shown is not None:
+        metadata["recording_status"] = shown
+        metadata["recording_mode"] = recording.mode.value
     return metadata
 
 
-async def publish_live_metadata(sfu: Sfu, room: Room, recording_status: RecordingStatus | None) -> None:
+async def publish_live_metadata(sfu: Sfu, room: Room, recording: Recording | None) -> None:
     """Best effort: what it describes is already committed, so a failure is logged, never raised,
     and a room nobody is in has no metadata to update."""
     if not sfu.capabilities.room_metadata:
         return  # clients of such an SFU read the room's settings and recording from meet's API
-    metadata = live_room_metadata(room, recording_status=recording_status.value if recording_status else None)
+    metadata = live_room_metadata(room, recording=recording)
     try:
         await sfu.update_room_metadata(room.sfu_room_name, metadata)
     except ParticipantNotInRoom:
@@ -55,4 +66,4 @@ class PublishRoomMetadata:
 
     async def room_changed(self, room: Room) -> None:
         ongoing = await self._recordings.ongoing_in_room(room.id)
-        await publish_live_metadata(self._sfu, room, ongoing.status if ongoing else None)
+        await publish_live_metadata(self._sfu, room, ongoing)

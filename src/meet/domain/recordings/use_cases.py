@@ -170,7 +170,7 @@ class StartRecording:
             await tx.recordings.update(recording)
             started = recording_event(recording, Action.RECORDING_STARTED, request.viewer.actor, self._clock.now())
             await _log(tx.audit, started)
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
         return recording
 
 
@@ -228,7 +228,7 @@ class StopRecording:
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
             await _log(tx.audit, recording_event(recording, None, actor, self._clock.now()))
-        await publish_live_metadata(self._sfu, room, recording.status)
+        await publish_live_metadata(self._sfu, room, recording)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +270,28 @@ class GetRecording:
 
     async def execute(self, request: RecordingRequest) -> Recording:
         return await self._administered.recording(request.viewer, request.recording_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingDetails:
+    """A recording with its room, and whether it has expired (its file is gone or going)."""
+
+    recording: Recording
+    room: Room
+    is_expired: bool
+
+
+class ShowRecording:
+    """One recording with its room, for the owners and administrators of the room."""
+
+    def __init__(self, administered: AdministeredRecordings, clock: Clock) -> None:
+        self._administered = administered
+        self._clock = clock
+
+    async def execute(self, request: RecordingRequest) -> RecordingDetails:
+        recording = await self._administered.recording(request.viewer, request.recording_id)
+        room = await self._administered.room_of(request.viewer, recording)
+        return RecordingDetails(recording=recording, room=room, is_expired=recording.is_expired(self._clock.now()))
 
 
 class DeleteRecording:
@@ -342,7 +364,7 @@ class ReceiveStorageNotification:
         saved = await self._save(notification.objects)
         for done in saved:
             if done.room is not None:
-                await publish_live_metadata(self._sfu, done.room, done.recording.status)
+                await publish_live_metadata(self._sfu, done.room, done.recording)
                 await self._notify(done)
         return [done.recording for done in saved]
 

@@ -1,7 +1,8 @@
 """Room access use cases: who holds which role, under the owner rules.
 
 Rules: owners and administrators manage accesses; only an owner grants ``owner`` or
-touches an owner's access; the last owner can be neither removed nor demoted.
+touches an owner's access; the last owner can be neither removed nor demoted. Every change renews the
+room's stamp (``renewing``): processes keep copies of roles under it, and read them again at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import datetime
 from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
-from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomUnitOfWork
+from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomStamps, RoomUnitOfWork
+from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import InvalidInput
 from meet.domain.shared.events import Action, RoomEvent, user
@@ -52,15 +54,16 @@ class GrantAccessRequest:
 class GrantAccess:
     """Give a user who has signed in once a role in the room."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
         self._clock = clock
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         RoomAccess.check_grantable(request.role, by=visit.role)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             grantee = await _find_user(tx.users, request.user_id, request.email)
             access = await tx.accesses.add(RoomAccess.grant(visit.room.id, grantee.id, request.role))
             await tx.audit.append(
@@ -99,14 +102,15 @@ class ChangeAccessRoleRequest:
 
 
 class ChangeAccessRole:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
         self._clock = clock
 
     async def execute(self, request: ChangeAccessRoleRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
             was_owner, previous = access.role is Role.OWNER, access.role
             access.change_role(request.role, by=visit.role)
@@ -127,14 +131,15 @@ class RevokeAccessRequest:
 
 
 class RevokeAccess:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, clock: Clock) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
+        self._stamps = stamps
         self._clock = clock
 
     async def execute(self, request: RevokeAccessRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
-        async with self._uow.begin() as tx:
+        async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
             access.check_revocable(by=visit.role)
             if access.role is Role.OWNER:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from meet.domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from meet.domain.shared.errors import Conflict, NotFound, PermissionDenied
 
 
 class RoomNotFound(NotFound):
@@ -49,7 +49,7 @@ class RoleChangeRefused(PermissionDenied):
     code = "role_change_refused"
 
 
-class UnknownUser(InvalidInput):
+class UnknownUser(NotFound):
     default_message = "No user matches; they must have signed in once."
     code = "unknown_user"
 

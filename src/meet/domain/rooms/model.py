@@ -55,6 +55,20 @@ class RoomConfiguration:
         return self.can_publish_sources
 
 
+@dataclass(frozen=True, slots=True)
+class RoomDefaults:
+    """What the rooms a user creates get when the creation names no access level or configuration."""
+
+    access_level: AccessLevel | None = None
+    configuration: RoomConfiguration | None = None
+
+    def access_level_for(self, requested: AccessLevel | None) -> AccessLevel:
+        return requested or self.access_level or AccessLevel.PUBLIC
+
+    def configuration_for(self, requested: RoomConfiguration | None) -> RoomConfiguration | None:
+        return requested if requested is not None else self.configuration
+
+
 def room_slug(name: str) -> str:
     """The slug a room name gets; refuse names that give no slug or a UUID-shaped one.
 

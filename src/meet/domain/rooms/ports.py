@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from meet.domain.rooms.model import Role, Room, RoomAccess, SfuRoomName
+from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults, SfuRoomName
 from meet.domain.shared.events import AuditLog
+from meet.domain.users.model import User
 from meet.domain.users.ports import UserRepository
 
 
@@ -62,6 +63,20 @@ class RoomAccessRepository(Protocol):
     async def delete(self, access_id: uuid.UUID) -> None: ...
 
 
+class RoomDefaultsRepository(Protocol):
+    """The defaults of the rooms each user creates, inside a transaction (none set: empty defaults)."""
+
+    async def get(self, user_id: uuid.UUID) -> RoomDefaults: ...
+
+    async def set(self, user_id: uuid.UUID, defaults: RoomDefaults) -> None: ...
+
+
+class ProfileReader(Protocol):
+    """Read model of a user with the defaults of the rooms they create; None when there is no such user."""
+
+    async def profile(self, user_id: uuid.UUID) -> tuple[User, RoomDefaults] | None: ...
+
+
 class RoomTransaction(Protocol):
     @property
     def audit(self) -> AuditLog: ...
@@ -74,6 +89,9 @@ class RoomTransaction(Protocol):
 
     @property
     def accesses(self) -> RoomAccessRepository: ...
+
+    @property
+    def room_defaults(self) -> RoomDefaultsRepository: ...
 
 
 class RoomUnitOfWork(Protocol):
@@ -95,17 +113,26 @@ class RoomDeletionListener(Protocol):
 
 
 class RoomStamps(Protocol):
-    """A token per room that a change of the room replaces, kept where the lobby's atomic steps read it.
+    """A token per room that a change of the room or of a role in it replaces, kept where the requests'
+    own atomic steps read it.
 
-    A process may keep a copy of a room read under a stamp; a step that checks the stamp (the knock's)
-    refuses when it is no longer the room's, so no change waits for a copy to expire. ``room`` is the
-    room's SFU name. Adapters raise a ``ServiceUnavailable`` when their backing service is down.
+    A process may keep a copy of a room (and of roles in it) read under a stamp; a step that checks the
+    stamp (the join's, the knock's, the waiting list's) refuses when it is no longer the room's, so no
+    change waits for a copy to expire. ``room`` is the room's SFU name. Adapters raise a
+    ``ServiceUnavailable`` when their backing service is down.
     """
 
-    async def current(self, room: SfuRoomName) -> str:
-        """The room's stamp, a new one when it has none (never seen, or lost with a cache)."""
+    async def current(self, room: SfuRoomName) -> str | None:
+        """The room's stamp, a new one when it has none (never seen, or lost with a cache); None while
+        a change is being committed (no copy may be taken then)."""
         ...
 
-    async def renew(self, room: SfuRoomName) -> None:
-        """Replace the room's stamp: every copy read under the old one is stale from now on."""
+    async def renew(self, room: SfuRoomName, *, changing: bool = False) -> None:
+        """Replace the room's stamp: every copy read under the old one is stale from now on. ``changing``
+        marks a change about to be committed: until the next ``renew`` (or a bounded time, should that
+        renewal never come) no copy is taken."""
+        ...
+
+    async def is_current(self, room: SfuRoomName, stamp: str) -> bool:
+        """Whether ``stamp`` is still the room's (one round trip)."""
         ...

@@ -17,14 +17,17 @@ from meet.domain.users.model import Viewer
 
 @dataclass(frozen=True, slots=True)
 class CreateRoomRequest:
+    """``None``: the creator's default (see ``RoomDefaults``), else public and the service's configuration."""
+
     viewer: Viewer
     name: str
-    access_level: AccessLevel = AccessLevel.PUBLIC
+    access_level: AccessLevel | None = None
     configuration: RoomConfiguration | None = None
 
 
 class CreateRoom:
-    """A signed-in user creates a room and becomes its owner."""
+    """A signed-in user creates a room and becomes its owner; what the request leaves out, the creator's
+    room defaults fill in."""
 
     def __init__(self, uow: RoomUnitOfWork, clock: Clock) -> None:
         self._uow = uow
@@ -32,8 +35,13 @@ class CreateRoom:
 
     async def execute(self, request: CreateRoomRequest) -> RoomVisit:
         user_id = request.viewer.require_user_id()
-        room = Room.create(request.name, request.access_level, request.configuration)
         async with self._uow.begin() as tx:
+            defaults = await tx.room_defaults.get(user_id)
+            room = Room.create(
+                request.name,
+                defaults.access_level_for(request.access_level),
+                defaults.configuration_for(request.configuration),
+            )
             room = await tx.rooms.add(room)
             await tx.accesses.add(RoomAccess.grant(room.id, user_id, Role.OWNER))
             await tx.audit.append(
@@ -71,11 +79,15 @@ class ListMyRooms:
 
 @asynccontextmanager
 async def renewing(stamps: RoomStamps, room: Room) -> AsyncIterator[None]:
-    """Around a change of ``room``: its stamp is renewed before (when the stamps cannot be reached,
-    nothing is changed) and after the change is committed (copies read meanwhile are stale too)."""
-    await stamps.renew(room.sfu_room_name)
-    yield
-    await stamps.renew(room.sfu_room_name)
+    """Around a change of ``room`` or of a role in it: its stamp is marked as changing before (when the
+    stamps cannot be reached, nothing is changed; no copy is taken while the mark lasts) and renewed
+    after the change is committed, or refused. Should that renewal fail, the mark expires into a new
+    stamp."""
+    await stamps.renew(room.sfu_room_name, changing=True)
+    try:
+        yield
+    finally:
+        await stamps.renew(room.sfu_room_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,36 @@
 from __future__ import annotations
 
+import functools
+import re
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from meet.domain.shared.errors import AuthenticationRequired
+from meet.domain.shared.errors import AuthenticationRequired, InvalidInput
 from meet.domain.shared.events import Actor
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$")
+
+
+def valid_language(language: str) -> str:
+    """A language tag, lower-cased (``fr-FR`` -> ``fr-fr``); anything else is refused."""
+    tag = language.strip().lower().replace("_", "-")
+    if len(tag) > 16 or not _LANGUAGE.match(tag):
+        raise InvalidInput("The language must be a language tag such as `en-us` or `fr`.", field="language")
+    return tag
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def valid_timezone(timezone: str) -> str:
+    """An IANA time zone name known to this system; anything else is refused."""
+    if timezone not in _timezones() and timezone != "UTC":
+        raise InvalidInput("The timezone must be an IANA time zone such as `Europe/Paris`.", field="timezone")
+    return timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +52,30 @@ class User:
     full_name: str | None = None
     short_name: str | None = None
     language: str | None = None
+    timezone: str | None = None
     created_at: datetime | None = field(default=None, compare=False)
 
     def refresh_from(self, identity: VerifiedIdentity) -> bool:
         """Copy the provider's current claims; answer whether anything changed."""
         changed = False
-        for name in ("email", "full_name", "short_name", "language"):
+        for name in ("email", "full_name", "short_name"):
             value = getattr(identity, name)
             if value is not None and value != getattr(self, name):
                 setattr(self, name, value)
                 changed = True
+        # The language is the user's own preference once set; the provider's only fills it in.
+        if identity.language is not None and self.language is None:
+            self.language = identity.language
+            changed = True
         return changed
+
+    def set_language(self, language: str | None) -> None:
+        """A language tag (``fr-fr``, ``en``), or None to forget it."""
+        self.language = None if language is None else valid_language(language)
+
+    def set_timezone(self, timezone: str | None) -> None:
+        """An IANA time zone (``Europe/Paris``), or None to forget it."""
+        self.timezone = None if timezone is None else valid_timezone(timezone)
 
 
 @dataclass(frozen=True, slots=True)

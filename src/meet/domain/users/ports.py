@@ -51,7 +51,10 @@ class AuthorizationRequest(Protocol):
 class IdentityProvider(Protocol):
     """An OpenID Connect provider, driven through the authorization-code flow with PKCE."""
 
-    async def begin(self, redirect_uri: str) -> AuthorizationRequest: ...
+    async def begin(self, redirect_uri: str, *, silent: bool = False) -> AuthorizationRequest:
+        """Where to send the browser; ``silent``: the provider must not show anything (``prompt=none``),
+        and answers ``login_required`` at the callback when nobody is signed in there."""
+        ...
 
     async def complete(self, *, code: str, state: str, pending: dict[str, str], redirect_uri: str) -> VerifiedIdentity:
         """Exchange the code and verify the ID token; raise ``AuthenticationRequired`` on any mismatch."""

@@ -32,7 +32,7 @@ class SignIn:
 class NoIdentityProvider:
     """Sign-in with an identity provider is not configured: every attempt is refused."""
 
-    async def begin(self, redirect_uri: str) -> AuthorizationRequest:  # noqa: ARG002 - refused whatever it is
+    async def begin(self, redirect_uri: str, *, silent: bool = False) -> AuthorizationRequest:  # noqa: ARG002 - refused whatever it is
         raise SignInUnavailable
 
     async def complete(self, *, code: str, state: str, pending: dict[str, str], redirect_uri: str) -> VerifiedIdentity:  # noqa: ARG002
@@ -41,7 +41,10 @@ class NoIdentityProvider:
 
 @dataclass(frozen=True, slots=True)
 class BeginSignInRequest:
+    """``silent``: only find out whether the provider already knows the browser, showing nothing."""
+
     redirect_uri: str
+    silent: bool = False
 
 
 class BeginSignIn:
@@ -51,7 +54,7 @@ class BeginSignIn:
         self._provider = provider
 
     async def execute(self, request: BeginSignInRequest) -> AuthorizationRequest:
-        return await self._provider.begin(request.redirect_uri)
+        return await self._provider.begin(request.redirect_uri, silent=request.silent)
 
 
 @dataclass(frozen=True, slots=True)

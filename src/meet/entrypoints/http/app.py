@@ -27,9 +27,11 @@ from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
+from meet.entrypoints.http.frontend import SinglePageApp, content_security_policy
+from meet.entrypoints.http.lasuite import lasuite_router
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
-from meet.entrypoints.http.openapi_truth import correct_options_allow, document_the_truth
+from meet.entrypoints.http.openapi_truth import TruthfulOpenApiJson, correct_options_allow
 from meet.entrypoints.http.participants import ParticipantController
 from meet.entrypoints.http.paths import API_PREFIX
 from meet.entrypoints.http.protection import BodyGuard, CrossSiteGuard, OriginPolicy, security_headers
@@ -104,12 +106,15 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         samesite="lax",
         store=SESSION_STORE,
     )
+    routers: list[ControllerRouterHandler] = [
+        DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
+        DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
+        docs_assets_router(),
+    ]
+    if settings.lasuite_api:
+        routers.append(lasuite_router())
     app = Litestar(
-        route_handlers=[
-            DishkaRouter(API_PREFIX, route_handlers=api_handlers(settings)),
-            DishkaRouter("/", route_handlers=[HealthController, MetricsController]),
-            docs_assets_router(),
-        ],
+        route_handlers=routers,
         middleware=[
             DefineMiddleware(
                 CrossSiteGuard,
@@ -128,19 +133,27 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
         # Logging is configured once for the process (meet.entrypoints.logs), not replaced by Litestar's.
         logging_config=None,
         lifespan=[run_container],
-        on_startup=[document_the_truth, freeze_startup_objects],
+        on_startup=[freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="meet",
             version="0.1.0",
             description="Rooms, scoped LiveKit tokens, a secure lobby, moderation and guarded recordings.",
             path=DOCS_PATH,
-            render_plugins=[SelfHostedSwagger()],
+            render_plugins=[SelfHostedSwagger(), TruthfulOpenApiJson()],
         ),
         debug=False,
     )
     setup_dishka(container, app)
     app.state.metrics = metrics
-    headed = ResponseStartHooks(app.asgi_handler, [security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow])
+    routed = app.asgi_handler
+    if settings.frontend_dir:
+        routed = SinglePageApp(
+            routed,
+            settings.frontend_dir,
+            csp=content_security_policy([settings.livekit_browser_url]),
+            reserved_paths={route.path for route in app.routes},
+        )
+    headed = ResponseStartHooks(routed, [security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow])
     # Outermost: a stream's body is sent once everything beneath, its observation included, has returned.
     app.asgi_handler = StreamHandoff(RequestObservation(headed, metrics), KeepAlives(settings.lobby_keepalive_seconds))
     return app

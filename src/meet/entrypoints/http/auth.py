@@ -28,12 +28,12 @@ from meet.entrypoints.settings import Settings
 PENDING_KEY = "oidc_pending"
 
 
-def _callback_uri(request: Request[Any, Any, Any], settings: Settings) -> str:
+def callback_uri(request: Request[Any, Any, Any], settings: Settings) -> str:
     base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
     return f"{base}{API_PREFIX}/auth/callback"
 
 
-def _safe_next(value: str | None, default: str) -> str:
+def safe_next(value: str | None, default: str) -> str:
     """Only same-site relative paths: never an open redirect."""
     if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
@@ -52,8 +52,8 @@ class AuthController(Controller):
         begin: FromDishka[BeginSignIn],
         next_path: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
     ) -> Redirect:
-        authorization = await begin.execute(BeginSignInRequest(redirect_uri=_callback_uri(request, settings)))
-        pending = {**authorization.pending, "next": _safe_next(next_path, settings.frontend_url)}
+        authorization = await begin.execute(BeginSignInRequest(redirect_uri=callback_uri(request, settings)))
+        pending = {**authorization.pending, "next": safe_next(next_path, settings.frontend_url)}
         request.set_session({**(request.session or {}), PENDING_KEY: pending})
         return Redirect(authorization.url)
 
@@ -71,11 +71,11 @@ class AuthController(Controller):
             raise NoSignInInProgress
         user = await complete.execute(
             CompleteSignInRequest(
-                code=code, state=oidc_state, pending=pending, redirect_uri=_callback_uri(request, settings)
+                code=code, state=oidc_state, pending=pending, redirect_uri=callback_uri(request, settings)
             )
         )
         remember_signed_in(request, user)
-        return Redirect(_safe_next(pending.get("next"), settings.frontend_url))
+        return Redirect(safe_next(pending.get("next"), settings.frontend_url))
 
     @post("/logout", summary="End the session", status_code=HTTP_204_NO_CONTENT)
     async def logout(self, request: Request[Any, Any, Any]) -> None:

@@ -35,7 +35,7 @@ from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.event_stream import EventStream, LastChunk
 from meet.entrypoints.http.paths import API_PREFIX
-from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection
+from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection, SfuConnection, StrictBool
 from meet.entrypoints.settings import Settings
 
 CREDENTIAL_HEADER = "x-lobby-credential"
@@ -96,7 +96,7 @@ class WaitingListOut(msgspec.Struct):
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
-    allow: bool
+    allow: StrictBool
 
 
 class AdmittedOut(msgspec.Struct):

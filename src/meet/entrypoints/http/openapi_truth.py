@@ -20,12 +20,13 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.datastructures import MutableScopeHeaders
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import ServerSentEvent
 from litestar.routes import HTTPRoute
 from litestar.types import Empty, Message, Scope
 
+from meet.entrypoints.http.event_stream import EventStream
 from meet.entrypoints.http.paths import API_PREFIX
 
 ERROR_SCHEMA = "Error"
@@ -215,17 +216,26 @@ def _document_handler(operation: dict[str, Any], handler: Any) -> None:
     data = handler.parsed_fn_signature.parameters.get("data")
     if data is not None and "requestBody" in operation:
         operation["requestBody"]["required"] = data.default is Empty
-    if handler.parsed_fn_signature.return_type.annotation is ServerSentEvent:
+    if handler.parsed_fn_signature.return_type.annotation in (ServerSentEvent, EventStream):
         operation["responses"]["200"] = {
             "description": "A stream of Server-Sent Events (``event:`` and ``data:`` lines, JSON data).",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
 
 
-def document_the_truth(app: Litestar) -> None:
-    """On start-up: rewrite the cached OpenAPI document in place (it is served from that cache)."""
-    plugin = app.plugins.get(OpenAPIPlugin)
-    rewrite(plugin.provide_openapi_schema(), app)
+class TruthfulOpenApiJson(JsonRenderPlugin):
+    """Serves ``openapi.json``: Litestar's document (built once, and cached by Litestar), rewritten in place by
+    ``rewrite`` the first time it is asked for, so that it says what the service does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rewritten: dict[str, Any] | None = None
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        if self._rewritten is not openapi_schema:
+            rewrite(openapi_schema, request.app)
+            self._rewritten = openapi_schema
+        return self.render_json(request, openapi_schema)
 
 
 # OPTIONS -----------------------------------------------------------------------------------------

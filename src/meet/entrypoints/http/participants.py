@@ -28,7 +28,7 @@ from meet.domain.moderation.use_cases import (
 )
 from meet.domain.rooms.model import Role, RoomRef, TrackSource
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, bearer_token
+from meet.entrypoints.http.schemas import RequiredDisplayName, SourceName, StrictBool, bearer_token
 
 AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 AttributeValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -76,9 +76,10 @@ class MuteBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class PermissionBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     can_publish_sources: list[SourceName] | None = None
-    hidden: bool | None = None
-    recorder: bool | None = None
-    agent: bool | None = None
+    # Never granted: asking for one (true) is refused; false asks for nothing.
+    hidden: StrictBool | None = None
+    recorder: StrictBool | None = None
+    agent: StrictBool | None = None
 
 
 class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -98,7 +99,7 @@ class ParticipantPatch(msgspec.Struct, forbid_unknown_fields=True):
             name=self.name,
             attributes=self.attributes,
             publish_sources=None if sources is None else tuple(dict.fromkeys(TrackSource(s) for s in sources)),
-            forbidden_permissions=tuple(f for f in FORBIDDEN_PERMISSIONS if getattr(permission, f) is not None),
+            forbidden_permissions=tuple(f for f in FORBIDDEN_PERMISSIONS if getattr(permission, f) is True),
         )
 
 
@@ -110,7 +111,7 @@ class ParticipantChangeOut(msgspec.Struct):
 
 
 class HandBody(msgspec.Struct, forbid_unknown_fields=True):
-    raised: bool
+    raised: StrictBool
 
 
 class NameBody(msgspec.Struct, forbid_unknown_fields=True):

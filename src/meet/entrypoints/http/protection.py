@@ -241,8 +241,9 @@ STATIC_CACHE = "public, max-age=86400"
 
 
 def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
-    """A response start hook: every response gets nosniff, no referrer, no framing, a CSP, and
-    ``Cache-Control: no-store`` unless the handler chose otherwise (only the docs' assets are cacheable)."""
+    """A response start hook: every response gets nosniff, no referrer, no framing, a CSP (unless the
+    handler set its own: the frontend's), and ``Cache-Control: no-store`` unless the handler chose
+    otherwise (only the docs' and the frontend's assets are cacheable)."""
 
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -252,7 +253,9 @@ def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Frame-Options"] = "DENY"
-        if path.startswith(docs_prefix) and not path.endswith(".json"):
+        if "content-security-policy" in headers:
+            pass  # the frontend's pages carry their own (frontend.py)
+        elif path.startswith(docs_prefix) and not path.endswith(".json"):
             headers["Content-Security-Policy"] = DOCS_CSP
         else:
             headers["Content-Security-Policy"] = API_CSP

@@ -31,8 +31,10 @@ from meet.entrypoints.http.schemas import (
 
 
 class RoomCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Left out, ``access_level`` and ``configuration`` are the creator's room defaults (else public)."""
+
     name: RoomName
-    access_level: AccessLevelName = "public"
+    access_level: AccessLevelName | None = None
     configuration: ConfigurationBody | None = None
 
 
@@ -61,7 +63,7 @@ class RoomController(Controller):
             CreateRoomRequest(
                 viewer,
                 data.name,
-                AccessLevel(data.access_level),
+                AccessLevel(data.access_level) if data.access_level else None,
                 data.configuration.to_domain() if data.configuration else None,
             )
         )

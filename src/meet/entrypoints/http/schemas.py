@@ -16,6 +16,9 @@ from meet.domain.rooms.model import RoomAccess, RoomConfiguration, TrackSource
 SourceName = Literal["camera", "microphone", "screen_share", "screen_share_audio"]
 AccessLevelName = Literal["public", "trusted", "restricted"]
 RoleName = Literal["owner", "administrator", "member"]
+# A boolean in a request body: JSON true or false only. Litestar converts bodies leniently (a plain ``bool``
+# would also take 0, 1, "true" or "false"), which the OpenAPI document's "boolean" does not allow.
+StrictBool = Literal[True, False]
 # Pages start at most this far in (the largest 32-bit integer: within every database's range).
 MAX_OFFSET = 2**31 - 1
 # A room's slug is made of its name's ASCII letters and digits, so a name needs at least one.
@@ -28,7 +31,7 @@ RequiredDisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, 
 
 class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
     can_publish_sources: list[SourceName] | None = None
-    everyone_can_mute: bool | None = None
+    everyone_can_mute: StrictBool | None = None
 
     def to_domain(self) -> RoomConfiguration:
         sources = self.can_publish_sources

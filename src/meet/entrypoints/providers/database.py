@@ -19,11 +19,11 @@ from meet.adapters.sqlalchemy.database import (
     create_session_factory,
 )
 from meet.adapters.sqlalchemy.migrate import MigrationHealth
-from meet.adapters.sqlalchemy.readers import SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
+from meet.adapters.sqlalchemy.readers import SqlaProfileReader, SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.audit.ports import AuditReader
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
-from meet.domain.rooms.ports import RoomReader, RoomUnitOfWork
+from meet.domain.rooms.ports import ProfileReader, RoomReader, RoomUnitOfWork
 from meet.domain.shared.events import AuditLog, AuditUnitOfWork
 from meet.domain.users.ports import UserReader, UserUnitOfWork
 from meet.entrypoints.providers.health import BackendProvider
@@ -83,6 +83,10 @@ class SqlaDatabaseProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def users(self, sessions: ReadSessions) -> UserReader:
         return SqlaUserReader(sessions.factory)
+
+    @provide(scope=Scope.APP)
+    def profiles(self, sessions: ReadSessions) -> ProfileReader:
+        return SqlaProfileReader(sessions.factory)
 
     @provide(scope=Scope.APP)
     def recordings(self, sessions: ReadSessions) -> RecordingReader:

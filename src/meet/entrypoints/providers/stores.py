@@ -15,6 +15,7 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
@@ -27,13 +28,14 @@ from meet.adapters.redis.client import (
 )
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
-from meet.adapters.redis.lobby import RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.domain.conference.bars import RoomBars
 from meet.domain.conference.events import SeenEvents
+from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.lobby.records import LobbyRecords
@@ -81,6 +83,10 @@ class _RedisStores(BackendProvider):
     @provide(scope=Scope.APP)
     def stamps(self, client: RedisClient) -> RoomStamps:
         return RedisRoomStamps(client)
+
+    @provide(scope=Scope.APP)
+    def entry_check(self, client: RedisClient, bars: RedisRoomBars, clock: Clock) -> EntryCheck:
+        return RedisEntryCheck(client, bars, clock)
 
     @provide(scope=Scope.APP)
     async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
@@ -157,6 +163,7 @@ class MemoryStoresProvider(BackendProvider):
         return MemoryRoomBars(durable)
 
     stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
+    entry_check = provide(MemoryEntryCheck, scope=Scope.APP, provides=EntryCheck)
     records = provide(MemoryLobbyRecords, scope=Scope.APP, provides=AnyOf[MemoryLobbyRecords, LobbyRecords])
 
     @provide(scope=Scope.APP)

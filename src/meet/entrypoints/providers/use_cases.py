@@ -53,12 +53,14 @@ from meet.domain.recordings.use_cases import (
     ListRecordings,
     ReceiveStorageNotification,
     RecordingPolicy,
+    ShowRecording,
     StartRecording,
     StopRecording,
 )
 from meet.domain.rooms.access_use_cases import ChangeAccessRole, GrantAccess, ListAccesses, RevokeAccess
 from meet.domain.rooms.lookup import RoomLocator, RoomPolicy
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener
+from meet.domain.rooms.preferences import GetProfile, UpdatePreferences
 from meet.domain.rooms.snapshots import RoomSnapshots
 from meet.domain.rooms.use_cases import CreateRoom, DeleteRoom, ListMyRooms, UpdateRoom
 from meet.domain.shared.clock import Clock, SystemClock
@@ -82,8 +84,9 @@ class RoomsProvider(Provider):
     locator = provide(RoomLocator)
     snapshots = provide(RoomSnapshots)
     use_cases = provide_all(
-        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess
-    )
+        CreateRoom, ListMyRooms, UpdateRoom, DeleteRoom, ListAccesses, GrantAccess, ChangeAccessRole, RevokeAccess,
+        GetProfile, UpdatePreferences,
+    )  # fmt: skip
 
 
 class ConferenceProvider(Provider):
@@ -196,6 +199,7 @@ class RecordingsProvider(Provider):
         StopRecording,
         ListRecordings,
         GetRecording,
+        ShowRecording,
         DeleteRecording,
         ReceiveStorageNotification,
         AuthorizeMediaDownload,

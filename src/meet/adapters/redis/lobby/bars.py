@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from meet.adapters.redis.client import RedisClient, unavailable_as
+from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
+from meet.adapters.redis.coalesced import CoalescedReads
 from meet.adapters.redis.lobby import scripts
-from meet.adapters.redis.lobby.keys import room_keys
+from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys, stamp_key
 from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.conference.model import EntryVerdict
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.rooms.model import SfuRoomName
+from meet.domain.shared.clock import Clock
 
 CACHE_TTL_MS = 3600 * 1000
 
@@ -58,3 +61,46 @@ class RedisRoomBars:
 
     async def active(self, room: SfuRoomName, now: datetime) -> Mapping[str, datetime]:
         return await self._durable.active(room, now)
+
+
+class RedisEntryCheck:
+    """The join's ``EntryCheck``: the room's stamp and its bars, both under the room's hash tag, read in one
+    round trip (a ``GET`` of the stamp when there is no one to check against the bars, else ``barred.lua``
+    with the stamp), shared by the concurrent requests of a room that arrived before it was sent
+    (``CoalescedReads``)."""
+
+    def __init__(self, client: RedisClient, bars: RedisRoomBars, clock: Clock) -> None:
+        self._client = client
+        self._bars = bars
+        self._clock = clock
+        self._barred = scripts.Program(client, scripts.Barred, sharded=False)
+        self._reads = CoalescedReads(self._read)
+
+    async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
+        if stamp is None and not identities:
+            return EntryVerdict.CLEAR
+        current, barred = await self._reads.read(room, frozenset(identities))
+        if stamp is not None and current != stamp:
+            return EntryVerdict.STALE
+        return EntryVerdict.BARRED if barred.intersection(identities) else EntryVerdict.CLEAR
+
+    async def _read(self, room: SfuRoomName, identities: frozenset[str]) -> tuple[str | None, frozenset[str]]:
+        """The room's stamp now, and which of ``identities`` a bar holds now."""
+        if not identities:
+            async with unavailable_as(RedisUnavailable):
+                return _text(await self._client.get(stamp_key(room))), frozenset()
+        keys = LobbyKeys.of(room).stamped()
+        for _ in range(2):
+            now = self._clock.now()
+            args = scripts.Barred(identities=sorted(identities), now=ms(now), with_stamp=True)
+            async with unavailable_as(LobbyUnavailable):
+                answer = await self._barred(keys, args)
+            if answer != b"cold":
+                current, held = answer
+                return _text(current or None), frozenset(_text(identity) or "" for identity in held)
+            await self._bars.load(room, now)
+        raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

@@ -12,7 +12,8 @@ shard:
   denial's), a cache of the durable bars; the member ``""`` marks it as loaded
 - ``meet:lobby:{room}:audit``    STREAM of the lobby's decisions for the audit log, until moved (``records.py``)
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
-- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate
+- ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
+  waiting list and the join's check
 
 Nothing ever enumerates keys: each is named from its room.
 """
@@ -60,9 +61,13 @@ class LobbyKeys:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
         return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit]
 
+    def stamped(self) -> list[str]:
+        """``KEYS`` of a script that checks the room's stamp first (the waiting list's, the join's check)."""
+        return [*self.of_room(), self.stamp]
+
     def gated(self, rate_bucket: str) -> list[str]:
-        """``KEYS`` of a script that passes a knock's gate first: the room's, its rate counter, its stamp."""
-        return [*self.of_room(), self.rate(rate_bucket), self.stamp]
+        """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
+        return [*self.stamped(), self.rate(rate_bucket)]
 
 
 def room_keys(room: str) -> list[str]:

@@ -102,6 +102,7 @@ class Waiting(Args, frozen=True):
     now: int
     after: str
     limit: int
+    stamp: str | None = None
 
 
 class Revoke(Args, frozen=True):
@@ -130,6 +131,7 @@ class Barred(Args, frozen=True):
     script = "barred"
     identities: Sequence[str]
     now: int
+    with_stamp: bool = False
 
 
 A = TypeVar("A", bound=Args)

@@ -177,10 +177,16 @@ class RedisLobbyStore:
         async with unavailable_as(LobbyUnavailable):
             return int(await self._admit_all(room_keys(room), args))
 
-    async def waiting(self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime) -> WaitingPage:
-        args = scripts.Waiting(now=ms(now), after=f"({after}" if after is not None else "-inf", limit=limit)
+    async def waiting(
+        self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
+    ) -> WaitingPage:
+        lower = f"({after}" if after is not None else "-inf"
+        args = scripts.Waiting(now=ms(now), after=lower, limit=limit, stamp=stamp)
         async with unavailable_as(LobbyUnavailable):
-            count, found = await self._waiting(room_keys(room), args)
+            answer = await self._waiting(LobbyKeys.of(room).stamped(), args)
+        if answer == b"stale":
+            return WaitingPage(entries=(), count=0, next_cursor=None, stale=True)
+        count, found = answer
         entries = tuple(decode_entry(raw) for raw in found if raw)
         page = entries[:limit]
         next_cursor = page[-1].position if len(entries) > limit else None

@@ -1,8 +1,9 @@
 -- Shared by every lobby script (prepended once, when the scripts are loaded).
--- KEYS are the room's keys in the order of keys.LobbyKeys (rate and stamp only for a gated script);
+-- KEYS are the room's keys in the order of keys.LobbyKeys (the stamp only for a script that checks it,
+-- the rate counter only for a gated one);
 -- ARGV[1] is the publishing command (PUBLISH, or SPUBLISH on a Redis Cluster), ARGV[2] the script's
 -- named arguments as JSON (built in scripts.py, one typed builder per script).
-local entries, waiting, expiry, position, channel, bars, audit, rate, stamp = unpack(KEYS)
+local entries, waiting, expiry, position, channel, bars, audit, stamp, rate = unpack(KEYS)
 local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
 
 -- Every event of the lobby is encoded here, once, and decoded by codec.py.
@@ -64,8 +65,13 @@ end
 
 -- The gate of a knock (args.gate: limit, window, identities, stamp): nil when passed, else why not.
 -- ``stamp`` is the room's stamp the caller read the room under (absent for none).
+-- Whether the room is still as the caller read it under ``expected`` (absent: nothing to check).
+local function current(expected)
+  return not expected or redis.call('GET', stamp) == expected
+end
+
 local function gate(g, now)
-  if g.stamp and redis.call('GET', stamp) ~= g.stamp then return {'stale'} end
+  if not current(g.stamp) then return {'stale'} end
   if #g.identities > 0 then
     if not redis.call('ZSCORE', bars, '') then return {'cold'} end
     redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)

@@ -1,0 +1,107 @@
+"""A build of La Suite Meet's frontend (unmodified) for the browser suite.
+
+Found in this order: ``MEET_TEST_LASUITE_FRONTEND_DIR`` (a built ``dist/``); else a build made here with
+``../shared/lasuite-frontend/build.sh`` (beside the project's root) into ``.cache/lasuite-frontend/``
+(ignored by git), keyed by a hash of the sources so that a change of them rebuilds it, and reused
+otherwise. When neither is possible, ``FrontendBuildMissing`` says what is missing and how to get it:
+the suite fails, it never skips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "lasuite-frontend"
+CACHE = ROOT / ".cache" / "lasuite-frontend"
+ENV_DIR = "MEET_TEST_LASUITE_FRONTEND_DIR"
+BUILD_TIMEOUT_SECONDS = 900
+# What the build reads: the script and the app's sources, never what a build leaves behind.
+_SKIPPED = {"node_modules", "dist", ".git"}
+
+
+class FrontendBuildMissing(RuntimeError):
+    """No build of the frontend, and no way to make one here."""
+
+
+def sources_digest(shared: Path) -> str:
+    """A hash of every file the build reads (paths and contents): a change of any rebuilds."""
+    digest = hashlib.sha256()
+    files = [shared / "build.sh", *sorted((shared / "frontend").rglob("*"))]
+    for path in files:
+        relative = path.relative_to(shared)
+        if not path.is_file() or _SKIPPED.intersection(relative.parts):
+            continue
+        digest.update(relative.as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _built(folder: Path) -> bool:
+    return (folder / "index.html").is_file()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One build at a time, across processes (two suites started at once build it once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def find_frontend_build(environ: Mapping[str, str] | None = None, shared: Path = SHARED, cache: Path = CACHE) -> Path:
+    """The folder of a built frontend (with its ``index.html``), building it once if needed."""
+    if given := (os.environ if environ is None else environ).get(ENV_DIR):
+        folder = Path(given)
+        if not _built(folder):
+            raise FrontendBuildMissing(
+                f"{ENV_DIR}={given!r} has no index.html: point it at a built La Suite Meet frontend "
+                f"(`{SHARED / 'build.sh'} OUTDIR` makes one), or unset it to build one from {SHARED}."
+            )
+        return folder
+    script = shared / "build.sh"
+    if not script.is_file():
+        raise FrontendBuildMissing(
+            f"The browser suite needs La Suite Meet's frontend, and neither exists: set {ENV_DIR} to a built "
+            f"dist/ folder, or put the shared/ folder beside the project ({shared} with its build.sh and "
+            "frontend/, La Suite Meet 1.27.0 unmodified), from which the suite builds it (node >= 20 and npm)."
+        )
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise FrontendBuildMissing(
+                f"Building La Suite Meet's frontend ({script}) needs {tool} (node >= 20 and npm: "
+                f"`apt-get install nodejs npm`), or set {ENV_DIR} to a build made elsewhere."
+            )
+    target = cache / sources_digest(shared) / "dist"
+    with _locked(cache / "build.lock"):
+        if _built(target):
+            return target
+        for stale in cache.iterdir():
+            if stale.is_dir() and stale.name != "node_modules":
+                shutil.rmtree(stale, ignore_errors=True)
+        result = subprocess.run(
+            ["bash", str(script), str(target)],
+            env={**os.environ, "LASUITE_NODE_MODULES": str(cache / "node_modules")},
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if result.returncode != 0 or not _built(target):
+            raise FrontendBuildMissing(
+                f"Building La Suite Meet's frontend with {script} failed (status {result.returncode}); "
+                f"set {ENV_DIR} to a build made elsewhere, or fix the build:\n{result.stdout[-3000:]}"
+                f"{result.stderr[-3000:]}"
+            )
+    return target

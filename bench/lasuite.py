@@ -24,6 +24,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,7 @@ class TownHall:
     delivery_p99_ms: float
     delivery_max_ms: float
     open_seconds: float
+    failures: dict[str, int]
 
 
 class Poller:
@@ -220,6 +222,7 @@ async def _town_hall(base: str, room_id: str, owner: str, count: int, pid: int, 
         delivery_p99_ms=round(_percentile(delays, 0.99), 1),
         delivery_max_ms=round(max(delays, default=0.0), 1),
         open_seconds=round(open_seconds, 1),
+        failures=dict(Counter(p.failed[:80] for p in pollers if p.failed is not None)),
     )
 
 

@@ -159,3 +159,34 @@ def test_meet_serve_stops_with_a_clear_error_on_a_bad_frontend_dir(tmp_path: Pat
     assert "MEET_FRONTEND_DIR" in result.stderr
     assert ("index.html" if where == "empty" else "is not a folder") in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_meet_check_reports_the_frontend(tmp_path: Path, dist: Path) -> None:
+    """``meet check`` names the frontend beside the services (here LiveKit is down and nothing migrated:
+    only the frontend's line and its place in the summary matter)."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    reports = {}
+    for name, folder in (("built", dist), ("empty", empty)):
+        result = subprocess.run(
+            [MEET, "check"],
+            cwd=tmp_path,
+            env=clean_env(MEET_FRONTEND_DIR=str(folder), MEET_DATA_DIR=str(tmp_path / name)),
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        reports[name] = {line.partition(": ")[0]: line.partition(": ")[2] for line in result.stdout.splitlines()}
+    assert reports["built"]["frontend"] == "ok"
+    assert "frontend" not in reports["built"]["meet check"]
+    assert reports["empty"]["frontend"].startswith("FAILED (MEET_FRONTEND_DIR=")
+    assert "frontend" in reports["empty"]["meet check"]
+
+
+async def test_head_of_a_page_has_the_headers_and_no_body(served: Api) -> None:
+    response = await served.request("HEAD", "/abc-defg-hij")
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(INDEX))
+    assert response.content == b""

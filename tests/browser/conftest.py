@@ -66,12 +66,19 @@ SIGNED_OUT_PROBE = re.compile(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The time limit covers each test's own steps, not the session's set-up: building the frontend
-    (once, about a minute, more on a loaded machine) and starting ``meet serve`` have their own."""
+    """The browser tests run last, and their time limit covers each test's own steps only.
+
+    Last: Playwright's sync API holds its event loop as the thread's running loop from the first browser
+    test until the session ends, and an asyncio test run meanwhile could not start its own. The time
+    limit: building the frontend (once, about a minute, more on a loaded machine) and starting
+    ``meet serve`` are the session's set-up, with limits of their own.
+    """
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS, func_only=True))
+    browser = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in browser:
+        item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS, func_only=True))
+    chosen = {id(item) for item in browser}
+    items[:] = [item for item in items if id(item) not in chosen] + browser
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ SHARED = ROOT.parent / "shared" / "lasuite-frontend"
 CACHE = ROOT / ".cache" / "lasuite-frontend"
 ENV_DIR = "MEET_TEST_LASUITE_FRONTEND_DIR"
 BUILD_TIMEOUT_SECONDS = 900
+MIN_NODE = 20
 # What the build reads: the script and the app's sources, never what a build leaves behind.
 _SKIPPED = {"node_modules", "dist", ".git"}
 
@@ -42,6 +43,12 @@ def sources_digest(shared: Path) -> str:
         digest.update(relative.as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
+
+
+def _node_major() -> int:
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout
+    major = version.strip().lstrip("v").split(".")[0]
+    return int(major) if major.isdigit() else 0
 
 
 def _built(folder: Path) -> bool:
@@ -77,12 +84,11 @@ def find_frontend_build(environ: Mapping[str, str] | None = None, shared: Path =
             f"dist/ folder, or put the shared/ folder beside the project ({shared} with its build.sh and "
             "frontend/, La Suite Meet 1.27.0 unmodified), from which the suite builds it (node >= 20 and npm)."
         )
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise FrontendBuildMissing(
-                f"Building La Suite Meet's frontend ({script}) needs {tool} (node >= 20 and npm: "
-                f"`apt-get install nodejs npm`), or set {ENV_DIR} to a build made elsewhere."
-            )
+    if shutil.which("node") is None or shutil.which("npm") is None or _node_major() < MIN_NODE:
+        raise FrontendBuildMissing(
+            f"Building La Suite Meet's frontend ({script}) needs node >= {MIN_NODE} and npm (Debian 12's own "
+            f"nodejs is 18: use NodeSource's nodejs 20 package), or set {ENV_DIR} to a build made elsewhere."
+        )
     target = cache / sources_digest(shared) / "dist"
     with _locked(cache / "build.lock"):
         if _built(target):

@@ -109,7 +109,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # La Suite Meet's API (``/api/v1.0``), for its unmodified frontend (docs/lasuite-api.md).
     lasuite_api: bool = False
     lasuite_poll_hold_seconds: Annotated[float, msgspec.Meta(ge=0, le=55)] = 20.0
-    lasuite_silent_login: bool = True
+    lasuite_silent_login: bool = False
 
     # How often each process moves the lobby's decisions from the store into the audit log, and how long
     # a record one process took and did not store waits before another takes it (that process died).

@@ -75,6 +75,7 @@ async def oidc_lasuite(api_with: Any, oidc_provider: OidcProvider, fresh_postgre
         oidc_issuer=oidc_provider.issuer,
         oidc_client_id=oidc_provider.client_id,
         oidc_client_secret=oidc_provider.client_secret,
+        lasuite_silent_login="true",
     ) as api:
         yield api
 

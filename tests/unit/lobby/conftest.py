@@ -17,6 +17,7 @@ from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyEntry, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
+    AwaitChange,
     DecideEntry,
     EntryViews,
     ListWaiting,
@@ -92,6 +93,17 @@ class Lobby:
             self.events,
             self.presence,
             self.bars,
+            self.clock,
+            self.policy,
+        )
+
+    def await_change(self) -> AwaitChange:
+        return AwaitChange(
+            RoomSnapshots(self.world.locator(), self.world.stamps, self.clock),
+            self.views(),
+            self.store,
+            self.events,
+            self.presence,
             self.clock,
             self.policy,
         )

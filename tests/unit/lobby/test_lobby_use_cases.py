@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
+    AwaitChangeRequest,
     DecideEntryRequest,
     EntryView,
     ListWaitingRequest,
@@ -25,6 +27,7 @@ from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
 from meet.domain.shared.text import color_for
 from meet.domain.users.model import Viewer
+from tests.support.janus import until
 from tests.unit.lobby.conftest import Lobby, RecordingNotifier
 from tests.unit.rooms.conftest import World
 
@@ -228,3 +231,40 @@ async def test_a_poll_of_a_known_waiting_entry_says_so_and_a_knock_or_a_forgery_
     assert first.known is False  # a knock: nobody knew this entry yet
     assert (await knock(lobby, room, first.credential)).known is True
     assert (await knock(lobby, room, f"{first.participant_id}.AAAA")).known is False
+
+
+def held_poll_listens(lobby: Lobby, room: Room) -> Callable[[], Awaitable[bool]]:
+    async def listens() -> bool:
+        return lobby.events._fanout.watches(room.sfu_room_name)
+
+    return listens
+
+
+async def test_a_held_poll_gets_the_decision_taken_while_it_waits(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    seen = await knock(lobby, room, first.credential)
+    held = asyncio.create_task(
+        lobby.await_change().execute(AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=30))
+    )
+    await until(held_poll_listens(lobby, room))  # the poll listens: decide now
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), first.participant_id, allow=True))
+    accepted = await asyncio.wait_for(held, 5)
+    assert accepted is not None
+    assert (accepted.status, accepted.participant_id) == (LobbyStatus.ACCEPTED, first.participant_id)
+    assert identity_of(accepted) == first.participant_id
+
+
+async def test_a_held_poll_with_nothing_new_answers_nothing(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    first = await knock(lobby, room)
+    seen = await knock(lobby, room, first.credential)
+    request = AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=0)
+    assert await lobby.await_change().execute(request) is None
+    # Decided before the poll listened: it is read once listening, so it is not missed.
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), first.participant_id, allow=False))
+    denied = await lobby.await_change().execute(request)
+    assert denied is not None
+    assert denied.status is LobbyStatus.DENIED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -267,6 +268,71 @@ class WaitForDecision:
         except ServiceUnavailable:
             # Events may have been missed: end cleanly, and the client reconnects for the current state.
             yield StreamUpdate("unavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitChangeRequest:
+    """``seen``: the participant's entry as a poll just answered it (still waiting)."""
+
+    viewer: Viewer
+    room: RoomRef
+    seen: EntryView
+    seconds: float
+
+
+class AwaitChange:
+    """After a poll that found its entry still waiting: the participant's next state, pushed by the
+    lobby's events, or ``None`` when nothing changed within ``seconds`` (or the entry is gone, which
+    the next poll tells). Waiting keeps the entry alive, as a stream does.
+
+    The poll that comes before it has located the room, checked the bars and kept the entry alive; this
+    only listens, then reads the entry once (so a decision taken in between is not missed).
+    """
+
+    def __init__(
+        self,
+        rooms: RoomSnapshots,
+        views: EntryViews,
+        store: LobbyStore,
+        events: LobbyEvents,
+        presence: LobbyPresence,
+        clock: Clock,
+        policy: LobbyPolicy,
+    ) -> None:
+        self._rooms = rooms
+        self._views = views
+        self._store = store
+        self._events = events
+        self._presence = presence
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: AwaitChangeRequest) -> EntryView | None:
+        visit = (await self._rooms.stamped_visit(request.viewer, request.room)).visit
+        name, participant_id = request.seen.room, request.seen.participant_id
+        if visit.room.sfu_room_name != name:
+            return None
+        try:
+            async with (
+                self._events.of_participant(name, participant_id) as feed,
+                self._presence.holding(name, participant_id),
+            ):
+                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                deadline = asyncio.get_running_loop().time() + request.seconds
+                while entry is not None and entry.is_waiting:
+                    left = deadline - asyncio.get_running_loop().time()
+                    event = await feed.next_event(timeout=left) if left > 0 else None
+                    if event is None:
+                        return None
+                    if event.type is LobbyEventType.RESYNC:
+                        entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    else:
+                        entry = event.entry if event.type.carries_entry else None
+        except ServiceUnavailable:
+            return None  # events may have been missed: the next poll reads the state
+        if entry is None:
+            return None
+        return await self._views.of(visit, request.viewer, entry)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from meet.domain.lobby.notify import NotifyAdminsInRoom
 from meet.domain.lobby.ports import KnockNotifier
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
+    AwaitChange,
     ClearLobbyWhenRoomFinishes,
     DecideEntry,
     EntryViews,
@@ -147,6 +148,7 @@ class LobbyProvider(Provider):
         EntryViews,
         RequestEntry,
         WaitForDecision,
+        AwaitChange,
         ListWaiting,
         DecideEntry,
         AdmitEveryone,

@@ -20,6 +20,7 @@ Nothing ever enumerates keys: each is named from its room.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
@@ -41,6 +42,11 @@ class LobbyKeys:
 
     @classmethod
     def of(cls, room: str) -> LobbyKeys:
+        """The keys of ``room`` (built once per room and process: a knock names them on every call)."""
+        return _keys_of(room)
+
+    @classmethod
+    def _build(cls, room: str) -> LobbyKeys:
         tag = f"{PREFIX}{room}}}"
         return cls(
             entries=f"{tag}:entries",
@@ -57,20 +63,25 @@ class LobbyKeys:
     def rate(self, bucket: str) -> str:
         return f"{self.tag}:rate:{bucket}"
 
-    def of_room(self) -> list[str]:
+    def of_room(self) -> tuple[str, ...]:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
-        return [self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit]
+        return (self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit)
 
-    def stamped(self) -> list[str]:
+    def stamped(self) -> tuple[str, ...]:
         """``KEYS`` of a script that checks the room's stamp first (the waiting list's, the join's check)."""
-        return [*self.of_room(), self.stamp]
+        return (*self.of_room(), self.stamp)
 
-    def gated(self, rate_bucket: str) -> list[str]:
+    def gated(self, rate_bucket: str) -> tuple[str, ...]:
         """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
-        return [*self.stamped(), self.rate(rate_bucket)]
+        return (*self.stamped(), self.rate(rate_bucket))
 
 
-def room_keys(room: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _keys_of(room: str) -> LobbyKeys:
+    return LobbyKeys._build(room)
+
+
+def room_keys(room: str) -> tuple[str, ...]:
     """The keys every lobby script of ``room`` is given."""
     return LobbyKeys.of(room).of_room()
 

@@ -147,5 +147,5 @@ class Program(Generic[A]):
         self._script: AsyncScript = client.register_script(lua_source(kind.script))
         self._publish = "SPUBLISH" if sharded else "PUBLISH"
 
-    async def __call__(self, keys: list[str], args: A) -> Any:
+    async def __call__(self, keys: Sequence[str], args: A) -> Any:
         return await self._script(keys=keys, args=[self._publish, _encode(args)])

@@ -25,9 +25,10 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
-from meet.domain.lobby.errors import LobbyEntryNotFound
 from meet.domain.lobby.model import LobbyEntry, LobbyStatus
 from meet.domain.lobby.use_cases import (
+    AwaitChange,
+    AwaitChangeRequest,
     DecideEntry,
     DecideEntryRequest,
     EntryView,
@@ -35,8 +36,6 @@ from meet.domain.lobby.use_cases import (
     ListWaitingRequest,
     RequestEntry,
     RequestEntryRequest,
-    WaitForDecision,
-    WaitForDecisionRequest,
     WatchWaiting,
     WatchWaitingRequest,
 )
@@ -197,7 +196,7 @@ class LaSuiteLobbyController(Controller):
         viewer: FromDishka[Viewer],
         settings: FromDishka[Settings],
         request_entry: FromDishka[RequestEntry],
-        wait: FromDishka[WaitForDecision],
+        await_change: FromDishka[AwaitChange],
         metrics: FromDishka[PrometheusMetrics],
         data: JSONBody[EntryRequest | None] = None,
     ) -> Response[EntryOut]:
@@ -213,36 +212,13 @@ class LaSuiteLobbyController(Controller):
         mark = PollMark(request, f"e{view.room}", settings)
         if view.known and view.status is LobbyStatus.WAITING and mark.already_seen(view.status.value):
             async with metrics.held_poll("participant"):
-                view = await self._next_state(view, viewer, room_key, wait, settings.lasuite_poll_hold_seconds)
+                hold = AwaitChangeRequest(viewer, RoomRef(room_key), view, settings.lasuite_poll_hold_seconds)
+                view = await await_change.execute(hold) or view
         return Response(
             EntryOut.of(view),
             cookies=[credential_cookie(view, settings), mark.cookie(view.status.value)],
             headers={"Cache-Control": "no-store"},
         )
-
-    @staticmethod
-    async def _next_state(
-        view: EntryView, viewer: Viewer, room_key: str, wait: WaitForDecision, seconds: float
-    ) -> EntryView:
-        """The participant's next state, or ``view`` again when nothing changed within ``seconds``."""
-        try:
-            updates = await wait.execute(
-                WaitForDecisionRequest(viewer, RoomRef(room_key), credentials=[view.credential])
-            )
-        except LobbyEntryNotFound:
-            return view  # gone meanwhile: the next poll knocks again, as the same participant
-        latest = view
-
-        async def decided(update: Any) -> bool:
-            nonlocal latest
-            entry: EntryView | None = update.entry
-            if entry is not None and entry.status is LobbyStatus.WAITING:
-                return False
-            latest = entry or view  # decided; or gone / unreachable, which the next poll tells
-            return True
-
-        await _first(updates, decided, seconds)
-        return latest
 
     @get("/waiting-participants", summary="Who waits (admins); held until the list changes")
     async def waiting_participants(

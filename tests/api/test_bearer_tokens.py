@@ -158,3 +158,23 @@ async def test_the_openapi_document_names_the_security_schemes_and_each_operatio
     token = paths["/api/v1/oauth/token"]["post"]
     assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
     assert token["responses"]["401"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"].endswith("OAuthError")
+
+
+async def test_an_application_reads_the_audit_log_with_its_scope_and_is_its_own_actor_there(api: Api) -> None:
+    await api.sign_in("dora", email="dora@example.org")
+    app = await register(api, ["rooms:create", "audit:read"])
+    creating = await bearer(api, app, "dora@example.org", scope="rooms:create")
+    created = await api.request("POST", "/api/v1/rooms", json={"name": "Planning"}, headers=creating)
+    assert created.status_code == 201, created.text
+    audit_path = f"/api/v1/rooms/{created.json()['id']}/audit"
+
+    refused = await api.request("GET", audit_path, headers=creating)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "insufficient_scope"
+    assert "audit:read" in refused.json()["detail"]
+
+    reading = await bearer(api, app, "dora@example.org", scope="audit:read")
+    listed = await api.request("GET", audit_path, headers=reading)
+    assert listed.status_code == 200, listed.text
+    [entry] = listed.json()["entries"]
+    assert (entry["action"], entry["actor"]) == ("room.created", {"kind": "application", "id": app.client_id})

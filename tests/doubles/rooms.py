@@ -14,6 +14,7 @@ from meet.domain.recordings.errors import RecordingInProgress
 from meet.domain.recordings.model import Recording
 from meet.domain.rooms.errors import AccessAlreadyExists, RoomNotFound, RoomSlugTaken
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults
+from meet.domain.shared.events import Action, RoomEvent
 from meet.domain.users.model import User
 
 
@@ -23,6 +24,7 @@ class MemoryDatabase:
     rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
     accesses: dict[uuid.UUID, RoomAccess] = field(default_factory=dict)
     recordings: dict[uuid.UUID, Recording] = field(default_factory=dict)
+    events: list[RoomEvent] = field(default_factory=list)
     room_defaults: dict[uuid.UUID, RoomDefaults] = field(default_factory=dict)
     commits: int = 0
 
@@ -155,6 +157,19 @@ class MemoryRecordingRepository:
         return [copy.copy(r) for r in self._db.recordings.values() if r.room_id == room_id]
 
 
+class MemoryAuditLog:
+    """Events in the order they were appended (the chain itself is the SQL adapter's, tested there)."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def append(self, event: RoomEvent) -> None:
+        self._db.events.append(event)
+
+    def actions(self, room_id: uuid.UUID | None = None) -> list[Action]:
+        return [event.action for event in self._db.events if room_id is None or event.room_id == room_id]
+
+
 class MemoryRoomDefaultsRepository:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
@@ -172,6 +187,7 @@ class MemoryTransaction:
     rooms: MemoryRoomRepository
     accesses: MemoryRoomAccessRepository
     recordings: MemoryRecordingRepository
+    audit: MemoryAuditLog
     room_defaults: MemoryRoomDefaultsRepository
 
 
@@ -184,18 +200,21 @@ class MemoryUnitOfWork:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MemoryTransaction]:
         before = [dict(table) for table in self._db.tables()]
+        events = len(self._db.events)
         try:
             yield MemoryTransaction(
                 users=MemoryUserRepository(self._db),
                 rooms=MemoryRoomRepository(self._db),
                 accesses=MemoryRoomAccessRepository(self._db),
                 recordings=MemoryRecordingRepository(self._db),
+                audit=MemoryAuditLog(self._db),
                 room_defaults=MemoryRoomDefaultsRepository(self._db),
             )
         except BaseException:
             for table, saved in zip(self._db.tables(), before, strict=True):
                 table.clear()
                 table.update(saved)
+            del self._db.events[events:]
             raise
         self._db.commits += 1
 

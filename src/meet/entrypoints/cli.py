@@ -1,4 +1,4 @@
-"""The ``meet`` command: ``serve``, ``db upgrade``, ``check``, ``token`` and ``apps``."""
+"""The ``meet`` command: ``serve``, ``db upgrade``, ``check``, ``token``, ``apps``, ``audit`` and ``webhooks``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     from meet.entrypoints.apps_command import add_parser  # noqa: PLC0415 - keeps `meet serve`'s imports lean
 
     add_parser(commands)
+    audit = commands.add_parser("audit", help="the rooms' audit logs")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check every room's hash chain (or one room's)")
+    verify.add_argument("--room", type=uuid.UUID, help="the room's id")
+    audit_commands.add_parser("trim", help="delete entries older than MEET_AUDIT_RETENTION_DAYS")
+    hooks = commands.add_parser("webhooks", help="outbound webhook endpoints")
+    hook_commands = hooks.add_subparsers(dest="webhooks_command", required=True)
+    add = hook_commands.add_parser("add", help="register an endpoint; prints its id and its secret, once")
+    add.add_argument("url")
+    add.add_argument("--events", required=True, help="comma-separated event types, e.g. lobby.admitted,room.started")
+    hook_commands.add_parser("list", help="every endpoint, its events and its state")
+    for name, text in (("remove", "remove an endpoint"), ("rotate", "give an endpoint a new secret")):
+        hook_commands.add_parser(name, help=text).add_argument("id", type=uuid.UUID)
     return parser
 
 
@@ -135,6 +149,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (problem := settings.frontend_problem) is not None:
         print(f"meet: invalid configuration: {problem}", file=sys.stderr)
         return 2
+    if args.command == "audit":
+        from meet.entrypoints.audit_command import trim_audit, verify_audit  # noqa: PLC0415
+
+        migrate_embedded(settings)
+        if args.audit_command == "verify":
+            return asyncio.run(verify_audit(settings, args.room))
+        return asyncio.run(trim_audit(settings))
+    if args.command == "webhooks":
+        from meet.entrypoints.webhooks_command import webhooks_command  # noqa: PLC0415
+
+        migrate_embedded(settings)
+        return asyncio.run(
+            webhooks_command(
+                settings,
+                args.webhooks_command,
+                url=getattr(args, "url", None),
+                events=[name.strip() for name in getattr(args, "events", "").split(",") if name.strip()],
+                endpoint_id=getattr(args, "id", None),
+            )
+        )
     serve(settings, args.host, args.port, args.workers, args.forwarded_allow_ips)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -123,6 +124,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lasuite_poll_hold_seconds: Annotated[float, msgspec.Meta(ge=0, le=55)] = 20.0
     lasuite_silent_login: bool = False
 
+    # How often each process moves the lobby's decisions from the store into the audit log, and how long
+    # a record one process took and did not store waits before another takes it (that process died).
+    lobby_records_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    lobby_records_stale_seconds: Seconds = 30
+    # Audit entries older than this many days are trimmed (each room's chain stays verifiable); 0 keeps all.
+    audit_retention_days: Annotated[int, msgspec.Meta(ge=0)] = 0
+    # CIDRs a webhook endpoint may resolve to although they are loopback, private or link-local
+    # (comma-separated); only endpoints there may use plain http.
+    webhook_allowed_networks: str = ""
+    # Key that encrypts the endpoints' signing secrets at rest; derived from MEET_SECRET_KEY when empty.
+    webhook_encryption_key: str = ""
+    webhook_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 5.0
+    webhook_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    webhook_batch_size: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    # How long a rotated-out secret keeps signing beside the new one.
+    webhook_rotation_overlap_hours: Annotated[int, msgspec.Meta(ge=0)] = 24
+
     log_format: Literal["", "json", "text"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     metrics_token: str = ""
@@ -166,6 +184,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.public_url.rstrip("/") or "meet"
 
     @property
+    def webhook_allowed_network_list(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _split(self.webhook_allowed_networks)]
+
+    @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
@@ -204,6 +226,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             problems.append("MEET_OIDC_AUDIENCE is required to accept the provider's JWT access tokens.")
         return problems
 
+    def _webhook_problems(self) -> list[str]:
+        problems = []
+        for network in _split(self.webhook_allowed_networks):
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                problems.append(f"MEET_WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a CIDR (e.g. 10.0.0.0/8).")
+        return problems
+
     @property
     def frontend_problem(self) -> str | None:
         """What is wrong with ``MEET_FRONTEND_DIR`` on this machine (``meet serve`` refuses to start on it).
@@ -240,6 +271,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.database_pgbouncer and not self.database.startswith("postgresql"):
             problems.append("MEET_DATABASE_PGBOUNCER needs a PostgreSQL MEET_DATABASE_URL (PgBouncer's address).")
         problems.extend(self._janus_problems())
+        problems.extend(self._webhook_problems())
         for name, value in (
             ("MEET_PUBLIC_URL", self.public_url),
             *((f"origin {o!r}", o) for o in self.trusted_origin_list),

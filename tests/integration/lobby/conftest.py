@@ -12,17 +12,19 @@ from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.entry import MemoryEntryCheck
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.domain.conference.events import SeenEvents
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
+from meet.domain.lobby.records import LobbyRecords
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import SystemClock
 from tests.doubles.bars import DurableBarsDouble
@@ -38,6 +40,14 @@ class Backend:
     stamps: RoomStamps
     redis: Redis | RedisCluster | None = None
     entry_check: EntryCheck | None = None  # the join's check, on the same stamps and bars
+    records: LobbyRecords | None = None
+
+    def consumer(self) -> LobbyRecords:
+        """Another process's mover of the same records (memory: there is no other process)."""
+        if self.redis is None:
+            assert self.records is not None
+            return self.records
+        return RedisLobbyRecords(self.redis, stale_ms=0)
 
     def forget_cache(self) -> LobbyStore:
         """A store that lost everything but the ledger (a restarted cache); Redis is flushed."""
@@ -51,11 +61,13 @@ class Backend:
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     ledger = DurableBarsDouble()
     if request.param == "memory":
-        events, stamps = MemoryLobbyEvents(), MemoryRoomStamps()
+        events, stamps, records = MemoryLobbyEvents(), MemoryRoomStamps(), MemoryLobbyRecords()
         bars = MemoryRoomBars(ledger)
-        memory = MemoryLobbyStore(events, bars, stamps)
+        memory = MemoryLobbyStore(events, bars, stamps, records)
         memory_check = MemoryEntryCheck(stamps, bars, SystemClock())
-        yield Backend("memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check)
+        yield Backend(
+            "memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check, records=records
+        )
         return
     if request.param == "redis-cluster":
         cluster = await open_redis_cluster(str(request.getfixturevalue("redis_cluster_url")))
@@ -66,7 +78,10 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             seen = RedisSeenEvents(cluster)
             check = RedisEntryCheck(cluster, RedisRoomBars(cluster, ledger), SystemClock())
             cluster_stamps = RedisRoomStamps(cluster)
-            yield Backend("redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check)
+            moved = RedisLobbyRecords(cluster)
+            yield Backend(
+                "redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check, records=moved
+            )
         finally:
             await sharded.aclose()
             await cluster.aclose()
@@ -79,7 +94,18 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     try:
         seen = RedisSeenEvents(client)
         check = RedisEntryCheck(client, RedisRoomBars(client, ledger), SystemClock())
-        yield Backend("redis", store, redis_events, seen, ledger, RedisRoomStamps(client), client, entry_check=check)
+        from_redis = RedisLobbyRecords(client)
+        yield Backend(
+            "redis",
+            store,
+            redis_events,
+            seen,
+            ledger,
+            RedisRoomStamps(client),
+            client,
+            entry_check=check,
+            records=from_redis,
+        )
     finally:
         await redis_events.aclose()
         await client.aclose()

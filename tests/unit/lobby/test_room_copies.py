@@ -10,6 +10,7 @@ from meet.domain.lobby.use_cases import EntryView, RequestEntry, RequestEntryReq
 from meet.domain.rooms.errors import RoomNotFound
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration, RoomRef
 from meet.domain.rooms.use_cases import DeleteRoom, DeleteRoomRequest, UpdateRoom, UpdateRoomRequest
+from meet.domain.shared.clock import SystemClock
 from meet.domain.users.model import Viewer
 from tests.doubles.null import IgnoreRoomChanges, NothingElseInRooms
 from tests.unit.lobby.conftest import Lobby
@@ -36,7 +37,7 @@ def publishes(view: EntryView) -> bool:
 
 
 def update(lobby: Lobby) -> UpdateRoom:
-    return UpdateRoom(lobby.world.locator(), lobby.world.uow, lobby.world.stamps, IgnoreRoomChanges())
+    return UpdateRoom(lobby.world.locator(), lobby.world.uow, lobby.world.stamps, IgnoreRoomChanges(), SystemClock())
 
 
 async def test_a_room_made_restricted_keeps_the_next_newcomer_waiting_on_a_process_holding_a_copy(
@@ -68,7 +69,7 @@ async def test_a_renamed_room_is_not_reached_by_its_old_name_and_a_deleted_one_n
     assert (await knock(this_process, "board")).room == "board"  # a temporary room of that name now
     assert (await knock(this_process, "council")).room == str(room.id)
 
-    delete = DeleteRoom(lobby.world.locator(), lobby.world.uow, lobby.world.stamps, NothingElseInRooms())
+    delete = DeleteRoom(lobby.world.locator(), lobby.world.uow, lobby.world.stamps, NothingElseInRooms(), SystemClock())
     await delete.execute(DeleteRoomRequest(owner, RoomRef(str(room.id))))
     with pytest.raises(RoomNotFound):
         await knock(this_process, str(room.id))

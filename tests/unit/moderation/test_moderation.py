@@ -27,8 +27,11 @@ from meet.domain.moderation.use_cases import (
     RemoveParticipantRequest,
 )
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomConfiguration, RoomRef
+from meet.domain.shared.clock import SystemClock
+from meet.domain.shared.events import Action
 from meet.domain.users.model import Viewer
 from tests.doubles.bars import DurableBarsDouble
+from tests.doubles.rooms import MemoryAuditLog
 from tests.doubles.sfu import MemorySfu, track
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World, world  # noqa: F401 - re-exported fixture
@@ -79,7 +82,8 @@ async def meeting(world: World) -> Meeting:  # noqa: F811
 
 
 def mute(meeting: Meeting) -> MuteTrack:
-    return MuteTrack(meeting.world.locator(), meeting.sfu, PresentParticipants(meeting.verifier, meeting.sfu))
+    present = PresentParticipants(meeting.verifier, meeting.sfu)
+    return MuteTrack(meeting.world.locator(), meeting.sfu, present, MemoryAuditLog(meeting.world.db), SystemClock())
 
 
 async def test_admins_mute_with_their_session(meeting: Meeting) -> None:
@@ -132,10 +136,13 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
     lobby = MemoryLobbyStore(MemoryLobbyEvents(), bars, MemoryRoomStamps())
     gate = KnockGate("guest", rate_limit=10)
     await lobby.knock(name, LobbyEntry.knock("guest", "Guest", clock.now()), clock.now(), LobbyTimeouts(), gate)
+    audit = MemoryAuditLog(meeting.world.db)
     remove = RemoveParticipant(
-        meeting.world.locator(), meeting.sfu, bars, lobby, clock, ModerationPolicy(removal_seconds=60)
+        meeting.world.locator(), meeting.sfu, bars, lobby, clock, ModerationPolicy(removal_seconds=60), audit
     )
     await remove.execute(RemoveParticipantRequest(meeting.owner, RoomRef(str(meeting.room.id)), "guest"))
+    assert audit.actions(meeting.room.id) == [Action.PARTICIPANT_REMOVED]
+    assert meeting.world.db.events[0].subject["id"] == "guest"
     assert await meeting.sfu.get_participant(name, "guest") is None
     assert await lobby.touch(name, "guest", clock.now(), LobbyTimeouts()) is None
     assert await bars.barred(name, ["guest"], clock.now())
@@ -150,7 +157,7 @@ async def test_removal_bars_the_identity_revokes_its_entry_and_removes_it_again_
 
 def change(meeting: Meeting) -> ChangeParticipant:
     w = meeting.world
-    return ChangeParticipant(w.locator(), meeting.sfu, w.uow, w.stamps)
+    return ChangeParticipant(w.locator(), meeting.sfu, w.uow, w.stamps, MemoryAuditLog(w.db), SystemClock())
 
 
 async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
@@ -172,6 +179,8 @@ async def test_a_promotion_is_saved_and_applied_live(meeting: Meeting) -> None:
     )
     assert demoted.participant is not None
     assert not demoted.participant.can_publish
+    changes = [event for event in meeting.world.db.events if event.action is Action.PARTICIPANT_ROLE_CHANGED]
+    assert [event.details["role"] for event in changes] == ["administrator", "member"]
 
 
 async def test_role_changes_that_are_never_allowed(meeting: Meeting) -> None:

@@ -25,7 +25,7 @@ from meet.domain.rooms.use_cases import DeleteRoom
 from meet.domain.users.model import Viewer
 from tests.doubles.egress import MemoryRecordingEgress
 from tests.doubles.mailer import MemoryMailer
-from tests.doubles.rooms import MemoryRecordingRepository
+from tests.doubles.rooms import MemoryAuditLog, MemoryRecordingRepository
 from tests.doubles.sfu import MemorySfu
 from tests.doubles.storage import MemoryObjectStorage
 from tests.support.clock import FakeClock
@@ -75,16 +75,20 @@ class Studio:
 
     def delete_room(self) -> DeleteRoom:
         w = self.world
-        return DeleteRoom(w.locator(), w.uow, w.stamps, DeleteRoomRecordings(w.uow, self.storage, self.clock))
+        return DeleteRoom(
+            w.locator(), w.uow, w.stamps, DeleteRoomRecordings(w.uow, self.storage, self.clock), self.clock
+        )
 
     def storage_hook(self) -> ReceiveStorageNotification:
         return ReceiveStorageNotification(self.world.uow, self.mailer, self.sfu, self.clock, self.policy)
 
     def media_auth(self) -> AuthorizeMediaDownload:
-        return AuthorizeMediaDownload(self.world.reader, self.administered(), self.storage, self.clock)
+        return AuthorizeMediaDownload(
+            self.world.reader, self.administered(), self.storage, self.clock, MemoryAuditLog(self.world.db)
+        )
 
     def follow_egress(self) -> FollowRecordingEgress:
-        return FollowRecordingEgress(self.world.uow, self.sfu)
+        return FollowRecordingEgress(self.world.uow, self.sfu, self.clock)
 
     def live(self) -> None:
         """Someone is in the live room, so it has metadata to update."""

@@ -9,6 +9,7 @@ import pytest
 from meet.domain.rooms.model import AccessLevel, RoomConfiguration, TrackSource
 from meet.domain.rooms.preferences import NotYourAccount, UpdatePreferences, UpdatePreferencesRequest
 from meet.domain.rooms.use_cases import CreateRoom, CreateRoomRequest
+from meet.domain.shared.clock import SystemClock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput
 from meet.domain.users.model import User, VerifiedIdentity, Viewer
 from tests.unit.rooms.conftest import World
@@ -52,7 +53,7 @@ async def test_the_creators_defaults_fill_in_what_a_creation_leaves_out(world: W
             alice, default_room_access_level=AccessLevel.RESTRICTED, default_room_configuration=MICROPHONE_ONLY
         )
     )
-    create = CreateRoom(world.uow)
+    create = CreateRoom(world.uow, SystemClock())
     defaulted = (await create.execute(CreateRoomRequest(alice, "Daily"))).room
     assert (defaulted.access_level, defaulted.configuration) == (AccessLevel.RESTRICTED, MICROPHONE_ONLY)
     explicit = (await create.execute(CreateRoomRequest(alice, "Open", AccessLevel.PUBLIC, RoomConfiguration()))).room

@@ -14,6 +14,7 @@ from meet.domain.rooms.use_cases import (
     UpdateRoom,
     UpdateRoomRequest,
 )
+from meet.domain.shared.clock import SystemClock
 from meet.domain.shared.errors import AuthenticationRequired
 from meet.domain.users.model import Viewer
 from tests.doubles.null import IgnoreRoomChanges, NothingElseInRooms
@@ -22,7 +23,7 @@ from tests.unit.rooms.conftest import World
 
 async def test_the_creator_becomes_owner(world: World) -> None:
     alice = await world.user("alice")
-    view = await CreateRoom(world.uow).execute(CreateRoomRequest(alice, "Daily"))
+    view = await CreateRoom(world.uow, SystemClock()).execute(CreateRoomRequest(alice, "Daily"))
     assert view.role is Role.OWNER
     assert await world.reader.role_of(view.room.id, alice.user_id) is Role.OWNER  # type: ignore[arg-type]
     assert world.db.commits == 1
@@ -30,12 +31,12 @@ async def test_the_creator_becomes_owner(world: World) -> None:
 
 async def test_anonymous_cannot_create(world: World) -> None:
     with pytest.raises(AuthenticationRequired):
-        await CreateRoom(world.uow).execute(CreateRoomRequest(Viewer.anonymous(), "Daily"))
+        await CreateRoom(world.uow, SystemClock()).execute(CreateRoomRequest(Viewer.anonymous(), "Daily"))
 
 
 async def test_a_duplicate_slug_is_refused(world: World) -> None:
     alice = await world.user("alice")
-    create = CreateRoom(world.uow)
+    create = CreateRoom(world.uow, SystemClock())
     await create.execute(CreateRoomRequest(alice, "Daily"))
     with pytest.raises(RoomSlugTaken):
         await create.execute(CreateRoomRequest(alice, "daily!"))
@@ -57,7 +58,7 @@ async def test_rooms_are_listed_only_for_their_members(world: World) -> None:
 async def test_only_admins_update(world: World, role: Role, allowed: bool) -> None:
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
-    update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges())
+    update = UpdateRoom(world.locator(), world.uow, world.stamps, IgnoreRoomChanges(), SystemClock())
     changes = UpdateRoomRequest(alice, RoomRef(str(room.id)), access_level=AccessLevel.RESTRICTED)
     if allowed:
         view = await update.execute(changes)
@@ -72,7 +73,7 @@ async def test_only_owners_delete(world: World, role: Role, error: type[Exceptio
     alice = await world.user("alice")
     room = await world.room("Daily", alice=role)
     with pytest.raises(error):
-        await DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms()).execute(
+        await DeleteRoom(world.locator(), world.uow, world.stamps, NothingElseInRooms(), SystemClock()).execute(
             DeleteRoomRequest(alice, RoomRef(room.slug))
         )
     assert await world.rooms.get(room.id) is not None

@@ -10,7 +10,8 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.memory.bars import MemoryRoomBars
@@ -28,7 +29,9 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.lobby.records import LobbyRecord
 from meet.domain.rooms.model import SfuRoomName
+from meet.domain.shared.events import Action
 
 
 class MemoryLobbyEvents:
@@ -66,11 +69,43 @@ class _Room:
     sequence: int = 0
 
 
+class MemoryLobbyRecords:
+    """The lobby's records in process: appended by the store in each decision's step, claimed by the mover
+    (in one process nobody else could claim them: what is claimed and never acknowledged is claimed again)."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, LobbyRecord] = {}
+        self._claimed: set[str] = set()
+        self._sequence = 0
+
+    def add(self, room: str, action: Action, at: datetime, **fields: Any) -> None:
+        self._sequence += 1
+        record_id = f"{self._sequence}"
+        self._records[record_id] = LobbyRecord(id=record_id, room=room, action=action, at=at, **fields)
+
+    async def claim(self, limit: int) -> Sequence[LobbyRecord]:
+        claimed = list(self._records.values())[:limit]
+        self._claimed.update(record.id for record in claimed)
+        return claimed
+
+    async def acknowledge(self, records: Sequence[LobbyRecord]) -> None:
+        for record in records:
+            self._records.pop(record.id, None)
+            self._claimed.discard(record.id)
+
+
 class MemoryLobbyStore:
-    def __init__(self, events: MemoryLobbyEvents, bars: MemoryRoomBars, stamps: MemoryRoomStamps) -> None:
+    def __init__(
+        self,
+        events: MemoryLobbyEvents,
+        bars: MemoryRoomBars,
+        stamps: MemoryRoomStamps,
+        records: MemoryLobbyRecords | None = None,
+    ) -> None:
         self._events = events
         self._bars = bars
         self._stamps = stamps
+        self._records = records if records is not None else MemoryLobbyRecords()
         self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
 
@@ -91,7 +126,11 @@ class MemoryLobbyStore:
         state = self._rooms.setdefault(room, _Room())
         for participant_id in [p for p, deadline in state.expires.items() if deadline <= now]:
             del state.expires[participant_id]
-            del state.entries[participant_id]
+            gone = state.entries.pop(participant_id)
+            if gone.is_waiting:
+                self._records.add(
+                    room, Action.LOBBY_LEFT, now, participant_id=participant_id, name=gone.username, reason="expired"
+                )
             self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
         return state
 
@@ -112,6 +151,7 @@ class MemoryLobbyStore:
         state.entries[entry.participant_id] = entry
         state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.waiting)
         self._events.publish(room, LobbyEvent(LobbyEventType.KNOCKED, entry.participant_id, entry))
+        self._records.add(room, Action.LOBBY_KNOCKED, now, participant_id=entry.participant_id, name=entry.username)
         return KnockResult(entry, created=True)
 
     async def touch(
@@ -141,6 +181,8 @@ class MemoryLobbyStore:
             return DecisionResult(current, changed=False)
         decided = current.decided(allow=allow, by=decided_by, at=now)
         self._record(room, state, decided, now, timeouts)
+        action = Action.LOBBY_ADMITTED if allow else Action.LOBBY_DENIED
+        self._records.add(room, action, now, participant_id=participant_id, name=current.username, by=decided_by)
         if not allow:
             await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
         return DecisionResult(decided, changed=True)
@@ -157,6 +199,8 @@ class MemoryLobbyStore:
         waiting = [entry for entry in state.entries.values() if entry.is_waiting]
         for entry in waiting:
             self._record(room, state, entry.decided(allow=True, by=decided_by, at=now), now, timeouts)
+        if waiting:
+            self._records.add(room, Action.LOBBY_ADMITTED, now, by=decided_by, count=len(waiting))
         return len(waiting)
 
     async def waiting(
@@ -181,6 +225,10 @@ class MemoryLobbyStore:
         return True
 
     async def clear(self, room: SfuRoomName) -> None:
+        state = self._rooms.get(room)
+        left = sum(1 for entry in state.entries.values() if entry.is_waiting) if state else 0
+        if left:
+            self._records.add(room, Action.LOBBY_LEFT, datetime.now(UTC), count=left, reason="room_finished")
         if self._rooms.pop(room, None) is not None:
             self._events.publish(room, LobbyEvent(LobbyEventType.CLEARED))
 

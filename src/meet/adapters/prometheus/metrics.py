@@ -108,6 +108,23 @@ class PrometheusMetrics:
             ["source", "event", "outcome"],
             registry=registry,
         )
+        self.outbound_webhook_attempts = Counter(
+            "meet_outbound_webhook_attempts",
+            "Attempts to deliver meet's own webhooks to registered endpoints, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.outbound_webhook_delay = Histogram(
+            "meet_outbound_webhook_delay_seconds",
+            "Time from a change taking effect to its webhook's delivery.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86400),
+            registry=registry,
+        )
+        self.outbound_webhook_endpoints_disabled = Counter(
+            "meet_outbound_webhook_endpoints_disabled",
+            "Webhook endpoints disabled after failing every retry.",
+            registry=registry,
+        )
         self.backing_service_errors = Counter(
             "meet_backing_service_errors",
             "Requests answered 503 because a backing service was unreachable, by service.",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meet.adapters.sqlalchemy.audit import SqlaAuditLog
 from meet.adapters.sqlalchemy.errors import database_errors
 from meet.adapters.sqlalchemy.recordings import SqlaRecordingRepository
 from meet.adapters.sqlalchemy.repositories import (
@@ -25,6 +26,7 @@ class SqlaTransaction:
     accesses: SqlaRoomAccessRepository
     recordings: SqlaRecordingRepository
     room_defaults: SqlaRoomDefaultsRepository
+    audit: SqlaAuditLog
 
     @classmethod
     def on(cls, session: AsyncSession) -> SqlaTransaction:
@@ -34,6 +36,7 @@ class SqlaTransaction:
             accesses=SqlaRoomAccessRepository(session),
             recordings=SqlaRecordingRepository(session),
             room_defaults=SqlaRoomDefaultsRepository(session),
+            audit=SqlaAuditLog(session),
         )
 
 

@@ -36,6 +36,7 @@ from meet.domain.rooms.ports import RoomStamps, RoomUnitOfWork
 from meet.domain.rooms.use_cases import renewing
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput, ServiceUnavailable, UpstreamFailure
+from meet.domain.shared.events import Action, Actor, AuditLog, RoomEvent, participant
 from meet.domain.shared.text import clean_display_name
 from meet.domain.users.model import Viewer
 
@@ -81,23 +82,39 @@ class MuteTrackRequest:
 
 
 class MuteTrack:
-    def __init__(self, locator: RoomLocator, sfu: Sfu, present: PresentParticipants) -> None:
+    def __init__(
+        self, locator: RoomLocator, sfu: Sfu, present: PresentParticipants, audit: AuditLog, clock: Clock
+    ) -> None:
         self._locator = locator
         self._sfu = sfu
         self._present = present
+        self._audit = audit
+        self._clock = clock
 
     async def execute(self, request: MuteTrackRequest) -> None:
         visit = await self._locator.visit(request.viewer, request.room)
         room = visit.room
+        actor = request.viewer.actor
         if not visit.is_administrable:
             if not request.bearer:
                 if not request.viewer.is_authenticated:
                     raise AuthenticationRequired
                 raise NotAllowedToMute
-            await self._present.bearer_of(room, request.bearer)
+            actor = Actor.user((await self._present.bearer_of(room, request.bearer)).identity)
             if not room.configuration.everyone_can_mute:
                 raise NotAllowedToMute
         await self._sfu.mute_published_track(room.sfu_room_name, request.identity, request.track_sid, muted=True)
+        if not room.is_temporary:
+            await self._audit.append(
+                RoomEvent(
+                    room.id,
+                    Action.PARTICIPANT_MUTED,
+                    self._clock.now(),
+                    actor,
+                    subject=participant(request.identity),
+                    details={"track_sid": request.track_sid},
+                )
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +135,7 @@ class RemoveParticipant:
         lobby: LobbyStore,
         clock: Clock,
         policy: ModerationPolicy,
+        audit: AuditLog,
     ) -> None:
         self._locator = locator
         self._sfu = sfu
@@ -125,6 +143,7 @@ class RemoveParticipant:
         self._lobby = lobby
         self._clock = clock
         self._policy = policy
+        self._audit = audit
 
     async def execute(self, request: RemoveParticipantRequest) -> None:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -136,6 +155,17 @@ class RemoveParticipant:
         await self._bars.bar(name, request.identity, until, BarReason.REMOVED)
         await self._lobby.revoke(name, request.identity)
         await self._sfu.remove_participant(name, request.identity)
+        details = {"barred_seconds": self._policy.removal_seconds}
+        await self._audit.append(
+            RoomEvent(
+                room.id,
+                Action.PARTICIPANT_REMOVED,
+                self._clock.now(),
+                request.viewer.actor,
+                subject=participant(request.identity),
+                details=details,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +194,15 @@ class ParticipantChangeResult:
 class ChangeParticipant:
     """Admins change a participant's role (persisted AND applied live), name and free attributes."""
 
-    def __init__(self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
+    def __init__(
+        self, locator: RoomLocator, sfu: Sfu, uow: RoomUnitOfWork, stamps: RoomStamps, audit: AuditLog, clock: Clock
+    ) -> None:
         self._locator = locator
         self._sfu = sfu
         self._uow = uow
         self._stamps = stamps
+        self._audit = audit
+        self._clock = clock
 
     async def execute(self, request: ChangeParticipantRequest) -> ParticipantChangeResult:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -201,6 +235,17 @@ class ChangeParticipant:
                 "role of %s saved but not applied live in %s: %s", request.identity, room.sfu_room_name, error
             )
             live = None
+        if name and live is not None:
+            await self._audit.append(
+                RoomEvent(
+                    room.id,
+                    Action.PARTICIPANT_RENAMED,
+                    self._clock.now(),
+                    request.viewer.actor,
+                    subject=participant(request.identity, name),
+                    details={"name": name},
+                )
+            )
         return ParticipantChangeResult(
             identity=request.identity, role=request.role, live_updated=live is not None, participant=live
         )
@@ -214,11 +259,24 @@ class ChangeParticipant:
                 raise NotSignedIn
             access = await tx.accesses.get_for_user(room.id, user.id)
             RoomAccess.check_live_role_change(access, role, self_change=False)
+            previous = access.role if access is not None else None
             if access is None:
                 await tx.accesses.add(RoomAccess.grant(room.id, user.id, role))
             elif access.role is not role:
                 access.role = role
                 await tx.accesses.update(access)
+            if previous is not role:
+                details = {"role": role.value, "previous_role": previous.value if previous else None}
+                await tx.audit.append(
+                    RoomEvent(
+                        room.id,
+                        Action.PARTICIPANT_ROLE_CHANGED,
+                        self._clock.now(),
+                        viewer.actor,
+                        subject=participant(identity, user.full_name),
+                        details=details,
+                    )
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +318,21 @@ class RenameSelfRequest:
 class RenameSelf:
     """A participant changes their own display name, with their own SFU token, where the service allows it."""
 
-    def __init__(self, locator: RoomLocator, sfu: Sfu, present: PresentParticipants, policy: ModerationPolicy) -> None:
+    def __init__(
+        self,
+        locator: RoomLocator,
+        sfu: Sfu,
+        present: PresentParticipants,
+        policy: ModerationPolicy,
+        audit: AuditLog,
+        clock: Clock,
+    ) -> None:
         self._locator = locator
         self._sfu = sfu
         self._present = present
         self._policy = policy
+        self._audit = audit
+        self._clock = clock
 
     async def execute(self, request: RenameSelfRequest) -> LiveParticipant:
         if not self._policy.allow_display_name_changes:
@@ -273,7 +341,19 @@ class RenameSelf:
         if not name:
             raise InvalidInput("The name must not be empty.", field="name")
         room, identity = await _yourself(self._locator, self._present, request.room, request.identity, request.bearer)
-        return await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
+        live = await self._sfu.update_participant(room.sfu_room_name, identity, ParticipantUpdate(name=name))
+        if not room.is_temporary:
+            await self._audit.append(
+                RoomEvent(
+                    room.id,
+                    Action.PARTICIPANT_RENAMED,
+                    self._clock.now(),
+                    Actor.user(identity),
+                    subject=participant(identity, name),
+                    details={"name": name},
+                )
+            )
+        return live
 
 
 async def _yourself(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from meet.domain.recordings.errors import RecordingNotFinished, RecordingStateConflict
+from meet.domain.shared.events import Action, Actor, RoomEvent
 
 RECORDINGS_FOLDER = "recordings"
 # Far longer than the SFU's timeout on a start (seconds): an initiated recording without an egress id
@@ -245,3 +246,22 @@ class Recording:
     def require_final(self) -> None:
         if not self.status.is_final:
             raise RecordingNotFinished
+
+
+_STATUS_ACTIONS = {
+    RecordingStatus.STOPPED: Action.RECORDING_STOPPED,
+    RecordingStatus.SAVED: Action.RECORDING_SAVED,
+    RecordingStatus.ABORTED: Action.RECORDING_FAILED,
+    RecordingStatus.FAILED_TO_START: Action.RECORDING_FAILED,
+    RecordingStatus.FAILED_TO_STOP: Action.RECORDING_FAILED,
+}
+
+
+def recording_event(recording: Recording, action: Action | None, actor: Actor, at: datetime) -> RoomEvent | None:
+    """The event of a recording's change: ``action``, or else the one its new status stands for (none for a
+    status the SFU merely confirms, such as ``active`` after the start was logged)."""
+    action = action or _STATUS_ACTIONS.get(recording.status)
+    if action is None:
+        return None
+    details = {"recording_id": str(recording.id), "mode": recording.mode.value, "status": recording.status.value}
+    return RoomEvent(recording.room_id, action, at, actor, details=details)

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from meet.domain.recordings.model import Recording
 from meet.domain.rooms.ports import RoomAccessRepository, RoomRepository
+from meet.domain.shared.events import AuditLog
 from meet.domain.users.ports import UserRepository
 
 
@@ -65,6 +66,9 @@ class Mailer(Protocol):
 
 
 class RecordingTransaction(Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
+
     @property
     def recordings(self) -> RecordingRepository: ...
 

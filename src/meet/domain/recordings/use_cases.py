@@ -30,7 +30,13 @@ from meet.domain.recordings.errors import (
     RecordingsDisabled,
     RecordingStateConflict,
 )
-from meet.domain.recordings.model import Recording, RecordingFile, RecordingMode, RecordingOptions
+from meet.domain.recordings.model import (
+    Recording,
+    RecordingFile,
+    RecordingMode,
+    RecordingOptions,
+    recording_event,
+)
 from meet.domain.recordings.ports import (
     Mailer,
     ObjectStorage,
@@ -44,6 +50,7 @@ from meet.domain.rooms.model import Room, RoomRef
 from meet.domain.rooms.ports import RoomReader
 from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import ServiceUnavailable, UpstreamFailure
+from meet.domain.shared.events import Action, Actor, AuditLog, RoomEvent
 from meet.domain.users.model import User, Viewer
 
 logger = logging.getLogger("meet.recordings")
@@ -141,6 +148,7 @@ class StartRecording:
             if ongoing is not None and ongoing.start_abandoned(self._clock.now()):
                 ongoing.fail_to_start()
                 await tx.recordings.update(ongoing)
+                await _log(tx.audit, recording_event(ongoing, None, Actor.system(), self._clock.now()))
             elif ongoing is not None:
                 raise RecordingInProgress
             await tx.recordings.add(recording)
@@ -154,11 +162,14 @@ class StartRecording:
             recording.fail_to_start()
             async with self._uow.begin() as tx:
                 await tx.recordings.update(recording)
+                await _log(tx.audit, recording_event(recording, None, Actor.sfu(), self._clock.now()))
             if isinstance(error, UpstreamFailure | ValueError):
                 raise RecordingFailedToStart from error
             raise
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
+            started = recording_event(recording, Action.RECORDING_STARTED, request.viewer.actor, self._clock.now())
+            await _log(tx.audit, started)
         await publish_live_metadata(self._sfu, room, recording)
         return recording
 
@@ -199,7 +210,7 @@ class StopRecording:
             raise NoRecordingInProgress
         if recording.start_abandoned(self._clock.now()):
             recording.fail_to_start()
-            await self._save(room, recording)
+            await self._save(room, recording, Actor.system())
             raise NoRecordingInProgress
         if recording.egress_id is None:
             raise RecordingStateConflict("The recording is still starting; try again in a moment.")
@@ -207,15 +218,16 @@ class StopRecording:
             await self._egress.stop(recording.egress_id)
         except UpstreamFailure as error:
             recording.fail_to_stop()
-            await self._save(room, recording)
+            await self._save(room, recording, Actor.sfu())
             raise RecordingFailedToStop from error
         recording.stop()
-        await self._save(room, recording)
+        await self._save(room, recording, request.viewer.actor)
         return recording
 
-    async def _save(self, room: Room, recording: Recording) -> None:
+    async def _save(self, room: Room, recording: Recording, actor: Actor) -> None:
         async with self._uow.begin() as tx:
             await tx.recordings.update(recording)
+            await _log(tx.audit, recording_event(recording, None, actor, self._clock.now()))
         await publish_live_metadata(self._sfu, room, recording)
 
 
@@ -370,6 +382,7 @@ class ReceiveStorageNotification:
                     logger.warning("object %s arrived for recording %s that never started", stored.key, recording.id)
                     continue
                 await tx.recordings.update(recording)
+                await _log(tx.audit, recording_event(recording, None, Actor.system(), self._clock.now()))
                 room = await tx.rooms.get(recording.room_id)
                 recipients: list[User] = []
                 if room is not None:
@@ -410,6 +423,11 @@ class ReceiveStorageNotification:
                 logger.warning("could not tell %s that recording %s is ready: %s", user.id, recording.id, error)
 
 
+async def _log(audit: AuditLog, event: RoomEvent | None) -> None:
+    if event is not None:
+        await audit.append(event)
+
+
 def media_file(original_url: str | None) -> RecordingFile | None:
     """The recording file an original request URL names, read strictly from the raw (undecoded) URL:
     an encoded character, a dot segment or an extra slash names nothing."""
@@ -443,11 +461,13 @@ class AuthorizeMediaDownload:
         administered: AdministeredRecordings,
         storage: ObjectStorage,
         clock: Clock,
+        audit: AuditLog,
     ) -> None:
         self._recordings = recordings
         self._administered = administered
         self._storage = storage
         self._clock = clock
+        self._audit = audit
 
     async def execute(self, request: MediaDownloadRequest) -> dict[str, str]:
         request.viewer.require_user_id()
@@ -460,4 +480,8 @@ class AuthorizeMediaDownload:
         await self._administered.room_of(request.viewer, recording)
         if not recording.is_downloadable(self._clock.now()):
             raise RecordingNotAvailable
-        return self._storage.signed_get_headers(recording.object_key)
+        headers = self._storage.signed_get_headers(recording.object_key)
+        # Logged once allowed: each request the proxy lets through (a player's range requests included).
+        downloaded = recording_event(recording, Action.RECORDING_DOWNLOADED, request.viewer.actor, self._clock.now())
+        await _log(self._audit, downloaded)
+        return headers

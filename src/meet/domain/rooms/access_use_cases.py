@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from meet.domain.rooms.errors import AccessNotFound, LastOwnerProtected, UnknownUser
 from meet.domain.rooms.lookup import RoomLocator
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomRef
 from meet.domain.rooms.ports import RoomAccessRepository, RoomReader, RoomStamps, RoomUnitOfWork
 from meet.domain.rooms.use_cases import renewing
+from meet.domain.shared.clock import Clock
 from meet.domain.shared.errors import InvalidInput
+from meet.domain.shared.events import Action, RoomEvent, user
 from meet.domain.users.model import User, Viewer
 from meet.domain.users.ports import UserRepository
 
@@ -51,17 +54,22 @@ class GrantAccessRequest:
 class GrantAccess:
     """Give a user who has signed in once a role in the room."""
 
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
         self._stamps = stamps
+        self._clock = clock
 
     async def execute(self, request: GrantAccessRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         RoomAccess.check_grantable(request.role, by=visit.role)
         async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
-            user = await _find_user(tx.users, request.user_id, request.email)
-            return await tx.accesses.add(RoomAccess.grant(visit.room.id, user.id, request.role))
+            grantee = await _find_user(tx.users, request.user_id, request.email)
+            access = await tx.accesses.add(RoomAccess.grant(visit.room.id, grantee.id, request.role))
+            await tx.audit.append(
+                _access_event(Action.ACCESS_GRANTED, self._clock.now(), request.viewer, grantee, access)
+            )
+            return access
 
 
 async def _find_user(users: UserRepository, user_id: uuid.UUID | None, email: str | None) -> User:
@@ -94,20 +102,25 @@ class ChangeAccessRoleRequest:
 
 
 class ChangeAccessRole:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
         self._stamps = stamps
+        self._clock = clock
 
     async def execute(self, request: ChangeAccessRoleRequest) -> RoomAccess:
         visit = await self._locator.administered(request.viewer, request.room)
         async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             access = await _access_in_room(tx.accesses, visit.room, request.access_id)
-            was_owner = access.role is Role.OWNER
+            was_owner, previous = access.role is Role.OWNER, access.role
             access.change_role(request.role, by=visit.role)
             if was_owner and request.role is not Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
-            return await tx.accesses.update(access)
+            access = await tx.accesses.update(access)
+            holder = await tx.users.get(access.user_id)
+            event = _access_event(Action.ACCESS_CHANGED, self._clock.now(), request.viewer, holder, access)
+            await tx.audit.append(replace(event, details={**event.details, "previous_role": previous.value}))
+            return access
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +131,11 @@ class RevokeAccessRequest:
 
 
 class RevokeAccess:
-    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps) -> None:
+    def __init__(self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, clock: Clock) -> None:
         self._locator = locator
         self._uow = uow
         self._stamps = stamps
+        self._clock = clock
 
     async def execute(self, request: RevokeAccessRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
@@ -131,3 +145,13 @@ class RevokeAccess:
             if access.role is Role.OWNER:
                 await _protect_last_owner(tx.accesses, visit.room)
             await tx.accesses.delete(access.id)
+            holder = await tx.users.get(access.user_id)
+            await tx.audit.append(
+                _access_event(Action.ACCESS_REVOKED, self._clock.now(), request.viewer, holder, access)
+            )
+
+
+def _access_event(action: Action, at: datetime, viewer: Viewer, holder: User | None, access: RoomAccess) -> RoomEvent:
+    subject = user(holder.sub, holder.full_name) if holder is not None else {"kind": "user", "id": None, "name": None}
+    details = {"role": access.role.value, "access_id": str(access.id)}
+    return RoomEvent(access.room_id, action, at, viewer.actor, subject=subject, details=details)

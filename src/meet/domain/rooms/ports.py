@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from meet.domain.rooms.model import Role, Room, RoomAccess, RoomDefaults, SfuRoomName
+from meet.domain.shared.events import AuditLog
 from meet.domain.users.model import User
 from meet.domain.users.ports import UserRepository
 
@@ -77,6 +78,9 @@ class ProfileReader(Protocol):
 
 
 class RoomTransaction(Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
+
     @property
     def users(self) -> UserRepository: ...
 

@@ -10,6 +10,8 @@ from meet.domain.rooms.errors import OwnerOnly
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
 from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomConfiguration, RoomRef
 from meet.domain.rooms.ports import RoomChangeListener, RoomDeletionListener, RoomReader, RoomStamps, RoomUnitOfWork
+from meet.domain.shared.clock import Clock
+from meet.domain.shared.events import Action, RoomEvent
 from meet.domain.users.model import Viewer
 
 
@@ -27,8 +29,9 @@ class CreateRoom:
     """A signed-in user creates a room and becomes its owner; what the request leaves out, the creator's
     room defaults fill in."""
 
-    def __init__(self, uow: RoomUnitOfWork) -> None:
+    def __init__(self, uow: RoomUnitOfWork, clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, request: CreateRoomRequest) -> RoomVisit:
         user_id = request.viewer.require_user_id()
@@ -41,6 +44,11 @@ class CreateRoom:
             )
             room = await tx.rooms.add(room)
             await tx.accesses.add(RoomAccess.grant(room.id, user_id, Role.OWNER))
+            await tx.audit.append(
+                RoomEvent(
+                    room.id, Action.ROOM_CREATED, self._clock.now(), request.viewer.actor, details=_described(room)
+                )
+            )
         return RoomVisit(room=room, role=Role.OWNER)
 
 
@@ -97,24 +105,37 @@ class UpdateRoom:
     """Owners and administrators change a room's name, access level or configuration."""
 
     def __init__(
-        self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, listener: RoomChangeListener
+        self,
+        locator: RoomLocator,
+        uow: RoomUnitOfWork,
+        stamps: RoomStamps,
+        listener: RoomChangeListener,
+        clock: Clock,
     ) -> None:
         self._locator = locator
         self._uow = uow
         self._stamps = stamps
         self._listener = listener
+        self._clock = clock
 
     async def execute(self, request: UpdateRoomRequest) -> RoomVisit:
         visit = await self._locator.administered(request.viewer, request.room)
         room = visit.room
+        before = _described(room) | {"configuration": repr(room.configuration)}
         if request.name is not None:
             room.rename(request.name)
         if request.access_level is not None:
             room.access_level = request.access_level
         if request.configuration is not None:
             room.configuration = request.configuration
+        after = _described(room) | {"configuration": repr(room.configuration)}
+        changed = ",".join(sorted(key for key in after if after[key] != before[key]))
         async with renewing(self._stamps, room), self._uow.begin() as tx:
             room = await tx.rooms.update(room)
+            details = _described(room) | {"changed": changed}
+            await tx.audit.append(
+                RoomEvent(room.id, Action.ROOM_UPDATED, self._clock.now(), request.viewer.actor, details=details)
+            )
         await self._listener.room_changed(room)
         return RoomVisit(room=room, role=visit.role)
 
@@ -129,12 +150,18 @@ class DeleteRoom:
     """Only an owner deletes a room; its accesses go with it, and whatever ``listener`` removes first."""
 
     def __init__(
-        self, locator: RoomLocator, uow: RoomUnitOfWork, stamps: RoomStamps, listener: RoomDeletionListener
+        self,
+        locator: RoomLocator,
+        uow: RoomUnitOfWork,
+        stamps: RoomStamps,
+        listener: RoomDeletionListener,
+        clock: Clock,
     ) -> None:
         self._locator = locator
         self._uow = uow
         self._stamps = stamps
         self._listener = listener
+        self._clock = clock
 
     async def execute(self, request: DeleteRoomRequest) -> None:
         visit = await self._locator.administered(request.viewer, request.room)
@@ -143,3 +170,16 @@ class DeleteRoom:
         await self._listener.room_deleting(visit.room)
         async with renewing(self._stamps, visit.room), self._uow.begin() as tx:
             await tx.rooms.delete(visit.room.id)
+            await tx.audit.append(
+                RoomEvent(
+                    visit.room.id,
+                    Action.ROOM_DELETED,
+                    self._clock.now(),
+                    request.viewer.actor,
+                    details=_described(visit.room),
+                )
+            )
+
+
+def _described(room: Room) -> dict[str, str | int | bool | None]:
+    return {"name": room.name, "slug": room.slug, "access_level": room.access_level.value}

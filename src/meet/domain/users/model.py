@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from meet.domain.shared.errors import AuthenticationRequired, InvalidInput
+from meet.domain.shared.events import Actor
 from meet.domain.users.scopes import ApiScope, MissingScope, NotForTokens
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$")
@@ -129,6 +130,13 @@ class Viewer:
         if self.user_id is None:
             raise AuthenticationRequired
         return self.user_id
+
+    @property
+    def actor(self) -> Actor:
+        """Who this viewer is in a room's audit log: the application when one acts for the user."""
+        if self.client_id is not None:
+            return Actor.application(self.client_id)
+        return Actor.user(self.sub)
 
     @classmethod
     def anonymous(cls) -> Viewer:

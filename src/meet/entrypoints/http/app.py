@@ -18,7 +18,12 @@ from litestar.types import ControllerRouterHandler
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.applications.bearer import AuthenticateBearer
+from meet.domain.audit.use_cases import TrimAudit
+from meet.domain.lobby.records import MoveLobbyRecords
+from meet.domain.webhooks.use_cases import DeliverDueWebhooks
+from meet.entrypoints.background import BackgroundWork, MovingLobbyRecords, running_in_background
 from meet.entrypoints.http.accesses import AccessController
+from meet.entrypoints.http.audit import AuditController
 from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.bearer import AUTHENTICATOR_STATE, SECURITY_SCHEMES, bearer_guard
 from meet.entrypoints.http.collector import QuietCollector, running
@@ -60,6 +65,7 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         UserController,
         RoomController,
         AccessController,
+        AuditController,
         LobbyController,
         ParticipantController,
         WebhookController,
@@ -94,7 +100,11 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
             # The composition root chose where sessions live; the middleware finds them under this name.
             app.stores.register(SESSION_STORE, await container.get(Store), allow_override=True)
             app.state[AUTHENTICATOR_STATE] = await container.get(AuthenticateBearer)
-            async with running(QuietCollector()):
+            work = BackgroundWork(
+                await container.get(DeliverDueWebhooks), await container.get(TrimAudit), settings.webhook_poll_seconds
+            )
+            moving = MovingLobbyRecords(await container.get(MoveLobbyRecords), settings.lobby_records_poll_seconds)
+            async with running(QuietCollector()), running_in_background(work, moving):
                 yield
         finally:
             await container.close()

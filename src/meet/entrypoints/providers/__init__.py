@@ -35,6 +35,7 @@ from meet.entrypoints.providers.storage import (
 from meet.entrypoints.providers.stores import MemoryStoresProvider, RedisClusterProvider, RedisProvider
 from meet.entrypoints.providers.use_cases import (
     ApplicationsProvider,
+    AuditProvider,
     ConferenceProvider,
     LobbyProvider,
     ModerationProvider,
@@ -42,6 +43,7 @@ from meet.entrypoints.providers.use_cases import (
     RoomsProvider,
     UsersProvider,
 )
+from meet.entrypoints.providers.webhooks import WebhooksProvider
 from meet.entrypoints.settings import Settings
 
 
@@ -86,6 +88,8 @@ def get_providers(settings: Settings) -> list[Provider]:
         LobbyProvider(),
         ModerationProvider(),
         RecordingsProvider(),
+        AuditProvider(),
+        WebhooksProvider(),
         MetricsProvider(),
     ]
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from meet.adapters.asyncpg.pool import read_pool_for
 from meet.adapters.asyncpg.rooms import AsyncpgRoomReader
 from meet.adapters.sqlalchemy.applications import SqlApplicationRegistry
+from meet.adapters.sqlalchemy.audit import SqlaAuditReader, SqlaStandaloneAuditLog
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.adapters.sqlalchemy.database import (
     DatabaseHealth,
@@ -22,8 +23,10 @@ from meet.adapters.sqlalchemy.migrate import MigrationHealth
 from meet.adapters.sqlalchemy.readers import SqlaProfileReader, SqlaRecordingReader, SqlaRoomReader, SqlaUserReader
 from meet.adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from meet.domain.applications.ports import ApplicationRegistry
+from meet.domain.audit.ports import AuditReader
 from meet.domain.recordings.ports import RecordingReader, RecordingUnitOfWork
 from meet.domain.rooms.ports import ProfileReader, RoomReader, RoomUnitOfWork
+from meet.domain.shared.events import AuditLog, AuditUnitOfWork
 from meet.domain.users.ports import UserReader, UserUnitOfWork
 from meet.entrypoints.providers.health import BackendProvider
 from meet.entrypoints.settings import Settings
@@ -71,8 +74,17 @@ class SqlaDatabaseProvider(BackendProvider):
     @provide(scope=Scope.APP)
     def unit_of_work(
         self, sessions: async_sessionmaker[AsyncSession]
-    ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork]:
+    ) -> AnyOf[SqlaUnitOfWork, RoomUnitOfWork, RecordingUnitOfWork, UserUnitOfWork, AuditUnitOfWork]:
         return SqlaUnitOfWork(sessions)
+
+    @provide(scope=Scope.APP)
+    def audit_log(self, uow: SqlaUnitOfWork) -> AuditLog:
+        """For changes that took effect outside the database (in the SFU): each event in its own transaction."""
+        return SqlaStandaloneAuditLog(uow)
+
+    @provide(scope=Scope.APP)
+    def audit_reader(self, sessions: ReadSessions) -> AuditReader:
+        return SqlaAuditReader(sessions.factory)
 
     @provide(scope=Scope.APP)
     def users(self, sessions: ReadSessions) -> UserReader:

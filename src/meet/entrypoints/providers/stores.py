@@ -21,7 +21,7 @@ from meet.adapters.memory.applications import (
 )
 from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.entry import MemoryEntryCheck
-from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore, MemorySeenEvents
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.adapters.presence import BatchedPresence
 from meet.adapters.redis.applications import RedisApplicationRevocations, RedisRateLimiter, RedisSeenAssertions
@@ -35,6 +35,7 @@ from meet.adapters.redis.client import (
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
 from meet.adapters.sqlalchemy.bars import SqlRoomBars
@@ -45,6 +46,7 @@ from meet.domain.conference.events import SeenEvents
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
+from meet.domain.lobby.records import LobbyRecords
 from meet.domain.rooms.ports import RoomStamps
 from meet.domain.shared.clock import Clock
 from meet.entrypoints.providers.health import BackendProvider
@@ -104,7 +106,13 @@ class _RedisStores(BackendProvider):
             yield presence
 
 
-class RedisProvider(_RedisStores):
+class _RedisLobbyRecordsProvider(_RedisStores):
+    @provide(scope=Scope.APP)
+    def records(self, client: RedisClient, settings: Settings) -> LobbyRecords:
+        return RedisLobbyRecords(client, stale_ms=settings.lobby_records_stale_seconds * 1000)
+
+
+class RedisProvider(_RedisLobbyRecordsProvider):
     """One Redis server: one client (and connection pool) per process, behind every store; classic
     pub/sub for the lobby's push."""
 
@@ -129,7 +137,7 @@ class RedisProvider(_RedisStores):
     health = provide(RedisHealth, scope=Scope.APP)
 
 
-class RedisClusterProvider(_RedisStores):
+class RedisClusterProvider(_RedisLobbyRecordsProvider):
     """A Redis Cluster (``MEET_REDIS_CLUSTER``), seeded by ``MEET_REDIS_URL``: one cluster client per
     process (a pool per node); the lobby's push on sharded pub/sub, one subscriber connection per master
     that holds a room someone in this process listens to."""
@@ -175,12 +183,18 @@ class MemoryStoresProvider(BackendProvider):
 
     stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
     entry_check = provide(MemoryEntryCheck, scope=Scope.APP, provides=EntryCheck)
-    lobby = provide(MemoryLobbyStore, scope=Scope.APP, provides=LobbyStore)
+    records = provide(MemoryLobbyRecords, scope=Scope.APP, provides=AnyOf[MemoryLobbyRecords, LobbyRecords])
 
     @provide(scope=Scope.APP)
     async def presence(self, store: LobbyStore, clock: Clock, settings: Settings) -> AsyncIterator[LobbyPresence]:
         async with _presence(store, clock, settings) as presence:
             yield presence
+
+    @provide(scope=Scope.APP)
+    def lobby(
+        self, events: MemoryLobbyEvents, bars: MemoryRoomBars, stamps: MemoryRoomStamps, records: MemoryLobbyRecords
+    ) -> LobbyStore:
+        return MemoryLobbyStore(events, bars, stamps, records)
 
     @provide(scope=Scope.APP)
     def seen(self) -> SeenEvents:

@@ -17,9 +17,11 @@ from meet.domain.applications.use_cases import (
     RegisterApplication,
     TokenPolicy,
 )
+from meet.domain.audit.use_cases import AuditRetention, ListRoomAudit, TrimAudit, VerifyAudit
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
+from meet.domain.conference.lifecycle import AnnounceRoomLifecycle
 from meet.domain.conference.ports import LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
@@ -135,10 +137,12 @@ class ConferenceProvider(Provider):
         lobby: ClearLobbyWhenRoomFinishes,
         recordings: FollowRecordingEgress,
         rooms: LiveRooms,
+        lifecycle: AnnounceRoomLifecycle,
     ) -> Sequence[SfuEventHandler]:
         # Who may be in the room first, then what they publish, then what follows from rooms ending.
-        return [impostors, rejoin, publish_grants, lobby, recordings, rooms]
+        return [impostors, rejoin, publish_grants, lobby, recordings, rooms, lifecycle]
 
+    lifecycle = provide(AnnounceRoomLifecycle)
     receive = provide(ReceiveSfuEvent)
 
 
@@ -231,3 +235,13 @@ class RecordingsProvider(Provider):
         ReceiveStorageNotification,
         AuthorizeMediaDownload,
     )
+
+
+class AuditProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def retention(self, settings: Settings) -> AuditRetention:
+        return AuditRetention(days=settings.audit_retention_days or None)
+
+    use_cases = provide_all(ListRoomAudit, VerifyAudit, TrimAudit)

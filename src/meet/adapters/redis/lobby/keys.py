@@ -10,6 +10,7 @@ shard:
 - ``meet:lobby:{room}:events``   the pub/sub channel of the room's lobby changes (sharded on a cluster)
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable bars; the member ``""`` marks it as loaded
+- ``meet:lobby:{room}:audit``    STREAM of the lobby's decisions for the audit log, until moved (``records.py``)
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
 - ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
   waiting list and the join's check
@@ -35,6 +36,7 @@ class LobbyKeys:
     position: str
     channel: str
     bars: str
+    audit: str
     stamp: str
     tag: str
 
@@ -53,6 +55,7 @@ class LobbyKeys:
             position=f"{tag}:position",
             channel=f"{tag}:events",
             bars=f"{tag}:bars",
+            audit=f"{tag}:audit",
             stamp=f"{tag}:stamp",
             tag=tag,
         )
@@ -62,11 +65,11 @@ class LobbyKeys:
 
     def of_room(self) -> tuple[str, ...]:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
-        return (self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars)
+        return (self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit)
 
     def stamped(self) -> tuple[str, ...]:
         """``KEYS`` of a script that checks the room's stamp first (the waiting list's, the join's check)."""
-        return (self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.stamp)
+        return (*self.of_room(), self.stamp)
 
     def gated(self, rate_bucket: str) -> tuple[str, ...]:
         """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
@@ -89,6 +92,15 @@ def events_channel(room: str) -> str:
 
 def stamp_key(room: str) -> str:
     return f"{PREFIX}{room}}}:stamp"
+
+
+AUDIT_SUFFIX = "}:audit"
+AUDIT_PATTERN = f"{PREFIX}*{AUDIT_SUFFIX}"
+
+
+def room_of_audit(key: bytes | str) -> str:
+    name = key.decode() if isinstance(key, bytes) else key
+    return name.removeprefix(PREFIX).removesuffix(AUDIT_SUFFIX)
 
 
 def room_of_channel(channel: bytes | str) -> str:

@@ -11,5 +11,8 @@ for i, id in ipairs(ids) do
     batch = {}
   end
 end
-if #ids > 0 then keep(args.room_ttl) end
+if #ids > 0 then
+  keep(args.room_ttl)
+  log({action = 'lobby.admitted', count = #ids, by = args.by, at = now})
+end
 return #ids

@@ -9,5 +9,7 @@ if not redis.call('ZSCORE', waiting, id) then return {current, 0} end
 local e, s = record(id, args.status, args.at, args.by, now, args.ttl)
 if args.status == 'denied' then bar(id, now + args.ttl, args.cache_ttl) end
 emit({type = 'decided', participant_id = id, entry = e})
+local action = args.status == 'denied' and 'lobby.denied' or 'lobby.admitted'
+log({action = action, participant_id = id, name = e.username, by = args.by, at = now})
 keep(args.room_ttl)
 return {s, 1}

@@ -21,4 +21,5 @@ redis.call('ZADD', waiting, e.position, id)
 redis.call('ZADD', expiry, now + args.waiting_ttl, id)
 keep(args.room_ttl)
 emit({type = 'knocked', participant_id = id, entry = e})
+log({action = 'lobby.knocked', participant_id = id, name = e.username, at = now})
 return {'ok', s, 1}

@@ -3,7 +3,7 @@
 -- the rate counter only for a gated one);
 -- ARGV[1] is the publishing command (PUBLISH, or SPUBLISH on a Redis Cluster), ARGV[2] the script's
 -- named arguments as JSON (built in scripts.py, one typed builder per script).
-local entries, waiting, expiry, position, channel, bars, stamp, rate = unpack(KEYS)
+local entries, waiting, expiry, position, channel, bars, audit, stamp, rate = unpack(KEYS)
 local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
 
 -- Every event of the lobby is encoded here, once, and decoded by codec.py.
@@ -11,9 +11,24 @@ local function emit(event)
   redis.call(publish_command, channel, cjson.encode(event))
 end
 
+-- A decision's record for the audit log, in the same step as the decision: the room's audit stream,
+-- which a consumer group moves into the database (records.py). Kept a week at most if nobody moves it.
+local function log(record)
+  redis.call('XADD', audit, '*', 'r', cjson.encode(record))
+  redis.call('PEXPIRE', audit, 604800000)
+end
+
 local function purge(now)
   local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 500)
   if #gone == 0 then return end
+  for _, id in ipairs(gone) do
+    -- A waiting entry that expired: its participant left the lobby (decided entries just end).
+    if redis.call('ZSCORE', waiting, id) then
+      local stored = redis.call('HGET', entries, id)
+      local name = stored and cjson.decode(stored).username or nil
+      log({action = 'lobby.left', participant_id = id, name = name, reason = 'expired', at = now})
+    end
+  end
   redis.call('HDEL', entries, unpack(gone))
   redis.call('ZREM', waiting, unpack(gone))
   redis.call('ZREM', expiry, unpack(gone))

@@ -11,7 +11,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from meet.domain.audit.model import AuditCursor, AuditEntry, AuditQuery
+from meet.domain.audit.model import AuditEntry, AuditQuery
 from meet.domain.audit.use_cases import MAX_PAGE, ListRoomAudit, ListRoomAuditRequest
 from meet.domain.rooms.model import RoomRef
 from meet.domain.shared.errors import InvalidInput
@@ -59,7 +59,7 @@ def _instant(value: str | None, field: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "+").upper())
         return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError) as error:
         raise InvalidInput(f"{field} must be an ISO 8601 time, e.g. 2026-12-06T12:00:00Z.", field=field) from error
@@ -85,18 +85,20 @@ class AuditController(Controller):
         list_audit: FromDishka[ListRoomAudit],
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-        action: Annotated[str | None, Parameter(max_length=40)] = None,
-        since: Annotated[str | None, Parameter(max_length=64)] = None,
-        until: Annotated[str | None, Parameter(max_length=64)] = None,
+        action: Annotated[
+            str | None, Parameter(max_length=40, schema_extra={"enum": [a.value for a in AUDITED_ACTIONS]})
+        ] = None,
+        since: Annotated[str | None, Parameter(max_length=64, schema_extra={"format": "date-time"})] = None,
+        until: Annotated[str | None, Parameter(max_length=64, schema_extra={"format": "date-time"})] = None,
     ) -> AuditPageOut:
+        viewer.require_user_id()  # who may not read any log learns that before anything about their query
         query = AuditQuery(
             limit=limit,
-            cursor=AuditCursor.decode(cursor) if cursor is not None else None,
             action=_action(action),
             since=_instant(since, "since"),
             until=_instant(until, "until"),
         )
-        page = await list_audit.execute(ListRoomAuditRequest(viewer, RoomRef(id_or_slug), query))
+        page = await list_audit.execute(ListRoomAuditRequest(viewer, RoomRef(id_or_slug), query, cursor))
         return AuditPageOut(
             entries=[AuditEntryOut.of(entry) for entry in page.entries],
             next=page.next.encode() if page.next is not None else None,

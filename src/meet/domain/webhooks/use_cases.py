@@ -155,11 +155,18 @@ class DeliverDueWebhooks:
         if not batch:
             return 0
         endpoints = await self._endpoints.signing({delivery.endpoint_id for delivery in batch})
-        outcomes = await asyncio.gather(
-            *(self._attempt(delivery, endpoints.get(delivery.endpoint_id)) for delivery in batch)
-        )
+        # Endpoints are served side by side, each one's messages one after the other in the order they were
+        # claimed (the order they took effect): a receiver sees first attempts in order.
+        queues: dict[object, list[Delivery]] = {}
+        for delivery in batch:
+            queues.setdefault(delivery.endpoint_id, []).append(delivery)
+
+        async def in_order(queue: list[Delivery]) -> list[Delivery]:
+            return [d for d in queue if await self._attempt(d, endpoints.get(d.endpoint_id))]
+
+        delivered = await asyncio.gather(*(in_order(queue) for queue in queues.values()))
         # The successes are recorded together: one statement for the batch, not one per message.
-        await self._outbox.delivered([d for d, ok in zip(batch, outcomes, strict=True) if ok], self._clock.now())
+        await self._outbox.delivered([d for done in delivered for d in done], self._clock.now())
         return len(batch)
 
     async def _attempt(self, delivery: Delivery, found: tuple[WebhookEndpoint, SigningKeys] | None) -> bool:

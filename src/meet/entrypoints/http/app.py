@@ -37,6 +37,8 @@ from meet.entrypoints.http.external_api import (
 )
 from meet.entrypoints.http.frontend import SinglePageApp, content_security_policy
 from meet.entrypoints.http.lasuite import lasuite_router
+from meet.entrypoints.http.lasuite.auth import LASUITE_PREFIX
+from meet.entrypoints.http.lasuite.held import HeldPolls
 from meet.entrypoints.http.lobby import CREDENTIAL_COOKIE_PREFIX, LobbyController
 from meet.entrypoints.http.oauth import OAuthController
 from meet.entrypoints.http.observability import MetricsController, RequestObservation
@@ -173,6 +175,9 @@ def build_app(settings: Settings, *providers: Provider) -> Litestar:
     headed = ResponseStartHooks(routed, [security_headers(DOCS_PATH, ASSETS_PATH), correct_options_allow])
     # Outermost: a stream's body is sent once everything beneath, its observation included, has returned.
     app.asgi_handler = StreamHandoff(RequestObservation(headed, metrics), KeepAlives(settings.lobby_keepalive_seconds))
+    if settings.lasuite_api:
+        # Outside even that: a held poll of La Suite's lobby waits once every layer has returned.
+        app.asgi_handler = HeldPolls(app.asgi_handler, LASUITE_PREFIX)
     return app
 
 

@@ -41,6 +41,7 @@ from meet.domain.lobby.use_cases import (
 )
 from meet.domain.rooms.model import RoomRef
 from meet.domain.users.model import Viewer
+from meet.entrypoints.http.lasuite.held import hold
 from meet.entrypoints.http.lasuite.schemas import Message
 from meet.entrypoints.http.lobby import COOKIE_MAX_AGE, CREDENTIAL_COOKIE_PREFIX, CREDENTIAL_HEADER
 from meet.entrypoints.http.schemas import DisplayName, LiveKitConnection
@@ -184,6 +185,112 @@ def _short(value: str) -> str:
     return hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
 
 
+def _set_cookie(cookie: Cookie) -> bytes:
+    return cookie.to_encoded_header()[1]
+
+
+class HeldEntryPoll:
+    """A waiting participant's poll, held until their state changes (``AwaitChange``)."""
+
+    __slots__ = ("_await", "_mark", "_metrics", "_settings", "_wait")
+
+    def __init__(
+        self,
+        await_change: AwaitChange,
+        wait: AwaitChangeRequest,
+        mark: PollMark,
+        settings: Settings,
+        metrics: PrometheusMetrics,
+    ) -> None:
+        self._await = await_change
+        self._wait = wait
+        self._mark = mark
+        self._settings = settings
+        self._metrics = metrics
+
+    async def answer(self) -> tuple[bytes, list[bytes]]:
+        async with self._metrics.held_poll("participant"):
+            view = await self._await.execute(self._wait) or self._wait.seen
+        return self._answer(view)
+
+    def fallback(self) -> tuple[bytes, list[bytes]]:
+        return self._answer(self._wait.seen)
+
+    def _answer(self, view: EntryView) -> tuple[bytes, list[bytes]]:
+        cookies = [credential_cookie(view, self._settings), self._mark.cookie(view.status.value)]
+        return msgspec.json.encode(EntryOut.of(view)), [_set_cookie(cookie) for cookie in cookies]
+
+
+class WaitingList:
+    """A room's whole waiting list as an admin reads it, and a digest of it."""
+
+    __slots__ = ("_list", "_room", "_viewer")
+
+    def __init__(self, list_waiting: ListWaiting, viewer: Viewer, room_key: str) -> None:
+        self._list = list_waiting
+        self._viewer = viewer
+        self._room = RoomRef(room_key)
+
+    async def read(self) -> tuple[list[LobbyEntry], str]:
+        entries: list[LobbyEntry] = []
+        after: int | None = None
+        while True:
+            page = await self._list.execute(ListWaitingRequest(self._viewer, self._room, limit=PAGE, after=after))
+            entries.extend(page.entries)
+            if page.next_cursor is None or not page.entries:
+                break
+            after = page.next_cursor
+        return entries, _short(",".join(f"{entry.participant_id}:{entry.status.value}" for entry in entries))
+
+
+def _waiting_answer(entries: list[LobbyEntry], digest: str, mark: PollMark) -> tuple[bytes, list[bytes]]:
+    body = msgspec.json.encode(WaitingListOut(participants=[WaitingOut.of(entry) for entry in entries]))
+    return body, [_set_cookie(mark.cookie(digest))]
+
+
+class HeldWaitingPoll:
+    """An admin's poll of the waiting list, held until the list differs from what they were last answered."""
+
+    __slots__ = ("_changes", "_digest", "_entries", "_mark", "_metrics", "_seconds", "_waiting")
+
+    def __init__(
+        self,
+        waiting: WaitingList,
+        changes: AsyncIterator[Any],
+        found: tuple[list[LobbyEntry], str],
+        mark: PollMark,
+        seconds: float,
+        metrics: PrometheusMetrics,
+    ) -> None:
+        self._waiting = waiting
+        self._changes = changes
+        self._entries, self._digest = found
+        self._mark = mark
+        self._seconds = seconds
+        self._metrics = metrics
+
+    async def answer(self) -> tuple[bytes, list[bytes]]:
+        seen = self._digest
+
+        async def changed(update: Any) -> bool:
+            if update.kind == "unavailable":
+                return True
+            if update.kind not in {"listening", "changes"}:
+                return False
+            self._entries, self._digest = await self._waiting.read()  # read once listening: no change is missed
+            return self._digest != seen
+
+        async with self._metrics.held_poll("admin"):
+            await _first(self._changes, changed, self._seconds)
+        return self.fallback()
+
+    def fallback(self) -> tuple[bytes, list[bytes]]:
+        return _waiting_answer(self._entries, self._digest, self._mark)
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 class LaSuiteLobbyController(Controller):
     path = "/rooms/{room_key:str}"
     tags = ["La Suite Meet"]
@@ -199,7 +306,7 @@ class LaSuiteLobbyController(Controller):
         await_change: FromDishka[AwaitChange],
         metrics: FromDishka[PrometheusMetrics],
         data: JSONBody[EntryRequest | None] = None,
-    ) -> Response[EntryOut]:
+    ) -> Response[bytes]:
         view = await request_entry.execute(
             RequestEntryRequest(
                 viewer,
@@ -211,13 +318,13 @@ class LaSuiteLobbyController(Controller):
         )
         mark = PollMark(request, f"e{view.room}", settings)
         if view.known and view.status is LobbyStatus.WAITING and mark.already_seen(view.status.value):
-            async with metrics.held_poll("participant"):
-                hold = AwaitChangeRequest(viewer, RoomRef(room_key), view, settings.lasuite_poll_hold_seconds)
-                view = await await_change.execute(hold) or view
+            wait = AwaitChangeRequest(viewer, RoomRef(room_key), view, settings.lasuite_poll_hold_seconds)
+            return hold(request, HeldEntryPoll(await_change, wait, mark, settings, metrics))
         return Response(
-            EntryOut.of(view),
+            msgspec.json.encode(EntryOut.of(view)),
+            media_type="application/json",
             cookies=[credential_cookie(view, settings), mark.cookie(view.status.value)],
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     @get("/waiting-participants", summary="Who waits (admins); held until the list changes")
@@ -230,46 +337,16 @@ class LaSuiteLobbyController(Controller):
         list_waiting: FromDishka[ListWaiting],
         watch: FromDishka[WatchWaiting],
         metrics: FromDishka[PrometheusMetrics],
-    ) -> Response[WaitingListOut]:
-        async def everyone() -> list[LobbyEntry]:
-            entries: list[LobbyEntry] = []
-            after: int | None = None
-            while True:
-                page = await list_waiting.execute(
-                    ListWaitingRequest(viewer, RoomRef(room_key), limit=PAGE, after=after)
-                )
-                entries.extend(page.entries)
-                if page.next_cursor is None or not page.entries:
-                    return entries
-                after = page.next_cursor
-
-        def digest_of(entries: list[LobbyEntry]) -> str:
-            return _short(",".join(f"{entry.participant_id}:{entry.status.value}" for entry in entries))
-
-        entries = await everyone()
-        digest = digest_of(entries)
+    ) -> Response[bytes]:
+        waiting = WaitingList(list_waiting, viewer, room_key)
+        found = await waiting.read()
         mark = PollMark(request, f"w{_short(room_key.lower())}", settings)
-        if mark.already_seen(digest):
-            seen = digest
+        if mark.already_seen(found[1]):
             changes = await watch.execute(WatchWaitingRequest(viewer, RoomRef(room_key)))
-
-            async def changed(update: Any) -> bool:
-                nonlocal entries, digest
-                if update.kind == "unavailable":
-                    return True
-                if update.kind not in {"listening", "changes"}:
-                    return False
-                entries = await everyone()  # read once listening, so no change is missed
-                digest = digest_of(entries)
-                return digest != seen
-
-            async with metrics.held_poll("admin"):
-                await _first(changes, changed, settings.lasuite_poll_hold_seconds)
-        return Response(
-            WaitingListOut(participants=[WaitingOut.of(entry) for entry in entries]),
-            cookies=[mark.cookie(digest)],
-            headers={"Cache-Control": "no-store"},
-        )
+            seconds = settings.lasuite_poll_hold_seconds
+            return hold(request, HeldWaitingPoll(waiting, changes, found, mark, seconds, metrics))
+        body, cookies = _waiting_answer(*found, mark)
+        return Response(body, media_type="application/json", headers={**NO_STORE, "Set-Cookie": cookies[0].decode()})
 
     @post("/enter", status_code=200, summary="Admit or deny a waiting participant (admins)")
     async def enter(

@@ -151,8 +151,6 @@ class Poller:
         self.requests += 1
         raw = await reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
-        if not lines[0].startswith("HTTP/1.1 200"):
-            raise ValueError(f"poll refused: {lines[0]}")
         length = 0
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -162,6 +160,8 @@ class Poller:
                 key, _, rest = value.strip().partition("=")
                 self.cookies[key] = rest.split(";", 1)[0]
         answer = await reader.readexactly(length)
+        if not lines[0].startswith("HTTP/1.1 200"):
+            raise ValueError(f"poll refused: {lines[0]} {answer[:120]!r}")
         if b'"status":"accepted"' in answer and b'"token":"' in answer:
             self.accepted_at = time.monotonic()
 
@@ -222,7 +222,7 @@ async def _town_hall(base: str, room_id: str, owner: str, count: int, pid: int, 
         delivery_p99_ms=round(_percentile(delays, 0.99), 1),
         delivery_max_ms=round(max(delays, default=0.0), 1),
         open_seconds=round(open_seconds, 1),
-        failures=dict(Counter(p.failed[:80] for p in pollers if p.failed is not None)),
+        failures=dict(Counter(p.failed[:200] for p in pollers if p.failed is not None)),
     )
 
 

@@ -7,6 +7,7 @@ between reading and writing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from meet.domain.lobby.model import (
     WaitingPage,
 )
 from meet.domain.lobby.records import LobbyRecord
+from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.events import Action
 
@@ -242,6 +244,17 @@ class MemoryLobbyStore:
                 self._events.publish(room, LobbyEvent(LobbyEventType.LEFT, participant_id))
             elif current.is_waiting:
                 state.expires[participant_id] = now + timedelta(seconds=timeouts.waiting)
+
+    async def whole_waiting_list(
+        self, room: SfuRoomName, *, now: datetime, stamp: str | None = None, known: str | None = None
+    ) -> WholeWaitingList:
+        if stamp is not None and not self._stamps.holds(room, stamp):
+            return WholeWaitingList(version="", entries=None, stale=True)
+        state = self._room(room, now)
+        waiting = sorted((e for e in state.entries.values() if e.is_waiting), key=lambda e: e.position)
+        order = " ".join(f"{entry.participant_id} {entry.position}" for entry in waiting)
+        version = hashlib.sha1(order.encode(), usedforsecurity=False).hexdigest()
+        return WholeWaitingList(version, entries=None if version == known else tuple(waiting))
 
 
 class _WindowCounter:

@@ -17,6 +17,7 @@ from meet.domain.lobby.model import (
     WaitingPage,
 )
 from meet.domain.lobby.ports import LobbyStore
+from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 
 
@@ -83,3 +84,8 @@ class MeteredLobbyStore:
         self, room: SfuRoomName, participant_ids: Sequence[str], now: datetime, timeouts: LobbyTimeouts
     ) -> None:
         await self._inner.refresh(room, participant_ids, now, timeouts)
+
+    async def whole_waiting_list(
+        self, room: SfuRoomName, *, now: datetime, stamp: str | None = None, known: str | None = None
+    ) -> WholeWaitingList:
+        return await self._inner.whole_waiting_list(room, now=now, stamp=stamp, known=known)

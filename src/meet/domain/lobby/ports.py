@@ -15,6 +15,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 
 
@@ -78,6 +79,13 @@ class LobbyStore(Protocol):
     ) -> None:
         """Keep the waiting ones among ``participant_ids`` alive, in one step; publish ``LEFT`` for those
         that have no entry any more (lost with the store, say), so their streams end."""
+        ...
+
+    async def whole_waiting_list(
+        self, room: SfuRoomName, *, now: datetime, stamp: str | None = None, known: str | None = None
+    ) -> WholeWaitingList:
+        """Every waiting entry in arrival order and the list's version, in one step; no entries when
+        the version is ``known``; marked ``stale`` (nothing read) as ``waiting`` does."""
         ...
 
 

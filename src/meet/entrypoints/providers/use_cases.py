@@ -30,6 +30,7 @@ from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.notify import NotifyAdminsInRoom
 from meet.domain.lobby.ports import KnockNotifier
+from meet.domain.lobby.read_whole_list import ReadWholeList
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AwaitChange,
@@ -183,6 +184,7 @@ class LobbyProvider(Provider):
         AdmitEveryone,
         WatchWaiting,
         ClearLobbyWhenRoomFinishes,
+        ReadWholeList,
     )
 
 

@@ -149,3 +149,10 @@ class Program(Generic[A]):
 
     async def __call__(self, keys: Sequence[str], args: A) -> Any:
         return await self._script(keys=keys, args=[self._publish, _encode(args)])
+
+
+class WholeList(Args, frozen=True):
+    script = "whole_list"
+    now: int
+    stamp: str | None = None
+    known: str | None = None

@@ -30,6 +30,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
+from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 
 ADMIT_ALL_PER_MESSAGE = 500
@@ -72,6 +73,7 @@ class RedisLobbyStore:
         self._waiting = scripts.Program(client, scripts.Waiting, sharded=sharded)
         self._revoke = scripts.Program(client, scripts.Revoke, sharded=sharded)
         self._clear = scripts.Program(client, scripts.Clear, sharded=sharded)
+        self._whole_list = scripts.Program(client, scripts.WholeList, sharded=sharded)
 
     async def _gated(
         self, program: scripts.Program[scripts.A], room: SfuRoomName, gate: KnockGate, now: datetime, args: scripts.A
@@ -199,3 +201,16 @@ class RedisLobbyStore:
     async def clear(self, room: SfuRoomName) -> None:
         async with unavailable_as(LobbyUnavailable):
             await self._clear(room_keys(room), scripts.Clear())
+
+    async def whole_waiting_list(
+        self, room: SfuRoomName, *, now: datetime, stamp: str | None = None, known: str | None = None
+    ) -> WholeWaitingList:
+        args = scripts.WholeList(now=ms(now), stamp=stamp, known=known)
+        async with unavailable_as(LobbyUnavailable):
+            answer = await self._whole_list(LobbyKeys.of(room).stamped(), args)
+        if answer == b"stale":
+            return WholeWaitingList(version="", entries=None, stale=True)
+        version = answer[0].decode()
+        if len(answer) == 1:
+            return WholeWaitingList(version, entries=None)
+        return WholeWaitingList(version, entries=tuple(decode_entry(raw) for raw in answer[1] if raw))

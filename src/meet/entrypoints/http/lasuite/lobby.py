@@ -26,14 +26,13 @@ from litestar.params import JSONBody
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
 from meet.domain.lobby.model import LobbyEntry, LobbyStatus
+from meet.domain.lobby.read_whole_list import ReadWholeList, ReadWholeListRequest
 from meet.domain.lobby.use_cases import (
     AwaitChange,
     AwaitChangeRequest,
     DecideEntry,
     DecideEntryRequest,
     EntryView,
-    ListWaiting,
-    ListWaitingRequest,
     RequestEntry,
     RequestEntryRequest,
     WatchWaiting,
@@ -52,7 +51,6 @@ MARK_PATH = "/api/v1.0/rooms"
 # A caller whose last answer is older than this is not polling (a reloaded page, a new tab): answered at once.
 MARK_FRESH_SECONDS = 5.0
 MAX_OFFERED = 16  # credentials read from one request, at most
-PAGE = 200
 
 T = TypeVar("T")
 
@@ -221,50 +219,86 @@ class HeldEntryPoll:
         return msgspec.json.encode(EntryOut.of(view)), [_set_cookie(cookie) for cookie in cookies]
 
 
+class EncodedLists:
+    """This process's last answer per room (as the caller named it), encoded, with the list's version.
+
+    An answer is a function of the list alone, and the version is a digest of the list that the store
+    computes in the same step as it checks it: a list read at the version of a kept answer is that
+    answer, byte for byte. Most polls find the list unchanged: they cost one short store step and no
+    work per entry. Bounded: the rooms least recently asked for are forgotten first.
+    """
+
+    __slots__ = ("_answers", "_capacity")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._answers: dict[str, tuple[str, bytes]] = {}
+        self._capacity = capacity
+
+    def known(self, room: str) -> str | None:
+        kept = self._answers.get(room)
+        return kept[0] if kept else None
+
+    def answer(self, room: str, version: str) -> bytes | None:
+        kept = self._answers.get(room)
+        return kept[1] if kept is not None and kept[0] == version else None
+
+    def keep(self, room: str, version: str, entries: tuple[LobbyEntry, ...]) -> bytes:
+        body = msgspec.json.encode(WaitingListOut(participants=[WaitingOut.of(entry) for entry in entries]))
+        self._answers.pop(room, None)
+        self._answers[room] = (version, body)
+        if len(self._answers) > self._capacity:
+            del self._answers[next(iter(self._answers))]
+        return body
+
+
+ENCODED_LISTS = EncodedLists()
+
+
 class WaitingList:
-    """A room's whole waiting list as an admin reads it, and a digest of it."""
+    """A room's whole waiting list as an admin reads it: its answer's body and its version."""
 
-    __slots__ = ("_list", "_room", "_viewer")
+    __slots__ = ("_read", "_room", "_viewer")
 
-    def __init__(self, list_waiting: ListWaiting, viewer: Viewer, room_key: str) -> None:
-        self._list = list_waiting
+    def __init__(self, read: ReadWholeList, viewer: Viewer, room_key: str) -> None:
+        self._read = read
         self._viewer = viewer
-        self._room = RoomRef(room_key)
+        self._room = room_key
 
-    async def read(self) -> tuple[list[LobbyEntry], str]:
-        entries: list[LobbyEntry] = []
-        after: int | None = None
-        while True:
-            page = await self._list.execute(ListWaitingRequest(self._viewer, self._room, limit=PAGE, after=after))
-            entries.extend(page.entries)
-            if page.next_cursor is None or not page.entries:
-                break
-            after = page.next_cursor
-        return entries, _short(",".join(f"{entry.participant_id}:{entry.status.value}" for entry in entries))
+    async def read(self) -> tuple[bytes, str]:
+        known = ENCODED_LISTS.known(self._room)
+        found = await self._read.execute(ReadWholeListRequest(self._viewer, RoomRef(self._room), known=known))
+        version = found.waiting.version
+        if found.waiting.entries is not None:
+            return ENCODED_LISTS.keep(self._room, version, found.waiting.entries), version[:16]
+        body = ENCODED_LISTS.answer(self._room, version)
+        if body is None:  # another poll replaced the kept answer meanwhile: read the entries
+            found = await self._read.execute(ReadWholeListRequest(self._viewer, RoomRef(self._room)))
+            version, entries = found.waiting.version, found.waiting.entries or ()
+            return ENCODED_LISTS.keep(self._room, version, entries), version[:16]
+        return body, version[:16]
 
 
-def _waiting_answer(entries: list[LobbyEntry], digest: str, mark: PollMark) -> tuple[bytes, list[bytes]]:
-    body = msgspec.json.encode(WaitingListOut(participants=[WaitingOut.of(entry) for entry in entries]))
+def _waiting_answer(body: bytes, digest: str, mark: PollMark) -> tuple[bytes, list[bytes]]:
     return body, [_set_cookie(mark.cookie(digest))]
 
 
 class HeldWaitingPoll:
     """An admin's poll of the waiting list, held until the list differs from what they were last answered."""
 
-    __slots__ = ("_changes", "_digest", "_entries", "_mark", "_metrics", "_seconds", "_waiting")
+    __slots__ = ("_body", "_changes", "_digest", "_mark", "_metrics", "_seconds", "_waiting")
 
     def __init__(
         self,
         waiting: WaitingList,
         changes: AsyncIterator[Any],
-        found: tuple[list[LobbyEntry], str],
+        found: tuple[bytes, str],
         mark: PollMark,
         seconds: float,
         metrics: PrometheusMetrics,
     ) -> None:
         self._waiting = waiting
         self._changes = changes
-        self._entries, self._digest = found
+        self._body, self._digest = found
         self._mark = mark
         self._seconds = seconds
         self._metrics = metrics
@@ -277,7 +311,7 @@ class HeldWaitingPoll:
                 return True
             if update.kind not in {"listening", "changes"}:
                 return False
-            self._entries, self._digest = await self._waiting.read()  # read once listening: no change is missed
+            self._body, self._digest = await self._waiting.read()  # read once listening: no change is missed
             return self._digest != seen
 
         async with self._metrics.held_poll("admin"):
@@ -285,7 +319,7 @@ class HeldWaitingPoll:
         return self.fallback()
 
     def fallback(self) -> tuple[bytes, list[bytes]]:
-        return _waiting_answer(self._entries, self._digest, self._mark)
+        return _waiting_answer(self._body, self._digest, self._mark)
 
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -334,11 +368,11 @@ class LaSuiteLobbyController(Controller):
         request: Request[Any, Any, Any],
         viewer: FromDishka[Viewer],
         settings: FromDishka[Settings],
-        list_waiting: FromDishka[ListWaiting],
+        read_whole_list: FromDishka[ReadWholeList],
         watch: FromDishka[WatchWaiting],
         metrics: FromDishka[PrometheusMetrics],
     ) -> Response[bytes]:
-        waiting = WaitingList(list_waiting, viewer, room_key)
+        waiting = WaitingList(read_whole_list, viewer, room_key)
         found = await waiting.read()
         mark = PollMark(request, f"w{_short(room_key.lower())}", settings)
         if mark.already_seen(found[1]):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from meet.domain.lobby.model import LobbyStatus
+from meet.domain.lobby.model import LobbyEntry, LobbyStatus
 from tests.integration.lobby.conftest import Backend
-from tests.integration.lobby.test_lobby_store_contract import TIMEOUTS, knock, new_room
+from tests.integration.lobby.test_lobby_store_contract import OPEN, TIMEOUTS, knock, new_room
 from tests.support.clock import FakeClock
 
 
@@ -43,11 +43,28 @@ async def test_the_whole_list_comes_in_arrival_order_with_a_version_that_moves_w
     assert [e.participant_id for e in knocked.entries or ()] == [second.participant_id, third.participant_id]
     assert await backend.store.revoke(room, third.participant_id)
     revoked = await backend.store.whole_waiting_list(room, now=clock.now(), known=knocked.version)
-    assert revoked.version == decided.version  # the same people, since the same time: the same list
     assert [e.participant_id for e in revoked.entries or ()] == [second.participant_id]
+    unchanged = await backend.store.whole_waiting_list(room, now=clock.now(), known=revoked.version)
+    assert (unchanged.version, unchanged.entries) == (revoked.version, None)
     later = clock.now() + timedelta(seconds=TIMEOUTS.waiting + 1)
     expired = await backend.store.whole_waiting_list(room, now=later, known=revoked.version)
-    assert (expired.version, expired.entries) == (empty.version, ())
+    assert expired.version != revoked.version
+    assert expired.entries == ()
+
+
+async def test_a_new_life_of_the_room_is_a_new_version_even_with_the_same_positions(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    first = await knock(backend, room, clock, "Ann")
+    before = await backend.store.whole_waiting_list(room, now=clock.now())
+    await backend.store.clear(room)  # as when the room's keys expire or Redis restarts: positions start again
+    again = await backend.store.knock(
+        room, LobbyEntry.knock(first.participant_id, "Renamed", clock.now()), clock.now(), TIMEOUTS, OPEN
+    )
+    assert again.created
+    assert again.entry.position == first.position
+    after = await backend.store.whole_waiting_list(room, now=clock.now(), known=before.version)
+    assert after.version != before.version
+    assert [e.username for e in after.entries or ()] == ["Renamed"]
 
 
 async def test_the_whole_list_under_a_stamp_that_is_no_longer_the_rooms_reads_nothing(backend: Backend) -> None:

@@ -21,6 +21,8 @@ import contextlib
 import gc
 import json
 import math
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -206,13 +208,17 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-async def _town_hall(base: str, room_id: str, owner: str, count: int, pid: int, idle: float, hold: float) -> TownHall:
+async def _town_hall(
+    base: str, room_id: str, owner: str, count: int, pid: int, idle: float, hold: float, *, trace: bool
+) -> TownHall:
     url = urlsplit(base)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     path = f"/api/v1.0/rooms/{room_id}/request-entry/"
     pollers = [Poller(host, port, path, n, phase=(n * 0.618) % 1.0) for n in range(count)]
     await asyncio.sleep(1)
     rss_before = rss_kb(pid)
+    if trace:
+        os.kill(pid, signal.SIGUSR1)  # tracemalloc's first snapshot (bench/tracemalloc_hook)
     started = time.monotonic()
     limit = asyncio.Semaphore(OPEN_CONCURRENCY)
     tasks = [asyncio.create_task(p.run(limit)) for p in pollers]
@@ -220,6 +226,9 @@ async def _town_hall(base: str, room_id: str, owner: str, count: int, pid: int, 
     open_seconds = time.monotonic() - started
     await asyncio.sleep(3)  # the last polls reach the server and are held
     rss_held = rss_kb(pid)
+    if trace:
+        os.kill(pid, signal.SIGUSR1)  # where the memory of the held polls went
+        await asyncio.sleep(5)
     before = sum(p.requests for p in pollers)
     cpu_before, idle_started = cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(idle)
@@ -263,17 +272,30 @@ async def _town_hall(base: str, room_id: str, owner: str, count: int, pid: int, 
     )
 
 
-def town_hall(env: dict[str, str], seeded: Seeded, workdir: Path, count: int, idle: float) -> dict[str, Any]:
+def town_hall(
+    env: dict[str, str], seeded: Seeded, workdir: Path, count: int, idle: float, *, trace: bool = False
+) -> dict[str, Any]:
     hold = float(env.get("MEET_LASUITE_POLL_HOLD_SECONDS", "20"))
     env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30"}
+    traced = workdir / "tracemalloc"
+    if trace:  # slower: the RSS and the rates of such a run are not the bench's figures
+        hook = str(Path(__file__).resolve().parent / "tracemalloc_hook")
+        path = os.pathsep.join(part for part in (hook, os.environ.get("PYTHONPATH", "")) if part)
+        env = {**env, "PYTHONPATH": path, "BENCH_TRACEMALLOC_OUT": str(traced)}
     owner = f"meet_session={seeded.sessions['bench-owner']}"
     print(f"town hall through La Suite's surface: {count:,} pollers, one worker ...", flush=True)
     with api_server(env, 1, workdir) as api:
         pid = api.workers[0] if api.workers else api.process.pid
         room = str(seeded.rooms["townhall"].id)
-        found = uvloop.run(_town_hall(api.base, room, owner, count, pid, idle, hold))
-    print(f"  {asdict(found)}", flush=True)
-    return asdict(found)
+        found = asdict(uvloop.run(_town_hall(api.base, room, owner, count, pid, idle, hold, trace=trace)))
+    print(f"  {found}", flush=True)
+    if trace:
+        lines = Path(f"{traced}.{pid}").read_text().splitlines()
+        print("  where the memory of the held polls went (tracemalloc: bytes, objects, where):", flush=True)
+        for line in lines:
+            print(f"    {line}", flush=True)
+        found["tracemalloc"] = lines
+    return found
 
 
 def targets(rows: list[dict[str, Any]], town: dict[str, Any]) -> list[tuple[str, bool, str]]:
@@ -317,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-seconds", type=float, default=45)
     parser.add_argument("--no-compare", action="store_true", help="only the town hall")
     parser.add_argument("--no-townhall", action="store_true", help="only the comparisons")
+    parser.add_argument("--tracemalloc", action="store_true", help="where the held polls' memory goes (slower)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 2
@@ -341,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
             with api_server(env, args.workers, workdir) as api:
                 pids = {"api": api.workers or [api.process.pid], "redis": [redis_pid(redis.url)]}
                 rows = compare(api.base, seeded, workdir, args.seconds, pids)
-        town = town_hall(env, seeded, workdir, args.townhall, args.idle_seconds) if args.townhall > 0 else {}
+        town: dict[str, Any] = {}
+        if args.townhall > 0:
+            town = town_hall(env, seeded, workdir, args.townhall, args.idle_seconds, trace=args.tracemalloc)
     report = {"machine": info, "workers": args.workers, "comparisons": rows, "town_hall": town}
     report["targets"] = [{"target": t, "met": ok, "found": f} for t, ok, f in targets(rows, town)]
     RESULTS.mkdir(parents=True, exist_ok=True)

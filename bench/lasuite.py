@@ -46,6 +46,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 OPEN_CONCURRENCY = 32
 POLL_INTERVAL = 1.0  # the app's refetchInterval
 DELIVERY_DEADLINE_SECONDS = 60
+OPEN_DEADLINE = 240  # seconds for every poller to knock and start polling
+PATIENCE_MARGIN = 30  # seconds a poll may take beyond the hold
 MAX_REFUSED = 5  # answers other than 200 a poller takes (polling again, as the app does) before it gives up
 
 
@@ -159,19 +161,21 @@ class Poller:
         self.polling = asyncio.Event()  # its second poll is on its way (the server may hold it)
         self.failed: str | None = None
 
-    async def run(self, opened: asyncio.Semaphore) -> None:
+    async def run(self, opened: asyncio.Semaphore, patience: float) -> None:
+        """``patience``: the longest a poll may take (the hold and a margin) before this browser gives up."""
         try:
-            async with opened:
+            async with opened, asyncio.timeout(patience):
                 reader, writer = await asyncio.open_connection(self.host, self.port)
                 await self._poll(reader, writer)  # the knock: answered at once
             while self.accepted_at is None:
                 self.polling.set()
-                await self._poll(reader, writer)
+                async with asyncio.timeout(patience):
+                    await self._poll(reader, writer)
                 if self.accepted_at is None:
                     # The app's refetchInterval: the next tick of this browser's own one-second timer.
                     await asyncio.sleep(POLL_INTERVAL - ((time.monotonic() - self.phase) % POLL_INTERVAL))
             writer.close()
-        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as error:
             self.failed = repr(error)
             self.polling.set()
 
@@ -221,8 +225,11 @@ async def _town_hall(
         os.kill(pid, signal.SIGUSR1)  # tracemalloc's first snapshot (bench/tracemalloc_hook)
     started = time.monotonic()
     limit = asyncio.Semaphore(OPEN_CONCURRENCY)
-    tasks = [asyncio.create_task(p.run(limit)) for p in pollers]
-    await asyncio.gather(*(p.polling.wait() for p in pollers))
+    tasks = [asyncio.create_task(p.run(limit, patience=hold + PATIENCE_MARGIN)) for p in pollers]
+    # Bounded: pollers not polling by then count as not opened (their failure says why, if any).
+    _, late = await asyncio.wait([asyncio.create_task(p.polling.wait()) for p in pollers], timeout=OPEN_DEADLINE)
+    for waiter in late:
+        waiter.cancel()
     open_seconds = time.monotonic() - started
     await asyncio.sleep(3)  # the last polls reach the server and are held
     rss_held = rss_kb(pid)
@@ -235,7 +242,7 @@ async def _town_hall(
     idle_window = time.monotonic() - idle_started
     idle_cpu = (cpu_seconds(pid) - cpu_before) / idle_window
     idle_requests = sum(p.requests for p in pollers) - before
-    opened = sum(1 for p in pollers if p.failed is None)
+    opened = sum(1 for p in pollers if p.failed is None and p.polling.is_set())
     gc.collect()
     gc.freeze()
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -273,8 +280,17 @@ async def _town_hall(
 
 
 def town_hall(
-    env: dict[str, str], seeded: Seeded, workdir: Path, count: int, idle: float, *, trace: bool = False
+    env: dict[str, str],
+    seeded: Seeded,
+    workdir: Path,
+    count: int,
+    idle: float,
+    *,
+    trace: bool = False,
+    hold_seconds: float | None = None,
 ) -> dict[str, Any]:
+    if hold_seconds is not None:
+        env = {**env, "MEET_LASUITE_POLL_HOLD_SECONDS": str(hold_seconds)}
     hold = float(env.get("MEET_LASUITE_POLL_HOLD_SECONDS", "20"))
     env = {**env, "MEET_LOBBY_WAITING_TIMEOUT_SECONDS": "30"}
     traced = workdir / "tracemalloc"
@@ -339,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-seconds", type=float, default=45)
     parser.add_argument("--no-compare", action="store_true", help="only the town hall")
     parser.add_argument("--no-townhall", action="store_true", help="only the comparisons")
+    parser.add_argument("--hold", type=float, help="MEET_LASUITE_POLL_HOLD_SECONDS for the town hall (default 20)")
     parser.add_argument("--tracemalloc", action="store_true", help="where the held polls' memory goes (slower)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -366,7 +383,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows = compare(api.base, seeded, workdir, args.seconds, pids)
         town: dict[str, Any] = {}
         if args.townhall > 0:
-            town = town_hall(env, seeded, workdir, args.townhall, args.idle_seconds, trace=args.tracemalloc)
+            town = town_hall(
+                env, seeded, workdir, args.townhall, args.idle_seconds, trace=args.tracemalloc, hold_seconds=args.hold
+            )
     report = {"machine": info, "workers": args.workers, "comparisons": rows, "town_hall": town}
     report["targets"] = [{"target": t, "met": ok, "found": f} for t, ok, f in targets(rows, town)]
     RESULTS.mkdir(parents=True, exist_ok=True)

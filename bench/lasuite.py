@@ -389,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     report = {"machine": info, "workers": args.workers, "comparisons": rows, "town_hall": town}
     report["targets"] = [{"target": t, "met": ok, "found": f} for t, ok, f in targets(rows, town)]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"lasuite-{'quick' if args.quick else 'latest'}.json").write_text(json.dumps(report, indent=2) + "\n")
+    kind = "quick" if args.quick else "latest"
+    if not rows or not town:  # a partial run has a file of its own: the full run's stays
+        kind += "-townhall" if town else "-compare"
+    (RESULTS / f"lasuite-{kind}.json").write_text(json.dumps(report, indent=2) + "\n")
     for row in report["targets"]:
         print(f"  [{'met' if row['met'] else 'MISSED'}] {row['target']}: {row['found']}")
     return 0

@@ -70,12 +70,14 @@ class MessageWire(msgspec.Struct, frozen=True):
 
 class EventWire(msgspec.Struct, frozen=True):
     """An event as ``emit`` publishes it: one participant's (``participant_id``, ``entry`` for a knock or
-    a decision), the whole lobby's (``cleared``), or a batch of decisions (``entries``: admit-all's)."""
+    a decision), the whole lobby's (``cleared``), a batch of decisions (``entries``: admit-all's, deny-all's),
+    or a message to those waiting (``message``: to one of them with ``participant_id``, else to all)."""
 
     type: str
     participant_id: str | None = None
     entry: EntryWire | None = None
     entries: list[EntryWire] | None = None
+    message: MessageWire | None = None
 
 
 _entry_decoder = msgspec.json.Decoder(EntryWire)

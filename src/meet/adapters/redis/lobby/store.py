@@ -197,7 +197,9 @@ class RedisLobbyStore:
             until = decided.entry.decided_at + timedelta(seconds=timeouts.denied)
             await self._bars.remember(room, participant_id, until, BarReason.DENIED)
             if blocked:
-                await self._bars.remember_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
+                await self._bars.remember_many(
+                    room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED
+                )
         return decided
 
     async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
@@ -279,4 +281,4 @@ class RedisLobbyStore:
 
     async def clear(self, room: SfuRoomName) -> None:
         async with unavailable_as(LobbyUnavailable):
-            await self._clear(room_keys(room), scripts.Clear())
+            await self._clear(LobbyKeys.of(room).controlled(), scripts.Clear())

@@ -118,7 +118,7 @@ class MemoryLobbyStore:
         self._denials: dict[str, dict[str, list[datetime]]] = {}
 
     async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
-        bars = await self._bars.loaded(room, now) if gate.identities else {}
+        bars = await self._bars.loaded(room, now) if gate.identities or gate.blocks else {}
         if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
             return GateResult(stale=True)
         retry_after = await self._limiter.hit(

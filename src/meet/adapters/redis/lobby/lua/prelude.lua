@@ -75,7 +75,8 @@ end
 
 local function gate(g, now)
   if not current(g.stamp) then return {'stale'} end
-  if #g.identities > 0 then
+  local blocks = g.blocks or {}
+  if #g.identities > 0 or #blocks > 0 then
     if not redis.call('ZSCORE', bars, '') then return {'cold'} end
     redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)
   end
@@ -86,7 +87,7 @@ local function gate(g, now)
     if left < 0 then left = g.window end
     return {'limited', left}
   end
-  for _, block in ipairs(g.blocks or {}) do
+  for _, block in ipairs(blocks) do
     if redis.call('ZSCORE', bars, block) then return {'blocked'} end
   end
   for _, identity in ipairs(g.identities) do

@@ -149,7 +149,9 @@ class MemoryLobbyStore:
     ) -> KnockResult:
         passed = await self.pass_gate(room, gate, now)
         if not passed.passed:
-            return KnockResult(entry, created=False, gate=passed)
+            stored = self._room(room, now).entries.get(entry.participant_id) if passed.barred else None
+            shown = stored if stored is not None and stored.status is LobbyStatus.DENIED else entry
+            return KnockResult(shown, created=False, gate=passed)
         state = self._room(room, now)
         current = state.entries.get(entry.participant_id)
         if current is not None:

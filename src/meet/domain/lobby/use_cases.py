@@ -171,7 +171,7 @@ class RequestEntry:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
         if passed.blocked:
             raise LobbyBlocked
-        if passed.barred:
+        if passed.barred and entry.status is not LobbyStatus.DENIED:  # else the denial as stored (its reason)
             entry = knock.decided(allow=False, by="", at=now)
         return await self._views.of(visit, viewer, entry, known=known)
 
@@ -202,7 +202,10 @@ class StreamUpdate:
 
     @property
     def ends_stream(self) -> bool:
-        """Nothing follows it: a decision, "gone" or "unavailable" (only "still waiting" is followed)."""
+        """Nothing follows it: a decision, "gone" or "unavailable" (only "still waiting" and a message are
+        followed)."""
+        if self.kind == "message":
+            return False
         return self.kind != "status" or (self.entry is not None and self.entry.status is not LobbyStatus.WAITING)
 
 
@@ -274,9 +277,9 @@ class WaitForDecision:
                     if not entry.is_waiting:
                         return
                     event = await feed.next_event()
-                    if event.type is LobbyEventType.MESSAGE:
+                    while event.type is LobbyEventType.MESSAGE:  # said to those waiting: the entry is unchanged
                         yield StreamUpdate("message", message=event.message)
-                        continue
+                        event = await feed.next_event()
                     if event.type is LobbyEventType.RESYNC:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:

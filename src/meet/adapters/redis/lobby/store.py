@@ -66,6 +66,11 @@ def _with_message(entry: LobbyEntry, found: list[bytes | None] | None) -> LobbyE
     return replace(entry, message=message) if message is not None else entry
 
 
+def _denied_or(stored: LobbyEntry | None, offered: LobbyEntry) -> LobbyEntry:
+    """What a barred knock shows: the participant's denied entry while it lasts (its reason), else the knock."""
+    return stored if stored is not None and stored.status is LobbyStatus.DENIED else offered
+
+
 def _texts(values: list[bytes]) -> tuple[str, ...]:
     return tuple(value.decode() for value in values)
 
@@ -128,7 +133,8 @@ class RedisLobbyStore:
         answer = await self._gated(self._knock, room, gate, now, args)
         refused = _gate_result(answer)
         if refused is not None:
-            return KnockResult(entry, created=False, gate=refused)
+            stored = decode_entry(answer[1]) if refused.barred and len(answer) > 1 and answer[1] else None
+            return KnockResult(_denied_or(stored, entry), created=False, gate=refused)
         return KnockResult(_with_message(decode_entry(answer[1]), answer[3]), created=bool(answer[2]))
 
     async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:

@@ -1,9 +1,13 @@
 -- Pass the gate, then add the entry unless its participant has one (a waiting one is kept alive).
 -- args: participant_id, entry, now, waiting_ttl, room_ttl, gate. Returns {'ok', entry, created, the latest
--- messages to them ({to everyone, to them})} or the gate's refusal.
+-- messages to them ({to everyone, to them})} or the gate's refusal ('barred' with the stored entry, if any).
 local id, now = args.participant_id, args.now
 local refused = gate(args.gate, now)
-if refused then return refused end
+if refused then
+  -- A participant barred by a denial still sees its entry while it lasts (the denial's reason).
+  if refused[1] == 'barred' then refused[2] = redis.call('HGET', entries, id) end
+  return refused
+end
 purge(now)
 local current = redis.call('HGET', entries, id)
 if current then

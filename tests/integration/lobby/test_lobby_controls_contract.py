@@ -23,6 +23,7 @@ from meet.domain.lobby.model import (
     LobbyStatus,
     LobbyTimeouts,
 )
+from meet.domain.lobby.ports import ParticipantEvents
 from meet.domain.lobby.records import LobbyRecord
 from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.events import Action
@@ -66,6 +67,13 @@ async def deny(
     return result
 
 
+async def listening(
+    stack: contextlib.AsyncExitStack, backend: Backend, room: SfuRoomName, entries: list[LobbyEntry]
+) -> list[ParticipantEvents]:
+    """Each entry's participant feed, open until ``stack`` closes."""
+    return [await stack.enter_async_context(backend.events.of_participant(room, e.participant_id)) for e in entries]
+
+
 async def records_of(backend: Backend, room: SfuRoomName) -> list[LobbyRecord]:
     consumer = backend.consumer()
     found: list[LobbyRecord] = []
@@ -106,9 +114,7 @@ async def test_deny_all_denies_and_bars_everyone_waiting_in_one_durable_write(ba
     )
     writes = backend.ledger.bulk_writes
     async with contextlib.AsyncExitStack() as stack:
-        feeds = [
-            await stack.enter_async_context(backend.events.of_participant(room, e.participant_id)) for e in entries
-        ]
+        feeds = await listening(stack, backend, room, entries)
         count = await backend.store.deny_all(
             room, decided_by="admin", now=clock.now(), timeouts=TIMEOUTS, reason="Full"
         )
@@ -273,9 +279,7 @@ async def test_denials_racing_an_admit_all_decide_each_participant_exactly_once(
     clock, room = FakeClock(), new_room()
     entries = [await knock(backend, room, clock, address=f"198.51.100.{i}") for i in range(60)]
     async with contextlib.AsyncExitStack() as stack:
-        feeds = [
-            await stack.enter_async_context(backend.events.of_participant(room, e.participant_id)) for e in entries
-        ]
+        feeds = await listening(stack, backend, room, entries)
 
         async def deny_one(entry: LobbyEntry) -> tuple[str, bool]:
             result = await backend.store.decide(
@@ -309,9 +313,7 @@ async def test_a_deny_all_racing_an_admit_all_decides_everyone_once_the_same_way
     clock, room = FakeClock(), new_room()
     entries = [await knock(backend, room, clock, address=f"198.51.100.{i}") for i in range(300)]
     async with contextlib.AsyncExitStack() as stack:
-        feeds = [
-            await stack.enter_async_context(backend.events.of_participant(room, e.participant_id)) for e in entries
-        ]
+        feeds = await listening(stack, backend, room, entries)
         denied, admitted = await asyncio.gather(
             backend.store.deny_all(room, decided_by="b", now=clock.now(), timeouts=TIMEOUTS),
             backend.store.admit_all(room, decided_by="a", now=clock.now(), timeouts=TIMEOUTS),

@@ -202,11 +202,15 @@ class RedisLobbyStore:
             # Redis restart.
             until = decided.entry.decided_at + timedelta(seconds=timeouts.denied)
             await self._bars.remember(room, participant_id, until, BarReason.DENIED)
-            if blocked:
-                await self._bars.remember_many(
-                    room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED
-                )
+            await self._remember_blocks(room, blocked, now, timeouts)
         return decided
+
+    async def _remember_blocks(
+        self, room: SfuRoomName, blocked: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> None:
+        """The blocks a denying script set in the cache, into the durable bars (one write)."""
+        if blocked:
+            await self._bars.remember_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
 
     async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
         args = scripts.AdmitAll(
@@ -240,9 +244,7 @@ class RedisLobbyStore:
         if denied:
             until = now + timedelta(seconds=timeouts.denied)
             await self._bars.remember_many(room, _texts(denied), until, BarReason.DENIED)
-        if blocked:
-            until = now + timedelta(seconds=timeouts.blocked)
-            await self._bars.remember_many(room, _texts(blocked), until, BarReason.BLOCKED)
+        await self._remember_blocks(room, _texts(blocked), now, timeouts)
         return int(count)
 
     async def message(

@@ -5,13 +5,8 @@
 local id = args.participant_id
 purge(args.now)
 if id and not redis.call('ZSCORE', waiting, id) then return {'absent'} end
-local n = redis.call('INCR', rate)
-if n == 1 then redis.call('PEXPIRE', rate, args.window) end
-if n > args.limit then
-  local left = redis.call('PTTL', rate)
-  if left < 0 then left = args.window end
-  return {'limited', left}
-end
+local left = over_limit(args.limit, args.window)
+if left then return {'limited', left} end
 local message = {text = args.text, sent_at = args.sent_at}
 redis.call('HSET', messages, id or '*', cjson.encode(message))
 redis.call('PEXPIRE', messages, args.room_ttl)

@@ -73,6 +73,16 @@ local function current(expected)
   return not expected or redis.call('GET', stamp) == expected
 end
 
+-- One hit on the rate counter (KEYS' ``rate``): nil within ``limit`` per ``window`` ms, else the ms left.
+local function over_limit(limit, window)
+  local n = redis.call('INCR', rate)
+  if n == 1 then redis.call('PEXPIRE', rate, window) end
+  if n <= limit then return nil end
+  local left = redis.call('PTTL', rate)
+  if left < 0 then left = window end
+  return left
+end
+
 local function gate(g, now)
   if not current(g.stamp) then return {'stale'} end
   local blocks = g.blocks or {}
@@ -80,13 +90,8 @@ local function gate(g, now)
     if not redis.call('ZSCORE', bars, '') then return {'cold'} end
     redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)
   end
-  local n = redis.call('INCR', rate)
-  if n == 1 then redis.call('PEXPIRE', rate, g.window) end
-  if n > g.limit then
-    local left = redis.call('PTTL', rate)
-    if left < 0 then left = g.window end
-    return {'limited', left}
-  end
+  local left = over_limit(g.limit, g.window)
+  if left then return {'limited', left} end
   for _, block in ipairs(blocks) do
     if redis.call('ZSCORE', bars, block) then return {'blocked'} end
   end

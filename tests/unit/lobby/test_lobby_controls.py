@@ -4,6 +4,7 @@ whoever is at the door."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator
 
 import pytest
 
@@ -113,4 +114,5 @@ async def test_a_message_is_cleaned_streamed_and_polled_and_rate_limited(world: 
     )
     with pytest.raises(RateLimited):
         await speak(lobby).execute(SpeakToWaitingRequest(owner, ref, "a third"))
-    await updates.aclose()
+    assert isinstance(updates, AsyncGenerator)
+    await updates.aclose()  # the stream's listener and presence end with it

@@ -226,6 +226,8 @@ class MemoryLobbyStore:
                 blocked.append(subject)
             else:
                 counts[subject] = recent
+        if len(counts) > 100_000:  # keep memory bounded: forget subjects with no denial left in the window
+            self._denials[room] = {k: v for k, v in counts.items() if v[-1] > now - window}
         return tuple(blocked)
 
     def _log_blocks(

@@ -40,9 +40,10 @@ def new_room() -> SfuRoomName:
 
 
 def gate(participant_id: str | None, address: str | None = ADDRESS) -> KnockGate:
-    """A knock's gate as RequestEntry builds it: the participant's bars, its blocks and its address's."""
+    """A knock's gate as RequestEntry builds it: the participant's bars and blocks; a newcomer's address's."""
     identities = (participant_id,) if participant_id else ()
-    return KnockGate("open", 1_000_000, identities=identities, blocks=blocks_for(identities, address))
+    blocks = blocks_for(identities, None if participant_id else address)
+    return KnockGate("open", 1_000_000, identities=identities, blocks=blocks)
 
 
 async def knock(

@@ -66,12 +66,15 @@ async def test_the_knock_after_too_many_denials_is_refused_as_blocked(world: Wor
     lobby = Lobby(world, policy=LobbyPolicy(timeouts=LobbyTimeouts(denied=1, denials_before_block=2)))
     room, owner = await restricted_room(lobby), await owner_of(lobby)
     ref = RoomRef(str(room.id))
+    colleague = await knock(lobby, room, "10.0.0.9")  # waiting behind the same NAT, never denied
     for _ in range(2):
         guest = await knock(lobby, room, "10.0.0.9")
         await lobby.decide().execute(DecideEntryRequest(owner, ref, guest.participant_id, allow=False))
     with pytest.raises(LobbyBlocked):
-        await knock(lobby, room, "10.0.0.9")
+        await knock(lobby, room, "10.0.0.9")  # a newcomer from the blocked address
     assert (await knock(lobby, room, "10.0.0.10")).status is LobbyStatus.WAITING
+    # Someone already waiting from that address keeps polling: only their own denials would block them.
+    assert (await knock(lobby, room, "10.0.0.9", colleague.credential)).status is LobbyStatus.WAITING
 
 
 async def test_deny_everyone_is_for_admins_and_denies_all_waiting_with_the_reason(lobby: Lobby) -> None:

@@ -178,9 +178,11 @@ class RequestEntry:
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
         room's bars (a removal's, by account or participant id; a denial's, by participant id; a block of
-        repeated knocking, by participant id, account or client address)."""
+        repeated knocking, by participant id or account, and for a newcomer by client address)."""
         identities = speaks_for(viewer, proven)
-        blocks = blocks_for(identities, client_address)
+        # An address's block stops newcomers (who could drop their credential to be counted afresh); someone
+        # already known is counted, and blocked, by their own denials, whoever else shares their address.
+        blocks = blocks_for(identities, client_address if proven is None else None)
         if proven is not None:
             limit = self._policy.knocks_per_minute_per_participant
             return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp, blocks=blocks)

@@ -69,6 +69,8 @@ class Action(StrEnum):
     LOBBY_ADMITTED = "lobby.admitted"
     LOBBY_DENIED = "lobby.denied"
     LOBBY_LEFT = "lobby.left"
+    LOBBY_BLOCKED = "lobby.blocked"  # denied too often: knocking refused for a while
+    LOBBY_MESSAGED = "lobby.messaged"  # an admin spoke to those waiting (what was said is not recorded)
     PARTICIPANT_REMOVED = "participant.removed"
     PARTICIPANT_MUTED = "participant.muted"
     PARTICIPANT_ROLE_CHANGED = "participant.role_changed"

@@ -14,6 +14,9 @@ shard:
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
 - ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
   waiting list and the join's check
+- ``meet:lobby:{room}:denials``  HASH block identity (``blocked:<participant>``, ``address:<ip>``) -> the
+  instants (ms) of its recent denials, counted by the denying script (repeated knocking is blocked)
+- ``meet:lobby:{room}:messages`` HASH ``*`` (to everyone waiting) or participant id -> the latest message
 
 Nothing ever enumerates keys: each is named from its room.
 """
@@ -24,6 +27,7 @@ import functools
 from dataclasses import dataclass
 
 PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
+MESSAGE_BUCKET = "messages"  # the rate counter of the messages to a room's waiting people
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,8 @@ class LobbyKeys:
     bars: str
     audit: str
     stamp: str
+    denials: str
+    messages: str
     tag: str
 
     @classmethod
@@ -57,6 +63,8 @@ class LobbyKeys:
             bars=f"{tag}:bars",
             audit=f"{tag}:audit",
             stamp=f"{tag}:stamp",
+            denials=f"{tag}:denials",
+            messages=f"{tag}:messages",
             tag=tag,
         )
 
@@ -74,6 +82,12 @@ class LobbyKeys:
     def gated(self, rate_bucket: str) -> tuple[str, ...]:
         """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
         return (*self.stamped(), self.rate(rate_bucket))
+
+    def controlled(self, rate_bucket: str = MESSAGE_BUCKET) -> tuple[str, ...]:
+        """``KEYS`` of a script that also reads or writes the host's controls (``lua/prelude.lua`` names them
+        after the gate's): the denial counts and the messages to those waiting. The rate counter is the
+        knock's (a knock), else the room's messages' (the one script that counts it is ``message.lua``)."""
+        return (*self.gated(rate_bucket), self.denials, self.messages)
 
 
 @functools.lru_cache(maxsize=4096)

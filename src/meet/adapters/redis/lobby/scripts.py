@@ -41,6 +41,7 @@ class Gate(msgspec.Struct, frozen=True, omit_defaults=True):
     window: int  # ms
     identities: Sequence[str]
     stamp: str | None = None
+    blocks: Sequence[str] = ()
 
 
 class Knock(Args, frozen=True):
@@ -75,6 +76,16 @@ class Refresh(Args, frozen=True):
     participant_ids: Sequence[str]
 
 
+class Block(msgspec.Struct, frozen=True):
+    """When repeated denials block (``LobbyTimeouts``): ``limit`` denials within ``window`` ms block for
+    ``block`` ms; ``cache_ttl`` is the bars cache's."""
+
+    limit: int
+    window: int
+    block: int
+    cache_ttl: int
+
+
 class Decide(Args, frozen=True):
     script = "decide"
     participant_id: str
@@ -85,6 +96,33 @@ class Decide(Args, frozen=True):
     ttl: int
     room_ttl: int
     cache_ttl: int
+    block: Block
+    reason: str | None = None
+
+
+class DenyAll(Args, frozen=True):
+    script = "deny_all"
+    at: str
+    by: str
+    now: int
+    ttl: int
+    room_ttl: int
+    cache_ttl: int
+    per_message: int
+    block: Block
+    reason: str | None = None
+
+
+class Message(Args, frozen=True):
+    script = "message"
+    text: str
+    sent_at: str
+    now: int
+    limit: int
+    window: int  # ms
+    room_ttl: int
+    by: str
+    participant_id: str | None = None
 
 
 class AdmitAll(Args, frozen=True):
@@ -123,6 +161,13 @@ class LoadBars(Args, frozen=True):
 class Bar(Args, frozen=True):
     script = "bar"
     identity: str
+    until_ms: int
+    cache_ttl: int
+
+
+class BarMany(Args, frozen=True):
+    script = "bar_many"
+    identities: Sequence[str]
     until_ms: int
     cache_ttl: int
 

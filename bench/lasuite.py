@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     kind = "quick" if args.quick else "latest"
     if not rows or not town:  # a partial run has a file of its own: the full run's stays
-        kind += "-townhall" if town else "-compare"
+        kind += f"-townhall-{args.townhall}" if town else "-compare"
     (RESULTS / f"lasuite-{kind}.json").write_text(json.dumps(report, indent=2) + "\n")
     for row in report["targets"]:
         print(f"  [{'met' if row['met'] else 'MISSED'}] {row['target']}: {row['found']}")

@@ -78,6 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 25.0
 
     removal_seconds: Seconds = 600
+    room_max_participants: Annotated[int, msgspec.Meta(ge=0)] = 0  # 0: no limit
+    room_end_grace_seconds: Seconds = 60
     allow_display_name_changes: bool = True
 
     oidc_issuer: str = ""

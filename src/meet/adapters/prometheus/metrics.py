@@ -89,6 +89,18 @@ class PrometheusMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.room_controls = Counter(
+            "meet_room_controls",
+            "Admins' controls of a meeting's door: lock, unlock, end, reopen, send_to_lobby.",
+            ["control"],
+            registry=registry,
+        )
+        self.door_refusals = Counter(
+            "meet_room_door_refusals",
+            "Entries the door refused: locked, ended, full, sent_to_lobby.",
+            ["reason"],
+            registry=registry,
+        )
         self.sfu_calls = Counter(
             "meet_sfu_calls",
             "Calls to the SFU's server API, by operation and outcome.",
@@ -161,6 +173,12 @@ class PrometheusMetrics:
     def decided(self, outcome: str, count: int = 1) -> None:
         if count:
             self.lobby_decisions.labels(outcome).inc(count)
+
+    def room_control(self, control: str) -> None:
+        self.room_controls.labels(control).inc()
+
+    def door_refused(self, reason: str) -> None:
+        self.door_refusals.labels(reason).inc()
 
     @contextmanager
     def webhook_delivery(self, source: str) -> Iterator[WebhookDelivery]:

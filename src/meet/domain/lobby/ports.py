@@ -52,13 +52,19 @@ class LobbyStore(Protocol):
         decided_by: str,
         now: datetime,
         timeouts: LobbyTimeouts,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         """Record the first decision on a waiting entry; None when there is no such entry.
 
-        A denial also bars the participant from the room for ``timeouts.denied``, durably (``RoomBars``)."""
+        A denial also bars the participant from the room for ``timeouts.denied``, durably (``RoomBars``).
+        An admission holds a seat; one beyond ``capacity`` (0: none) changes nothing and answers ``full``."""
         ...
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
+        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for."""
+        ...
 
     async def waiting(
         self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None

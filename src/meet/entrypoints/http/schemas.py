@@ -32,12 +32,14 @@ RequiredDisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, 
 class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
     can_publish_sources: list[SourceName] | None = None
     everyone_can_mute: StrictBool | None = None
+    max_participants: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
 
     def to_domain(self) -> RoomConfiguration:
         sources = self.can_publish_sources
         return RoomConfiguration(
             can_publish_sources=None if sources is None else tuple(dict.fromkeys(TrackSource(s) for s in sources)),
             everyone_can_mute=self.everyone_can_mute,
+            max_participants=self.max_participants,
         )
 
     @classmethod
@@ -46,6 +48,7 @@ class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_default
         return cls(
             can_publish_sources=None if sources is None else [source.value for source in sources],
             everyone_can_mute=configuration.everyone_can_mute,
+            max_participants=configuration.max_participants,
         )
 
 

@@ -41,6 +41,9 @@ class Gate(msgspec.Struct, frozen=True, omit_defaults=True):
     window: int  # ms
     identities: Sequence[str]
     stamp: str | None = None
+    admin: bool = False  # passes the door (and reopens an ended meeting)
+    capacity: int = 0  # checked for whoever enters directly (0: none)
+    by: str | None = None  # the admin reopening
 
 
 class Knock(Args, frozen=True):
@@ -51,6 +54,7 @@ class Knock(Args, frozen=True):
     waiting_ttl: int
     room_ttl: int
     gate: Gate
+    suspended: str | None = None  # the member a sent-back member's knock is for
 
 
 class PassGate(Args, frozen=True):
@@ -85,6 +89,8 @@ class Decide(Args, frozen=True):
     ttl: int
     room_ttl: int
     cache_ttl: int
+    capacity: int = 0
+    seat_ms: int = 0
 
 
 class AdmitAll(Args, frozen=True):
@@ -95,6 +101,8 @@ class AdmitAll(Args, frozen=True):
     ttl: int
     room_ttl: int
     per_message: int
+    capacity: int = 0
+    seat_ms: int = 0
 
 
 class Waiting(Args, frozen=True):
@@ -132,6 +140,41 @@ class Barred(Args, frozen=True):
     identities: Sequence[str]
     now: int
     with_stamp: bool = False
+
+
+class Lock(Args, frozen=True):
+    script = "lock"
+    locked: bool
+    by: str
+    now: int
+
+
+class End(Args, frozen=True):
+    script = "end"
+    by: str
+    now: int
+    until_ms: int
+
+
+class Reopen(Args, frozen=True):
+    script = "reopen"
+    by: str
+    now: int
+
+
+class SendBack(Args, frozen=True):
+    script = "send_back"
+    identity: str
+    by: str
+    now: int
+    waiting_ttl: int
+    room_ttl: int
+
+
+class Presence(Args, frozen=True):
+    script = "presence"
+    kind: str  # "joined" | "left" | "finished"
+    identity: str = ""
 
 
 A = TypeVar("A", bound=Args)

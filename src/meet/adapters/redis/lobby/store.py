@@ -18,6 +18,7 @@ from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisRoomBars, ms
 from meet.adapters.redis.lobby.codec import EntryWire, decode_entry
 from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys
 from meet.domain.conference.bars import BarReason
+from meet.domain.conference.door import SEAT_HOLD_SECONDS, DoorRefusal
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import (
     PASSED,
@@ -33,6 +34,8 @@ from meet.domain.lobby.model import (
 from meet.domain.rooms.model import SfuRoomName
 
 ADMIT_ALL_PER_MESSAGE = 500
+SEAT_MS = SEAT_HOLD_SECONDS * 1000
+_DOOR = {refusal.value.encode(): refusal for refusal in DoorRefusal}
 
 
 def _room_ttl(timeouts: LobbyTimeouts) -> int:
@@ -42,7 +45,13 @@ def _room_ttl(timeouts: LobbyTimeouts) -> int:
 
 def _gate(gate: KnockGate) -> scripts.Gate:
     return scripts.Gate(
-        limit=gate.rate_limit, window=gate.window_seconds * 1000, identities=gate.identities, stamp=gate.room_stamp
+        limit=gate.rate_limit,
+        window=gate.window_seconds * 1000,
+        identities=gate.identities,
+        stamp=gate.room_stamp,
+        admin=gate.admin,
+        capacity=gate.capacity,
+        by=gate.by,
     )
 
 
@@ -55,6 +64,8 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
         return GateResult(barred=True)
     if kind == b"stale":
         return GateResult(stale=True)
+    if kind in _DOOR:
+        return GateResult(door=_DOOR[kind])
     return None
 
 
@@ -96,6 +107,7 @@ class RedisLobbyStore:
             waiting_ttl=timeouts.waiting * 1000,
             room_ttl=_room_ttl(timeouts),
             gate=_gate(gate),
+            suspended=gate.sent_back,
         )
         answer = await self._gated(self._knock, room, gate, now, args)
         refused = _gate_result(answer)
@@ -141,6 +153,7 @@ class RedisLobbyStore:
         decided_by: str,
         now: datetime,
         timeouts: LobbyTimeouts,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         status = LobbyStatus.ACCEPTED if allow else LobbyStatus.DENIED
         args = scripts.Decide(
@@ -152,11 +165,16 @@ class RedisLobbyStore:
             ttl=timeouts.for_status(status) * 1000,
             room_ttl=_room_ttl(timeouts),
             cache_ttl=CACHE_TTL_MS,
+            capacity=capacity,
+            seat_ms=SEAT_MS,
         )
         async with unavailable_as(LobbyUnavailable):
             result = await self._decide(room_keys(room), args)
         if not result:
             return None
+        if result == b"full":
+            current = await self.touch(room, participant_id, now, timeouts)
+            return DecisionResult(current, changed=False, full=True) if current else None
         raw, changed = result
         decided = DecisionResult(decode_entry(raw), changed=bool(changed))
         if decided.entry.status is LobbyStatus.DENIED and decided.entry.decided_at is not None:
@@ -165,7 +183,9 @@ class RedisLobbyStore:
             await self._bars.remember(room, participant_id, until, BarReason.DENIED)
         return decided
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
         args = scripts.AdmitAll(
             at=now.isoformat(),
             by=decided_by,
@@ -173,6 +193,8 @@ class RedisLobbyStore:
             ttl=timeouts.accepted * 1000,
             room_ttl=_room_ttl(timeouts),
             per_message=ADMIT_ALL_PER_MESSAGE,
+            capacity=capacity,
+            seat_ms=SEAT_MS,
         )
         async with unavailable_as(LobbyUnavailable):
             return int(await self._admit_all(room_keys(room), args))

@@ -1,13 +1,19 @@
 -- The first decision on a waiting entry; a denial also bars the participant (the bars cache).
--- args: participant_id, status, at, by, now, ttl, room_ttl, cache_ttl.
--- Returns false (no entry), {entry, 0} (decided already) or {entry, 1}.
+-- args: participant_id, status, at, by, now, ttl, room_ttl, cache_ttl, capacity (0: none), seat_ms.
+-- Returns false (no entry), {entry, 0} (decided already), 'full' (an admission beyond the capacity) or
+-- {entry, 1}.
 local id, now = args.participant_id, args.now
 purge(now)
 local current = redis.call('HGET', entries, id)
 if not current then return false end
 if not redis.call('ZSCORE', waiting, id) then return {current, 0} end
+if args.status == 'accepted' and (args.capacity or 0) > 0 and seats_taken(now) >= args.capacity then return 'full' end
 local e, s = record(id, args.status, args.at, args.by, now, args.ttl)
 if args.status == 'denied' then bar(id, now + args.ttl, args.cache_ttl) end
+if args.status == 'accepted' then
+  hold_seat(id, now, args.seat_ms or 0)
+  lift(id)
+end
 emit({type = 'decided', participant_id = id, entry = e})
 local action = args.status == 'denied' and 'lobby.denied' or 'lobby.admitted'
 log({action = action, participant_id = id, name = e.username, by = args.by, at = now})

@@ -62,7 +62,7 @@ class LobbyParticipantOut(msgspec.Struct):
             id=view.participant_id,
             username=view.username,
             color=view.color,
-            status=view.status.value,
+            status=view.door.value if view.door else view.status.value,
             livekit=LiveKitConnection.of(view.connection),
             credential=view.credential,
             connection=SfuConnection.of(view.connection),
@@ -160,6 +160,8 @@ async def _participant_messages(
                 view = update.entry
                 message = _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
                 retry = None
+            elif update.kind == "ended":
+                message = _sse("ended", {"status": "ended"}, event_id="ended")
             else:
                 message = _sse("gone", {"status": "gone"}, event_id="gone")
             yield LastChunk(message) if last else message

@@ -104,9 +104,19 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
     role: RoleName | None = None
     livekit: LiveKitConnection | None = None
     connection: SfuConnection | None = None
+    locked: bool = False  # the room's door is locked (absent when not)
+    # Why a caller the room lets in directly got no connection: "locked", or "sent_to_lobby" (knock instead)
+    held: str | None = None
 
     @classmethod
-    def of(cls, view: RoomVisit, connection: ConnectionConfig | None = None) -> RoomOut:
+    def of(
+        cls,
+        view: RoomVisit,
+        connection: ConnectionConfig | None = None,
+        *,
+        locked: bool = False,
+        held: str | None = None,
+    ) -> RoomOut:
         room = view.room
         insider = view.role is not None or connection is not None
         return cls(
@@ -119,6 +129,8 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
             role=view.role.value if view.role else None,
             livekit=LiveKitConnection.of(connection),
             connection=SfuConnection.of(connection),
+            locked=locked,
+            held=held,
         )
 
 

@@ -5,6 +5,7 @@ Real PostgreSQL and Redis, LiveKit's wire double; the SFU's webhooks are signed 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -34,7 +35,12 @@ class ClockProvider(Provider):
 
 @pytest.fixture
 def backing(redis_url: str, fresh_postgres_database: str, livekit: LiveKitServer) -> dict[str, str]:
-    return {"redis_url": redis_url, "database_url": fresh_postgres_database, "livekit_url": livekit.url}
+    return {
+        "redis_url": redis_url,
+        "database_url": fresh_postgres_database,
+        "livekit_url": livekit.url,
+        "lobby_records_poll_seconds": "0.05",
+    }
 
 
 async def webhook(api: Api, event: str, room: str, identity: str | None = None) -> None:
@@ -60,6 +66,20 @@ async def poll(api: Api, base: str, credential: str) -> dict[str, Any]:
 
 async def waiting_count(api: Api, base: str) -> int:
     return int((await api.request("GET", f"{base}/waiting-participants", user="owner")).json()["count"])
+
+
+async def audited(api: Api, room: str, action: str, times: int = 1) -> list[tuple[str, str | None, str | None]]:
+    """The room's audit entries (action, actor, subject; newest first) once ``action`` is there ``times``:
+    the lobby's records are moved into the log in the background, so the log is looked at until then (30 s
+    at most)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        response = await api.request("GET", f"/api/v1/rooms/{room}/audit", user="owner")
+        entries = response.json()["entries"]
+        if sum(1 for entry in entries if entry["action"] == action) >= times:
+            return [(e["action"], e["actor"]["id"], e["subject"].get("id")) for e in entries]
+        assert asyncio.get_running_loop().time() < deadline, [e["action"] for e in entries]
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
@@ -112,6 +132,10 @@ async def test_a_locked_room_lets_nobody_new_in_members_included_until_unlocked_
         metrics = (await api.request("GET", "/metrics")).text
         assert 'meet_room_controls_total{control="lock"} 2.0' in metrics
         assert 'meet_room_door_refusals_total{reason="locked"}' in metrics
+        # Each control is an entry of the room's log, by whoever took it (newest first).
+        controls = [e for e in await audited(api, room["id"], "room.locked", 2) if e[0].startswith("room.")]
+        assert [action for action, _, _ in controls][:3] == ["room.locked", "room.unlocked", "room.locked"]
+        assert [actor for _, actor, _ in controls][:3] == ["owner", "owner", "admin"]
 
 
 async def test_ending_the_meeting_disconnects_everyone_and_shuts_the_door_for_the_grace_period(
@@ -147,6 +171,14 @@ async def test_ending_the_meeting_disconnects_everyone_and_shuts_the_door_for_th
         assert (await api.request("GET", base, user="member")).status_code == 409
         assert (await api.request("GET", base, user="owner")).json()["livekit"] is not None
         assert (await api.request("GET", base, user="member")).json()["livekit"] is not None
+        controls = [e[:2] for e in await audited(api, room["id"], "room.reopened") if e[0].startswith("room.")]
+        # (The log orders entries by their time, which this test's clock gave; the set is what matters.)
+        assert sorted(controls) == [
+            ("room.created", "owner"),
+            ("room.ended", "admin"),
+            ("room.ended", "owner"),
+            ("room.reopened", "owner"),
+        ]
 
 
 async def test_capacity_is_counted_from_webhooks_across_two_api_processes(
@@ -224,6 +256,12 @@ async def test_a_guest_sent_back_waits_again_with_the_same_id_until_admitted_aga
         )
         assert (readmitted.status_code, readmitted.json()["status"]) == (200, "accepted")  # a new decision
         assert (await poll(api, base, guest["credential"]))["livekit"] is not None
+        sent_back = [
+            e
+            for e in await audited(api, room["id"], "participant.sent_to_lobby")
+            if e[0] == "participant.sent_to_lobby"
+        ]
+        assert sent_back == [("participant.sent_to_lobby", "admin", guest["id"])]
 
 
 async def test_a_member_sent_back_must_knock_and_enters_directly_again_once_admitted(

@@ -62,6 +62,11 @@ class EntryView:
     # The door kept them out and no entry was made (``locked``, ``ended``): their status instead.
     door: DoorRefusal | None = None
 
+    @property
+    def shown_status(self) -> str:
+        """What the participant is told: their entry's status, or why the door kept them out."""
+        return self.door.value if self.door else self.status.value
+
 
 class EntryViews:
     """Shows a participant their entry: with a fresh credential always, and a connection once accepted."""

@@ -62,7 +62,7 @@ class LobbyParticipantOut(msgspec.Struct):
             id=view.participant_id,
             username=view.username,
             color=view.color,
-            status=view.door.value if view.door else view.status.value,
+            status=view.shown_status,
             livekit=LiveKitConnection.of(view.connection),
             credential=view.credential,
             connection=SfuConnection.of(view.connection),

@@ -16,9 +16,11 @@ from dishka import Provider, Scope, provide
 
 from meet.domain.shared.clock import Clock
 from tests.api.conftest import Api
+from tests.api.test_recordings import studio  # noqa: F401 - the recordings' fixture, reused
 from tests.support.clock import FakeClock
 from tests.support.livekit_server import LiveKitServer
 from tests.support.livekit_webhooks import signed_delivery
+from tests.support.services import S3
 
 
 class ClockProvider(Provider):
@@ -292,3 +294,17 @@ async def test_a_member_sent_back_must_knock_and_enters_directly_again_once_admi
             "POST", f"/api/v1/rooms/{public['id']}/participants/member/send-to-lobby", user="owner"
         )
         assert (no_lobby.status_code, no_lobby.json()["error"]) == (409, "room_has_no_lobby")
+
+
+async def test_ending_the_meeting_stops_its_recording(
+    studio: tuple[Api, dict[str, Any], LiveKitServer, S3],  # noqa: F811 - the fixture imported above
+) -> None:
+    api, room, livekit, _ = studio
+    started = await api.request(
+        "POST", f"/api/v1/rooms/{room['id']}/recordings", user="owner", json={"mode": "screen_recording"}
+    )
+    assert started.status_code == 201, started.text
+    assert (await api.request("POST", f"/api/v1/rooms/{room['id']}/end", user="admin")).status_code == 200
+    recording = (await api.request("GET", f"/api/v1/recordings/{started.json()['id']}", user="owner")).json()
+    assert recording["status"] == "stopped"
+    assert livekit.participant(room["id"], "owner") is None

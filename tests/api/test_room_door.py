@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +16,13 @@ from dishka import Provider, Scope, provide
 
 from meet.domain.shared.clock import Clock
 from tests.api.conftest import Api
+from tests.api.test_lobby_streams import knock as stream_knock
+from tests.api.test_lobby_streams import lines, restricted_room
 from tests.api.test_recordings import studio  # noqa: F401 - the recordings' fixture, reused
 from tests.support.clock import FakeClock
 from tests.support.livekit_server import LiveKitServer
 from tests.support.livekit_webhooks import signed_delivery
+from tests.support.served import Served, serve
 from tests.support.services import S3
 
 
@@ -308,3 +311,25 @@ async def test_ending_the_meeting_stops_its_recording(
     recording = (await api.request("GET", f"/api/v1/recordings/{started.json()['id']}", user="owner")).json()
     assert recording["status"] == "stopped"
     assert livekit.participant(room["id"], "owner") is None
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, redis_url: str, livekit_server: LiveKitServer) -> Iterator[Served]:
+    """``meet serve`` on Redis and LiveKit's double: what a browser's EventSource reads."""
+    tmp_path = tmp_path_factory.mktemp("door")
+    settings = {"redis_url": redis_url, "data_dir": str(tmp_path / "var"), "livekit_url": livekit_server.url}
+    with serve(tmp_path, timeout=90, **settings) as running:
+        yield running
+
+
+async def test_a_waiting_stream_hears_the_meeting_end_from_another_request(served: Served) -> None:
+    async with restricted_room(served) as (client, base, owner):
+        zoe = await stream_knock(client, base, "Zoe")
+        headers = {"X-Lobby-Credential": zoe["credential"]}
+        async with client.stream("GET", f"{base}/request-entry/events", headers=headers) as stream:
+            sse = stream.aiter_lines()
+            assert '"status":"waiting"' in (await lines(sse, "data:"))[-1]
+            ended = await client.post(f"{base}/end", headers=owner)
+            assert ended.status_code == 200, ended.text
+            told = await lines(sse, "data:")
+            assert told[-3:] == ["id: ended", "event: ended", 'data: {"status":"ended"}']

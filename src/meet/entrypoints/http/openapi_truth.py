@@ -238,7 +238,6 @@ _ROOM_BODY = {
                     "items": {"type": "string", "enum": ["camera", "microphone", "screen_share", "screen_share_audio"]},
                 },
                 "everyone_can_mute": {"type": ["boolean", "null"]},
-                "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 100000},
             },
         },
     },

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import msgspec
 from litestar import Request
@@ -29,27 +30,41 @@ VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u206
 RequiredDisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=VISIBLE)]
 
 
-class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+class LaSuiteConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+    """A room's configuration as La Suite Meet shapes it (its API, its frontend, its external API)."""
+
     can_publish_sources: list[SourceName] | None = None
     everyone_can_mute: StrictBool | None = None
-    max_participants: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
 
     def to_domain(self) -> RoomConfiguration:
         sources = self.can_publish_sources
         return RoomConfiguration(
             can_publish_sources=None if sources is None else tuple(dict.fromkeys(TrackSource(s) for s in sources)),
             everyone_can_mute=self.everyone_can_mute,
-            max_participants=self.max_participants,
         )
 
     @classmethod
-    def of(cls, configuration: RoomConfiguration) -> ConfigurationBody:
+    def of(cls, configuration: RoomConfiguration) -> Self:
         sources = configuration.can_publish_sources
         return cls(
             can_publish_sources=None if sources is None else [source.value for source in sources],
             everyone_can_mute=configuration.everyone_can_mute,
-            max_participants=configuration.max_participants,
         )
+
+
+class ConfigurationBody(LaSuiteConfigurationBody, forbid_unknown_fields=True, omit_defaults=False):
+    """meet's own: La Suite's and ``max_participants`` (the room's capacity, at most the service's default)."""
+
+    max_participants: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+
+    def to_domain(self) -> RoomConfiguration:
+        return replace(super().to_domain(), max_participants=self.max_participants)
+
+    @classmethod
+    def of(cls, configuration: RoomConfiguration) -> Self:
+        body = super().of(configuration)
+        body.max_participants = configuration.max_participants
+        return body
 
 
 class LiveKitConnection(msgspec.Struct):

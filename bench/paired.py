@@ -8,6 +8,10 @@ weighs on both alike. CPU per request is read from ``/proc`` for the server's pr
 (and Redis's, reported apart), over the measured window only.
 
     uv run python -m bench.paired --before /tmp/meet-main --rounds 4
+
+More than two trees: ``--tree LABEL=PATH`` (repeated) adds checkouts, measured in a rotating order each
+round; ``--scenarios`` picks the scenarios by name (the joins and the waiting list by default; ``lobby
+knock`` and ``lobby poll`` for the lobby's hot paths, each server knocking its own pollers in first).
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ import httpx
 from tests.support.services import free_port
 
 from bench.profile import profile
-from bench.run import migrate, production_env
-from bench.seed import Seeded, create_sessions, fill_waiting_lists, seed_database
+from bench.run import JSON, migrate, production_env
+from bench.seed import Seeded, create_sessions, fill_waiting_lists, lobby_credentials, seed_database
 from bench.services import (
     ROOT,
     _children,
@@ -91,16 +95,34 @@ def server(root: Path, env: dict[str, str], workers: int, log: Path) -> Iterator
         _stop_group(process)
 
 
-def loads(seeded: Seeded) -> dict[str, Load]:
+DEFAULT_SCENARIOS = ("token only", "anonymous join", "member join", "waiting list (10 waiting)")
+
+
+def loads(seeded: Seeded, credentials: Path | None = None) -> dict[str, Load]:
+    """Every scenario by name; ``credentials``: the file of lobby credentials the poll rotates through (one
+    server's own, knocked in through it)."""
     rooms = seeded.rooms
     owner = {"Cookie": f"meet_session={seeded.sessions['bench-owner']}"}
     member = {"Cookie": f"meet_session={seeded.sessions['bench-member']}"}
-    return {
+    found = {
         "token only": Load("/bench/token"),
         "anonymous join": Load(f"/api/v1/rooms/{rooms['public'].slug}"),
         "member join": Load(f"/api/v1/rooms/{rooms['restricted'].id}", headers=member),
         "waiting list (10 waiting)": Load(f"/api/v1/rooms/{rooms['wait-10'].id}/waiting-participants", headers=owner),
+        "lobby knock": Load(
+            f"/api/v1/rooms/{rooms['knock'].id}/request-entry", method="POST", body='{"username":"Bench"}', headers=JSON
+        ),
     }
+    if credentials is not None:
+        found["lobby poll"] = Load(
+            f"/api/v1/rooms/{rooms['poll'].id}/request-entry",
+            method="POST",
+            body='{"username":"Bench"}',
+            headers=JSON,
+            rotate_file=credentials,
+            rotate_header="X-Lobby-Credential",
+        )
+    return found
 
 
 def measure(base: str, load: Load, connections: int, seconds: int, roots: dict[str, int]) -> dict[str, Any]:
@@ -124,17 +146,56 @@ def measure(base: str, load: Load, connections: int, seconds: int, roots: dict[s
     }
 
 
+def rounds(
+    servers: dict[str, tuple[str, int]],
+    per_tree: dict[str, dict[str, Load]],
+    wanted: list[str],
+    shared: dict[str, int],
+    count: int,
+    seconds: int,
+) -> list[dict[str, Any]]:
+    """Measure every wanted scenario on every server, ``count`` rounds; ``shared``: the processes all servers
+    use (PostgreSQL, Redis), counted beside each server's own."""
+    rows: list[dict[str, Any]] = []
+    labels = list(servers)
+    for number in range(count):
+        # Each round turns the order (and every other round reverses it), so no tree always goes first.
+        turned = labels[number % len(labels) :] + labels[: number % len(labels)]
+        order = turned if number % 2 == 0 else list(reversed(turned))
+        for scenario in wanted:
+            for connections in (32, 8):
+                for label in order:
+                    base, pid = servers[label]
+                    result = measure(base, per_tree[label][scenario], connections, seconds, {"server": pid, **shared})
+                    row = {"round": number, "code": label, "scenario": scenario, "connections": connections}
+                    rows.append({**row, **result})
+                    cpu = result["cpu_ms_per_request"]
+                    print(
+                        f"round {number} {label:<8} {scenario:<26} c={connections:<3} {result['rps']:>7.0f} req/s "
+                        f"p99 {result['p99_ms']:6.2f} ms  cpu/req server {cpu['server']:.3f} "
+                        f"pg {cpu['postgresql']:.3f} redis {cpu['redis']:.3f} ms  non-2xx {result['non_2xx']}",
+                        flush=True,
+                    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, required=True, help="the other checkout (its src/ and bench/)")
+    parser.add_argument("--before", type=Path, help="the other checkout (its src/ and bench/)")
+    parser.add_argument("--tree", action="append", default=[], help="LABEL=PATH: one more checkout to measure")
+    parser.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS), help="comma-separated scenario names")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "paired.json")
     parser.add_argument("--profile", action="store_true", help="then profile one worker of each (py-spy, 5 s)")
     args = parser.parse_args(argv)
-    trees = {"before": args.before.resolve(), "after": ROOT}
-    rows: list[dict[str, Any]] = []
+    trees = {"before": args.before.resolve()} if args.before else {}
+    trees.update({label: Path(path).resolve() for label, path in (tree.split("=", 1) for tree in args.tree)})
+    trees["after"] = ROOT
+    wanted = [name.strip() for name in args.scenarios.split(",")]
+    if "token only" not in wanted:
+        wanted.insert(0, "token only")
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="meet-paired-")))
         postgres = stack.enter_context(start_local_postgres())
@@ -151,31 +212,24 @@ def main(argv: list[str] | None = None) -> int:
         }
         postmaster = int((postgres._data / "postmaster.pid").read_text().split()[0])  # type: ignore[operator]
         redis_pid = redis._process.pid  # type: ignore[union-attr]
-        scenarios = loads(seeded)
-        for number in range(args.rounds):
-            order = ["before", "after"] if number % 2 == 0 else ["after", "before"]
-            for scenario, load in scenarios.items():
-                for connections in (32, 8):
-                    for label in order:
-                        base, pid = servers[label]
-                        roots = {"server": pid, "postgresql": postmaster, "redis": redis_pid}
-                        result = measure(base, load, connections, args.seconds, roots)
-                        row = {"round": number, "code": label, "scenario": scenario, "connections": connections}
-                        rows.append({**row, **result})
-                        cpu = result["cpu_ms_per_request"]
-                        print(
-                            f"round {number} {label:<6} {scenario:<26} c={connections:<3} {result['rps']:>7.0f} req/s "
-                            f"p99 {result['p99_ms']:6.2f} ms  cpu/req server {cpu['server']:.3f} "
-                            f"pg {cpu['postgresql']:.3f} redis {cpu['redis']:.3f} ms  non-2xx {result['non_2xx']}",
-                            flush=True,
-                        )
+        per_tree = {}
+        for label, (base, _) in servers.items():
+            credentials = workdir / f"credentials-{label}.txt"
+            if "lobby poll" in wanted:
+                polled = asyncio.run(lobby_credentials(base, seeded.rooms["poll"], 1_000))
+                credentials.write_text("\n".join(polled) + "\n")
+            per_tree[label] = loads(seeded, credentials)
+        labels = list(servers)
+        roots = {"postgresql": postmaster, "redis": redis_pid}
+        rows = rounds(servers, per_tree, wanted, roots, args.rounds, args.seconds)
         profiles = {}
         if args.profile:
             for scenario in ("anonymous join", "member join", "waiting list (10 waiting)"):
-                for label in ("before", "after"):
+                for label in labels:
                     base, pid = servers[label]
                     raw = args.out.with_name(f"profile-{label}-{scenario.split()[0]}.txt")
-                    profiles[f"{label}: {scenario}"] = profile(base, scenarios[scenario], worker_pids(pid)[0], 5, raw)
+                    load = per_tree[label][scenario]
+                    profiles[f"{label}: {scenario}"] = profile(base, load, worker_pids(pid)[0], 5, raw)
                     print(f"profile {label} {scenario}: {json.dumps(profiles[f'{label}: {scenario}'])}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"rows": rows, "summary": summary(rows), "profiles": profiles}
@@ -188,7 +242,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per code and scenario: median req/s and CPU per request at 32 connections, median p99 at 8, and the
     ratios to the token-only endpoint of the same code, taken round by round (then the median)."""
     out: dict[str, Any] = {}
-    for code in ("before", "after"):
+    for code in dict.fromkeys(row["code"] for row in rows):
         mine = [row for row in rows if row["code"] == code]
         token = {row["round"]: row for row in mine if row["scenario"] == "token only" and row["connections"] == 32}
         for scenario in dict.fromkeys(row["scenario"] for row in mine):

@@ -1,0 +1,218 @@
+"""Instructions per request, before and after: the comparison that holds on a busy machine.
+
+``bench.paired`` measures time, which other work on the machine disturbs (on a shared two-core machine its
+CPU per request still moves by 10-20% between rounds). valgrind's callgrind counts instructions instead:
+the same code, data and requests give the same count whatever else runs. Each checkout's app is served in
+one process under callgrind (Litestar's ASGI test client: no HTTP server, so the count is the app's own
+work, the same client code for every checkout), against one Redis, also under callgrind, and a
+PostgreSQL run natively (its work shows as statements: a warm join makes none).
+
+    uv run python -m bench.instructions --tree before=/tmp/meet-main --requests 50 --chunks 6
+
+Reported per scenario and checkout: the app's and Redis's instructions per request (the median chunk, so
+a chunk that met the app's clock-driven full garbage collection is left out), and the ratio to this
+checkout (``after``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import redis
+from tests.support.services import free_port, wait_for_port
+
+from bench.run import migrate, production_env
+from bench.seed import Seeded, create_sessions, fill_waiting_lists, lobby_credentials, seed_database
+from bench.services import ROOT, _stop_group, api_server, livekit_stub, start_local_postgres
+
+SCENARIOS = ("token only", "anonymous join", "member join", "waiting list (10 waiting)", "lobby knock", "lobby poll")
+DRIVER = Path(__file__).with_name("instructions_driver.py")
+
+
+@contextlib.contextmanager
+def grinding_redis(workdir: Path, seed: Any) -> Iterator[tuple[str, int]]:
+    """A Redis filled by ``seed(url)`` while native, then saved and served again under callgrind."""
+    port = free_port()
+    base = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--appendonly", "no"]
+    native = subprocess.Popen([*base, "--save", ""], stdout=subprocess.DEVNULL, start_new_session=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for_port(port, process=native)
+        seed(url)
+        redis.Redis.from_url(url).save()
+    finally:
+        _stop_group(native)
+    command = [
+        "valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/redis.%p", "--dump-instr=no",
+        "--instr-atstart=no",
+    ]  # fmt: skip
+    grinding = subprocess.Popen(
+        [*command, *base, "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_for_port(port, process=grinding, timeout=120)
+        yield url, grinding.pid
+    finally:
+        _stop_group(grinding)
+
+
+def plan(seeded: Seeded, credentials: list[str]) -> list[dict[str, Any]]:
+    rooms = seeded.rooms
+    owner = {"Cookie": f"meet_session={seeded.sessions['bench-owner']}"}
+    member = {"Cookie": f"meet_session={seeded.sessions['bench-member']}"}
+    json_body = {"Content-Type": "application/json"}
+    knock = {"method": "POST", "body": '{"username":"Bench"}', "headers": json_body}
+    return [
+        {"name": "token only", "method": "GET", "path": "/bench/token", "headers": {}},
+        {"name": "anonymous join", "method": "GET", "path": f"/api/v1/rooms/{rooms['public'].slug}", "headers": {}},
+        {"name": "member join", "method": "GET", "path": f"/api/v1/rooms/{rooms['restricted'].id}", "headers": member},
+        {
+            "name": "waiting list (10 waiting)",
+            "method": "GET",
+            "path": f"/api/v1/rooms/{rooms['wait-10'].id}/waiting-participants",
+            "headers": owner,
+        },
+        {"name": "lobby knock", "path": f"/api/v1/rooms/{rooms['knock'].id}/request-entry", **knock},
+        {
+            "name": "lobby poll",
+            "path": f"/api/v1/rooms/{rooms['poll'].id}/request-entry",
+            "rotate": credentials,
+            "rotate_header": "X-Lobby-Credential",
+            **knock,
+        },
+    ]
+
+
+def parts(workdir: Path, prefix: str) -> dict[int, tuple[str, int]]:
+    """Every callgrind dump of ``prefix`` by its part number: its trigger (a dump asked by
+    ``callgrind_control`` has none) and its instruction total."""
+    found = {}
+    for path in workdir.glob(f"{prefix}.*.*"):
+        text = path.read_text(errors="replace")
+        trigger = re.search(r"^desc: Trigger: Client Request: (.*)$", text, re.MULTILINE)
+        total = re.search(r"^summary: (\d+)", text, re.MULTILINE)
+        name = trigger.group(1).strip() if trigger else ""
+        found[int(path.name.rsplit(".", 1)[1])] = (name, int(total.group(1)) if total else 0)
+    return found
+
+
+def app_counts(out: Path) -> dict[str, list[int]]:
+    """Each scenario's chunks' totals, in order."""
+    found: dict[str, list[int]] = {}
+    for _, (name, total) in sorted(parts(out, "app").items()):
+        if name.startswith("end "):
+            found.setdefault(name.removeprefix("end "), []).append(total)
+    return found
+
+
+def redis_counts(workdir: Path, after_part: int, chunks: int) -> dict[str, list[int]]:
+    """Redis's dumps come in pairs per chunk, in the plan's order: one as its requests start, one as they
+    end (the second holds the chunk's work). A dump asked with ``callgrind_control`` is written after it
+    answers: wait for the last ones."""
+    expected, deadline = 2 * chunks * len(SCENARIOS), time.monotonic() + 60
+    while len([part for part in parts(workdir, "redis") if part > after_part]) < expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Redis wrote fewer than the {expected} dumps expected")
+        time.sleep(0.5)
+    new = [total for part, (_, total) in sorted(parts(workdir, "redis").items()) if part > after_part]
+    ends = new[1::2]
+    return {scenario: ends[i * chunks : (i + 1) * chunks] for i, scenario in enumerate(SCENARIOS)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", action="append", default=[], help="LABEL=PATH: a checkout to count")
+    parser.add_argument("--requests", type=int, default=50, help="requests per chunk")
+    parser.add_argument("--chunks", type=int, default=6, help="chunks per scenario (the median chunk counts)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "instructions.json")
+    args = parser.parse_args(argv)
+    trees = {label: Path(path).resolve() for label, path in (tree.split("=", 1) for tree in args.tree)}
+    trees["after"] = ROOT
+    report: dict[str, Any] = {"requests": args.requests, "trees": {k: str(v) for k, v in trees.items()}}
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="meet-grind-")))
+        postgres = stack.enter_context(start_local_postgres())
+        livekit = stack.enter_context(livekit_stub(workdir))
+        seeded = Seeded()
+
+        def seed(url: str) -> None:
+            migrate(production_env(postgres.url(), url, livekit))
+            seeded.__dict__.update(asyncio.run(seed_database(postgres.url())).__dict__)
+            asyncio.run(create_sessions(url, seeded))
+            asyncio.run(fill_waiting_lists(url, seeded))
+
+        redis_url, redis_pid = stack.enter_context(grinding_redis(workdir, seed))
+        env = production_env(postgres.url(), redis_url, livekit)
+        with api_server(env, 1, workdir) as api:  # the pollers' credentials, knocked in over HTTP
+            credentials = asyncio.run(lobby_credentials(api.base, seeded.rooms["poll"], 200))
+        counts: dict[str, dict[str, dict[str, float]]] = {}
+        chunks: dict[str, Any] = {}
+        for label, root in trees.items():
+            out = workdir / label
+            out.mkdir()
+            (out / "plan.json").write_text(
+                json.dumps(
+                    {
+                        "src": str(root / "src"),
+                        "root": str(root),
+                        "redis_pid": redis_pid,
+                        "scenarios": plan(seeded, credentials),
+                    }
+                )
+            )
+            last_part = max(parts(workdir, "redis"), default=0)
+            command = [
+                "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/app.%p", "--dump-instr=no",
+                "--instr-atstart=no",
+                sys.executable, str(DRIVER), "--plan", str(out / "plan.json"), "--requests", str(args.requests),
+                "--chunks", str(args.chunks), "--workdir", str(workdir),
+            ]  # fmt: skip
+            child_env = {**env, "PYTHONHASHSEED": "0", "PYTHONPATH": f"{root / 'src'}:{root}"}
+            done = subprocess.run(command, env=child_env, cwd=root, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"{label}: the driver failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+            app, store = app_counts(out), redis_counts(workdir, last_part, args.chunks)
+            chunks[label] = {"app": app, "redis": store}
+            counts[label] = {
+                scenario: {
+                    "app": statistics.median(app.get(scenario) or [0]) / args.requests,
+                    "redis": statistics.median(store.get(scenario) or [0]) / args.requests,
+                }
+                for scenario in SCENARIOS
+            }
+            print(label, json.dumps(counts[label]), flush=True)
+    report["per_request"] = counts
+    report["chunks"] = chunks
+    report["ratio_to_after"] = {
+        label: {
+            scenario: round(
+                (values["app"] + values["redis"])
+                / max(counts["after"][scenario]["app"] + counts["after"][scenario]["redis"], 1),
+                3,
+            )
+            for scenario, values in per.items()
+        }
+        for label, per in counts.items()
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report["ratio_to_after"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())

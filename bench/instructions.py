@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,10 +54,7 @@ def grinding_redis(workdir: Path, seed: Any) -> Iterator[tuple[str, int]]:
         redis.Redis.from_url(url).save()
     finally:
         _stop_group(native)
-    command = [
-        "valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/redis.%p", "--dump-instr=no",
-        "--instr-atstart=no",
-    ]  # fmt: skip
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/redis.%p", "--instr-atstart=no"]
     grinding = subprocess.Popen(
         [*command, *base, "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -118,18 +114,14 @@ def app_counts(out: Path) -> dict[str, list[int]]:
     return found
 
 
-def redis_counts(workdir: Path, after_part: int, chunks: int) -> dict[str, list[int]]:
-    """Redis's dumps come in pairs per chunk, in the plan's order: one as its requests start, one as they
-    end (the second holds the chunk's work). A dump asked with ``callgrind_control`` is written after it
-    answers: wait for the last ones."""
-    expected, deadline = 2 * chunks * len(SCENARIOS), time.monotonic() + 60
-    while len([part for part in parts(workdir, "redis") if part > after_part]) < expected:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"Redis wrote fewer than the {expected} dumps expected")
-        time.sleep(0.5)
-    new = [total for part, (_, total) in sorted(parts(workdir, "redis").items()) if part > after_part]
-    ends = new[1::2]
-    return {scenario: ends[i * chunks : (i + 1) * chunks] for i, scenario in enumerate(SCENARIOS)}
+def redis_counts(printed: str) -> dict[str, list[int]]:
+    """Redis's instructions of each chunk, as the driver printed them, in order."""
+    found: dict[str, list[int]] = {}
+    for line in printed.splitlines():
+        if line.startswith("{"):
+            chunk = json.loads(line)
+            found.setdefault(chunk["scenario"], []).append(int(chunk["redis"]))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +165,6 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
             )
-            last_part = max(parts(workdir, "redis"), default=0)
             command = [
                 "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/app.%p", "--dump-instr=no",
                 "--instr-atstart=no",
@@ -184,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             done = subprocess.run(command, env=child_env, cwd=root, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"{label}: the driver failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-            app, store = app_counts(out), redis_counts(workdir, last_part, args.chunks)
+            app, store = app_counts(out), redis_counts(done.stdout)
             chunks[label] = {"app": app, "redis": store}
             counts[label] = {
                 scenario: {

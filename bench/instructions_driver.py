@@ -2,9 +2,9 @@
 
 It serves the bench app in this process (Litestar's ASGI test client, lifespan and all), warms each
 scenario, then sends ``--chunks`` chunks of ``--requests`` requests, each between two callgrind dumps named after
-the scenario, so that a dump holds exactly its chunk's instructions. Redis, also under callgrind, is dumped at the
-same boundaries (``callgrind_control``, from outside the measured window). Only the standard library,
-httpx and Litestar are used here, so that the driver runs against any checkout's app.
+the scenario, so that a dump holds exactly its chunk's instructions. Redis, also under callgrind, is counted
+over the same chunk (``callgrind_control`` zeroes and reads its counters, outside the app's window). Only the
+standard library, httpx and Litestar are used here, so that the driver runs against any checkout's app.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import ctypes
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,15 @@ def instrument_redis(redis_pid: int) -> None:
     subprocess.run(["callgrind_control", "--instr=on", str(redis_pid)], check=True, capture_output=True)
 
 
-def dump_redis(redis_pid: int, name: str) -> None:
-    subprocess.run(["callgrind_control", "--dump=" + name, str(redis_pid)], check=True, capture_output=True)
+def zero_redis(redis_pid: int) -> None:
+    subprocess.run(["callgrind_control", "--zero", str(redis_pid)], check=True, capture_output=True)
+
+
+def redis_instructions(redis_pid: int) -> int:
+    """Redis's instructions since its last zeroing, every thread (callgrind_control's event counters: a
+    dump asked from outside has no name, and is written later, so counters are read instead)."""
+    shown = subprocess.run(["callgrind_control", "-e", "Ir", str(redis_pid)], check=True, capture_output=True)
+    return sum(int(n.replace(b",", b"")) for n in re.findall(rb"^\s+Th \d+\s+([\d,]+)", shown.stdout, re.M))
 
 
 async def drive(plan: dict[str, Any], requests: int, chunks: int, workdir: Path) -> None:
@@ -73,13 +81,13 @@ async def drive(plan: dict[str, Any], requests: int, chunks: int, workdir: Path)
             # In chunks, each between its own dumps: the median chunk leaves out a chunk that met a full
             # garbage collection (the app runs one in quiet moments, which come by the clock).
             for chunk in range(chunks):
-                dump_redis(plan["redis_pid"], f"start {scenario['name']}")
+                zero_redis(plan["redis_pid"])
                 grind.zero()
                 for i in range(requests):
                     await send(chunk * requests + i)
                 grind.dump(f"end {scenario['name']}".encode())
-                dump_redis(plan["redis_pid"], f"end {scenario['name']}")
-            print(json.dumps({"done": scenario["name"]}), flush=True)
+                redis = redis_instructions(plan["redis_pid"])
+                print(json.dumps({"scenario": scenario["name"], "chunk": chunk, "redis": redis}), flush=True)
 
 
 def main() -> int:

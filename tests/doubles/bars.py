@@ -14,11 +14,17 @@ class DurableBarsDouble:
     def __init__(self) -> None:
         self.bars: dict[tuple[str, str], datetime] = {}
         self.reasons: dict[tuple[str, str], BarReason] = {}
+        self.bulk_writes = 0  # how many times ``bar_many`` was called
 
     async def bar(self, room: str, identity: str, until: datetime, reason: BarReason) -> None:
         key = (room, identity)
         self.bars[key] = max(until, self.bars.get(key, until))
         self.reasons[key] = reason
+
+    async def bar_many(self, room: str, identities: Sequence[str], until: datetime, reason: BarReason) -> None:
+        self.bulk_writes += 1
+        for identity in identities:
+            await self.bar(room, identity, until, reason)
 
     async def barred(self, room: str, identities: Sequence[str], now: datetime) -> frozenset[str]:
         return frozenset(i for i in identities if self.bars.get((room, i), now) > now)

@@ -153,8 +153,9 @@ class FanOut:
             self._admins.pop(room, None)
 
     def deliver(self, room: str, event: LobbyEvent) -> None:
-        for admin in self._admins.get(room, ()):
-            admin.put(event)
+        if event.type is not LobbyEventType.MESSAGE:  # a message is for those waiting, not the list's
+            for admin in self._admins.get(room, ()):
+                admin.put(event)
         by_id = self._participants.get(room)
         if not by_id:
             return

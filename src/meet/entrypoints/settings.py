@@ -76,6 +76,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lobby_new_participants_per_minute_per_address: Seconds = 600
     lobby_notify_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 1.0
     lobby_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 25.0
+    # Repeated knocking: this many denials of one participant or client address in a room within the window
+    # block its knocks for the block's duration (403 lobby_blocked), durably.
+    lobby_denials_before_block: Annotated[int, msgspec.Meta(ge=1)] = 3
+    lobby_denial_window_seconds: Seconds = 600
+    lobby_block_seconds: Seconds = 3600
+    lobby_messages_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 10
 
     removal_seconds: Seconds = 600
     room_max_participants: Annotated[int, msgspec.Meta(ge=0)] = 0  # 0: no limit

@@ -51,3 +51,17 @@ async def test_barred_answers_which_identities_a_bar_holds_now_and_a_later_bar_w
     assert await bars.active(SfuRoomName("room-a"), now) == {"zoe": now + timedelta(seconds=60)}
     assert await bars.barred(SfuRoomName("room-a"), ["zoe"], now + timedelta(seconds=45)) == {"zoe"}
     assert await bars.barred(SfuRoomName("room-a"), ["zoe"], now + timedelta(seconds=61)) == frozenset()
+
+
+async def test_bar_many_bars_each_identity_in_one_write_and_a_later_bar_still_wins(bars: RoomBars) -> None:
+    now = FakeClock().now()
+    room = SfuRoomName("room-many")
+    await bars.bar(room, "zoe", now + timedelta(seconds=90), BarReason.REMOVED)
+    many = [f"guest-{n}" for n in range(2500)]
+    await bars.bar_many(room, [*many, "zoe"], now + timedelta(seconds=60), BarReason.DENIED)
+    await bars.bar_many(room, [], now + timedelta(seconds=60), BarReason.DENIED)  # nothing to write
+    active = await bars.active(room, now)
+    assert len(active) == 2501
+    assert active["guest-0"] == active["guest-2499"] == now + timedelta(seconds=60)
+    assert active["zoe"] == now + timedelta(seconds=90)  # the later end stays
+    assert await bars.barred(room, ["guest-7", "nobody"], now) == {"guest-7"}

@@ -29,6 +29,15 @@ class MemoryRoomBars:
         if bars is not None:  # else the durable bars hold it for the room's first load
             bars[identity] = max(until, bars.get(identity, until))
 
+    async def bar_many(self, room: SfuRoomName, identities: Sequence[str], until: datetime, reason: BarReason) -> None:
+        if not identities:
+            return
+        await self._durable.bar_many(room, identities, until, reason)
+        bars = self._rooms.get(room)
+        if bars is not None:
+            for identity in identities:
+                bars[identity] = max(until, bars.get(identity, until))
+
     async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:
         if not identities:
             return frozenset()

@@ -18,6 +18,8 @@ from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.door import MemoryDoors
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.conference.bars import BarReason
+from meet.domain.lobby.blocks import ADDRESS_BLOCK, denial_subjects
+from meet.domain.lobby.errors import LobbyEntryNotFound
 from meet.domain.lobby.model import (
     PASSED,
     DecisionResult,
@@ -27,6 +29,7 @@ from meet.domain.lobby.model import (
     LobbyEntry,
     LobbyEvent,
     LobbyEventType,
+    LobbyMessage,
     LobbyStatus,
     LobbyTimeouts,
     WaitingPage,
@@ -69,6 +72,8 @@ class _Room:
     entries: dict[str, LobbyEntry] = dataclasses.field(default_factory=dict)
     expires: dict[str, datetime] = dataclasses.field(default_factory=dict)
     sequence: int = 0
+    # The latest message to everyone waiting (key None) or to one of them.
+    messages: dict[str | None, LobbyMessage] = dataclasses.field(default_factory=dict)
 
 
 class MemoryLobbyRecords:
@@ -112,6 +117,8 @@ class MemoryLobbyStore:
         self._records = records if records is not None else MemoryLobbyRecords()
         self._limiter = _WindowCounter()
         self._rooms: dict[str, _Room] = {}
+        # Recent denials of each block identity, per room (kept with the bars: a lobby reset keeps them).
+        self._denials: dict[str, dict[str, list[datetime]]] = {}
 
     async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         passed = await self._gate(room, gate, now)
@@ -123,7 +130,7 @@ class MemoryLobbyStore:
         return GateResult(door=kept_out) if kept_out else PASSED
 
     async def _gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
-        bars = await self._bars.loaded(room, now) if gate.identities else {}
+        bars = await self._bars.loaded(room, now) if gate.identities or gate.blocks else {}
         if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
             return GateResult(stale=True)
         retry_after = await self._limiter.hit(
@@ -131,6 +138,8 @@ class MemoryLobbyStore:
         )
         if retry_after is not None:
             return GateResult(retry_after=retry_after)
+        if any(bars.get(block, now) > now for block in gate.blocks):
+            return GateResult(blocked=True)
         if any(bars.get(identity, now) > now for identity in gate.identities):
             return GateResult(barred=True)
         return PASSED
@@ -152,13 +161,15 @@ class MemoryLobbyStore:
     ) -> KnockResult:
         passed = await self._gate(room, gate, now)
         if not passed.passed:
-            return KnockResult(entry, created=False, gate=passed)
+            stored = self._room(room, now).entries.get(entry.participant_id) if passed.barred else None
+            shown = stored if stored is not None and stored.status is LobbyStatus.DENIED else entry
+            return KnockResult(shown, created=False, gate=passed)
         state = self._room(room, now)
         current = state.entries.get(entry.participant_id)
         if current is not None:
             if current.is_waiting:
                 state.expires[current.participant_id] = now + timedelta(seconds=timeouts.waiting)
-            return KnockResult(current, created=False)
+            return KnockResult(_with_message(state, current), created=False)
         kept_out = self.doors.shut(room, gate, now, direct=False)
         if kept_out is not None:
             return KnockResult(entry, created=False, gate=GateResult(door=kept_out))
@@ -170,7 +181,7 @@ class MemoryLobbyStore:
         state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.waiting)
         self._events.publish(room, LobbyEvent(LobbyEventType.KNOCKED, entry.participant_id, entry))
         self._records.add(room, Action.LOBBY_KNOCKED, now, participant_id=entry.participant_id, name=entry.username)
-        return KnockResult(entry, created=True)
+        return KnockResult(_with_message(state, entry), created=True)
 
     async def touch(
         self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
@@ -179,7 +190,7 @@ class MemoryLobbyStore:
         current = state.entries.get(participant_id)
         if current is not None and current.is_waiting:
             state.expires[participant_id] = now + timedelta(seconds=timeouts.waiting)
-        return current
+        return _with_message(state, current) if current is not None else None
 
     async def decide(
         self,
@@ -190,6 +201,7 @@ class MemoryLobbyStore:
         decided_by: str,
         now: datetime,
         timeouts: LobbyTimeouts,
+        reason: str | None = None,
         capacity: int = 0,
     ) -> DecisionResult | None:
         state = self._room(room, now)
@@ -203,13 +215,50 @@ class MemoryLobbyStore:
         if allow:
             self.doors.hold_seat(room, participant_id, now)
             self.doors.lift(room, participant_id)
-        decided = current.decided(allow=allow, by=decided_by, at=now)
+        decided = current.decided(allow=allow, by=decided_by, at=now, reason=reason)
         self._record(room, state, decided, now, timeouts)
         action = Action.LOBBY_ADMITTED if allow else Action.LOBBY_DENIED
-        self._records.add(room, action, now, participant_id=participant_id, name=current.username, by=decided_by)
-        if not allow:
-            await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
-        return DecisionResult(decided, changed=True)
+        self._records.add(
+            room,
+            action,
+            now,
+            participant_id=participant_id,
+            name=current.username,
+            by=decided_by,
+            reason=decided.reason,
+        )
+        if allow:
+            return DecisionResult(decided, changed=True)
+        blocked = self._count_denials(room, denial_subjects(participant_id, current.address), now, timeouts)
+        self._log_blocks(room, blocked, participant_id, decided_by, now)
+        await self._bars.bar(room, participant_id, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
+        await self._bars.bar_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
+        return DecisionResult(decided, changed=True, blocked=blocked)
+
+    def _count_denials(
+        self, room: SfuRoomName, subjects: Sequence[str], now: datetime, timeouts: LobbyTimeouts
+    ) -> tuple[str, ...]:
+        """Count a denial against each subject; answer those it blocks (denied too often in the window)."""
+        counts = self._denials.setdefault(room, {})
+        window = timedelta(seconds=timeouts.denial_window)
+        blocked = []
+        for subject in subjects:
+            recent = [*(at for at in counts.get(subject, ()) if at > now - window), now]
+            if len(recent) >= timeouts.denials_before_block:
+                counts.pop(subject, None)
+                blocked.append(subject)
+            else:
+                counts[subject] = recent
+        if len(counts) > 100_000:  # keep memory bounded: forget subjects with no denial left in the window
+            self._denials[room] = {k: v for k, v in counts.items() if v[-1] > now - window}
+        return tuple(blocked)
+
+    def _log_blocks(
+        self, room: SfuRoomName, blocked: Sequence[str], participant_id: str | None, by: str, now: datetime
+    ) -> None:
+        for block in blocked:
+            kind = "address" if block.startswith(ADDRESS_BLOCK) else "participant"
+            self._records.add(room, Action.LOBBY_BLOCKED, now, participant_id=participant_id, by=by, reason=kind)
 
     def _record(
         self, room: SfuRoomName, state: _Room, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts
@@ -233,6 +282,48 @@ class MemoryLobbyStore:
         if waiting:
             self._records.add(room, Action.LOBBY_ADMITTED, now, by=decided_by, count=len(waiting))
         return len(waiting)
+
+    async def deny_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, reason: str | None = None
+    ) -> int:
+        state = self._room(room, now)
+        waiting = sorted((entry for entry in state.entries.values() if entry.is_waiting), key=lambda e: e.position)
+        subjects: dict[str, None] = {}
+        for entry in waiting:
+            self._record(room, state, entry.decided(allow=False, by=decided_by, at=now, reason=reason), now, timeouts)
+            subjects.update(dict.fromkeys(denial_subjects(entry.participant_id, entry.address)))
+        if not waiting:
+            return 0
+        self._records.add(room, Action.LOBBY_DENIED, now, by=decided_by, count=len(waiting), reason=reason)
+        blocked = self._count_denials(room, list(subjects), now, timeouts)
+        self._log_blocks(room, blocked, None, decided_by, now)
+        denied = [entry.participant_id for entry in waiting]
+        await self._bars.bar_many(room, denied, now + timedelta(seconds=timeouts.denied), BarReason.DENIED)
+        await self._bars.bar_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
+        return len(waiting)
+
+    async def message(
+        self,
+        room: SfuRoomName,
+        message: LobbyMessage,
+        *,
+        limit: int,
+        window_seconds: int,
+        timeouts: LobbyTimeouts,  # noqa: ARG002 - memory keeps them with the room
+    ) -> int | None:
+        now = message.sent_at
+        state = self._room(room, now)
+        to = message.participant_id
+        if to is not None and not (to in state.entries and state.entries[to].status is LobbyStatus.WAITING):
+            raise LobbyEntryNotFound
+        retry_after = await self._limiter.hit(f"{room}:messages", limit=limit, window_seconds=window_seconds)
+        if retry_after is not None:
+            return retry_after
+        state.messages[to] = message
+        self._events.publish(room, LobbyEvent(LobbyEventType.MESSAGE, to, message=message))
+        reached = 1 if to is not None else sum(1 for entry in state.entries.values() if entry.is_waiting)
+        self._records.add(room, Action.LOBBY_MESSAGED, now, participant_id=to, by=message.sent_by, count=reached)
+        return None
 
     async def waiting(
         self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None
@@ -326,6 +417,15 @@ class MemoryLobbyStore:
             return False
         door.present[identity] = None
         return True
+
+
+def _with_message(state: _Room, entry: LobbyEntry) -> LobbyEntry:
+    """The entry with the latest message to everyone waiting or to its participant, if any."""
+    found = [m for m in (state.messages.get(None), state.messages.get(entry.participant_id)) if m is not None]
+    if not found:
+        return entry
+    # On a tie, the message to the participant (the Redis store's choice too).
+    return dataclasses.replace(entry, message=max(found, key=lambda m: (m.sent_at, m.participant_id is not None)))
 
 
 class _WindowCounter:

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.lobby.blocks import ADDRESS_BLOCK
 from meet.domain.lobby.model import (
     DecisionResult,
     GateResult,
     KnockGate,
     KnockResult,
     LobbyEntry,
+    LobbyMessage,
     LobbyStatus,
     LobbyTimeouts,
     WaitingPage,
@@ -33,6 +35,8 @@ class MeteredLobbyStore:
         result = await self._inner.knock(room, entry, now, timeouts, gate)
         if result.gate.passed:
             self._metrics.knocked(new=result.created)
+        elif result.gate.blocked:
+            self._metrics.knock_refused("blocked")
         elif result.gate.door is not None:
             self._metrics.door_refused(result.gate.door.value)
         return result
@@ -57,10 +61,18 @@ class MeteredLobbyStore:
         decided_by: str,
         now: datetime,
         timeouts: LobbyTimeouts,
+        reason: str | None = None,
         capacity: int = 0,
     ) -> DecisionResult | None:
         result = await self._inner.decide(
-            room, participant_id, allow=allow, decided_by=decided_by, now=now, timeouts=timeouts, capacity=capacity
+            room,
+            participant_id,
+            allow=allow,
+            decided_by=decided_by,
+            now=now,
+            timeouts=timeouts,
+            reason=reason,
+            capacity=capacity,
         )
         if result is not None:
             if result.full:
@@ -69,7 +81,12 @@ class MeteredLobbyStore:
                 self._metrics.decided("already_decided")
             else:
                 self._metrics.decided("accepted" if result.entry.status is LobbyStatus.ACCEPTED else "denied")
+            self._count_blocks(result.blocked)
         return result
+
+    def _count_blocks(self, blocked: Sequence[str]) -> None:
+        for block in blocked:
+            self._metrics.blocked("address" if block.startswith(ADDRESS_BLOCK) else "participant")
 
     async def admit_all(
         self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
@@ -79,6 +96,23 @@ class MeteredLobbyStore:
         )
         self._metrics.decided("accepted", admitted)
         return admitted
+
+    async def deny_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, reason: str | None = None
+    ) -> int:
+        denied = await self._inner.deny_all(room, decided_by=decided_by, now=now, timeouts=timeouts, reason=reason)
+        self._metrics.decided("denied", denied)
+        return denied
+
+    async def message(
+        self, room: SfuRoomName, message: LobbyMessage, *, limit: int, window_seconds: int, timeouts: LobbyTimeouts
+    ) -> int | None:
+        retry_after = await self._inner.message(
+            room, message, limit=limit, window_seconds=window_seconds, timeouts=timeouts
+        )
+        if retry_after is None:
+            self._metrics.messaged("everyone" if message.participant_id is None else "participant")
+        return retry_after
 
     async def waiting(
         self, room: SfuRoomName, *, limit: int, after: int | None, now: datetime, stamp: str | None = None

@@ -69,6 +69,18 @@ class PrometheusMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.lobby_blocks = Counter(
+            "meet_lobby_blocks",
+            "Blocks of repeated knocking set by a denial one too many, by what is blocked (participant, address).",
+            ["subject"],
+            registry=registry,
+        )
+        self.lobby_messages = Counter(
+            "meet_lobby_messages",
+            "Admins' messages to those waiting, by audience (everyone, participant).",
+            ["audience"],
+            registry=registry,
+        )
         self.lobby_waiting = Gauge(
             "meet_lobby_waiting_participants",
             "Waiting participants holding their decision's event stream open (pollers are not counted).",
@@ -173,6 +185,16 @@ class PrometheusMetrics:
     def decided(self, outcome: str, count: int = 1) -> None:
         if count:
             self.lobby_decisions.labels(outcome).inc(count)
+
+    def knock_refused(self, reason: str) -> None:
+        """A knock the gate refused for ``reason`` (``blocked``), counted among the knocks."""
+        self.lobby_knocks.labels(reason).inc()
+
+    def blocked(self, subject: str) -> None:
+        self.lobby_blocks.labels(subject).inc()
+
+    def messaged(self, audience: str) -> None:
+        self.lobby_messages.labels(audience).inc()
 
     def room_control(self, control: str) -> None:
         self.room_controls.labels(control).inc()

@@ -19,6 +19,7 @@ from meet.domain.users.model import Viewer
 class BarReason(enum.StrEnum):
     REMOVED = "removed"  # an admin removed the participant from the live room
     DENIED = "denied"  # an admin denied the participant's knock
+    BLOCKED = "blocked"  # denied too often within a while: knocking is refused for longer
 
 
 class RoomBars(Protocol):
@@ -26,6 +27,10 @@ class RoomBars(Protocol):
 
     async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         """Keep ``identity`` out of ``room`` until ``until`` (a later bar of the same identity wins)."""
+        ...
+
+    async def bar_many(self, room: SfuRoomName, identities: Sequence[str], until: datetime, reason: BarReason) -> None:
+        """``bar`` for each of ``identities`` at once (a deny-all's): one write however many they are."""
         ...
 
     async def barred(self, room: SfuRoomName, identities: Sequence[str], now: datetime) -> frozenset[str]:

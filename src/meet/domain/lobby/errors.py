@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from meet.domain.shared.errors import Conflict, NotFound, ServiceUnavailable
+from meet.domain.shared.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
 
 
 class LobbyEntryNotFound(NotFound):
@@ -16,3 +16,8 @@ class AlreadyDecided(Conflict):
 class LobbyUnavailable(ServiceUnavailable):
     default_message = "The lobby store cannot be reached; try again shortly."
     code = "lobby_unavailable"
+
+
+class LobbyBlocked(PermissionDenied):
+    default_message = "Denied too often: knocking on this room is refused for a while."
+    code = "lobby_blocked"

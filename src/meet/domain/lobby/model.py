@@ -10,6 +10,16 @@ from meet.domain.conference.door import DoorRefusal
 from meet.domain.shared.text import color_for
 
 
+@dataclass(frozen=True, slots=True)
+class LobbyMessage:
+    """What an admin said to those waiting: to everyone (``participant_id`` None) or to one of them."""
+
+    text: str
+    sent_at: datetime
+    participant_id: str | None = None
+    sent_by: str | None = None  # the admin's sub (for the audit log; the waiting are not shown it)
+
+
 class LobbyStatus(enum.StrEnum):
     WAITING = "waiting"
     ACCEPTED = "accepted"
@@ -32,20 +42,26 @@ class LobbyEntry:
     decided_at: datetime | None = None
     decided_by: str | None = None
     position: int = 0  # arrival order in the room, assigned by the store
+    reason: str | None = None  # a denial's, as the admin gave it (cleaned)
+    address: str | None = None  # the client address that knocked: repeated denials block it too
+    # The latest message to those waiting that concerns this participant, read with the entry (not stored
+    # with it): polls and streams show it while the entry waits.
+    message: LobbyMessage | None = None
 
     @classmethod
-    def knock(cls, participant_id: str, username: str, now: datetime) -> LobbyEntry:
+    def knock(cls, participant_id: str, username: str, now: datetime, address: str | None = None) -> LobbyEntry:
         return cls(
             participant_id=participant_id,
             username=username,
             color=color_for(participant_id),
             status=LobbyStatus.WAITING,
             requested_at=now,
+            address=address,
         )
 
-    def decided(self, *, allow: bool, by: str, at: datetime) -> LobbyEntry:
+    def decided(self, *, allow: bool, by: str, at: datetime, reason: str | None = None) -> LobbyEntry:
         status = LobbyStatus.ACCEPTED if allow else LobbyStatus.DENIED
-        return replace(self, status=status, decided_at=at, decided_by=by)
+        return replace(self, status=status, decided_at=at, decided_by=by, reason=None if allow else reason)
 
     @property
     def is_waiting(self) -> bool:
@@ -59,6 +75,11 @@ class LobbyTimeouts:
     waiting: int = 30
     accepted: int = 600
     denied: int = 300
+    # Repeated knocking: a participant (or a client address) denied ``denials_before_block`` times within
+    # ``denial_window`` seconds is blocked from knocking for ``blocked`` seconds (a bar, so durably).
+    denials_before_block: int = 3
+    denial_window: int = 600
+    blocked: int = 3600
 
     def for_status(self, status: LobbyStatus) -> int:
         if status is LobbyStatus.WAITING:
@@ -87,6 +108,9 @@ class KnockGate:
     window_seconds: int = 60
     identities: tuple[str, ...] = ()
     room_stamp: str | None = None
+    # Looked up among the room's bars too, as blocks of repeated knocking (``lobby.blocks``): the
+    # participant's, the account's and the client address's.
+    blocks: tuple[str, ...] = ()
     # The door (``conference.door``): an admin passes a lock and reopens an ended meeting; ``capacity``
     # (0: none) is checked for whoever would enter directly.
     admin: bool = False
@@ -98,16 +122,20 @@ class KnockGate:
 @dataclass(frozen=True, slots=True)
 class GateResult:
     """``retry_after`` (seconds) when over the rate limit; ``barred`` when a bar holds an identity;
-    ``stale`` when the room changed since the caller read it (nothing was counted or changed)."""
+    ``stale`` when the room changed since the caller read it (nothing was counted or changed); ``blocked``
+    when repeated denials blocked the participant or its address."""
 
     retry_after: int | None = None
     barred: bool = False
     stale: bool = False
+    blocked: bool = False
     door: DoorRefusal | None = None  # the door kept them out (locked, ended, full, sent back)
 
     @property
     def passed(self) -> bool:
-        return self.retry_after is None and not self.barred and not self.stale and self.door is None
+        return (
+            self.retry_after is None and not self.barred and not self.stale and not self.blocked and self.door is None
+        )
 
 
 PASSED = GateResult()
@@ -126,10 +154,12 @@ class KnockResult:
 @dataclass(frozen=True, slots=True)
 class DecisionResult:
     """``changed`` is false when the entry had already been decided (by this or another admin), or when
-    the room was ``full`` (nothing changed)."""
+    the room was ``full`` (nothing changed); ``blocked``: the blocks (``lobby.blocks``) this denial set, as
+    it was one too many."""
 
     entry: LobbyEntry
     changed: bool
+    blocked: tuple[str, ...] = ()
     full: bool = False
 
 
@@ -148,6 +178,7 @@ class LobbyEventType(enum.StrEnum):
     CLEARED = "cleared"  # the whole lobby was reset (e.g. the SFU room finished)
     ENDED = "ended"  # an admin ended the meeting: the lobby was emptied, everyone waiting is told
     RESYNC = "resync"  # the channel was re-established (it moved): events may have been missed, read again
+    MESSAGE = "message"  # an admin spoke to those waiting (to one of them: ``participant_id``)
 
     @property
     def carries_entry(self) -> bool:
@@ -165,3 +196,4 @@ class LobbyEvent:
     type: LobbyEventType
     participant_id: str | None = None
     entry: LobbyEntry | None = None
+    message: LobbyMessage | None = None

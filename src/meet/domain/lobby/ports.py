@@ -12,6 +12,7 @@ from meet.domain.lobby.model import (
     KnockResult,
     LobbyEntry,
     LobbyEvent,
+    LobbyMessage,
     LobbyTimeouts,
     WaitingPage,
 )
@@ -52,18 +53,38 @@ class LobbyStore(Protocol):
         decided_by: str,
         now: datetime,
         timeouts: LobbyTimeouts,
+        reason: str | None = None,
         capacity: int = 0,
     ) -> DecisionResult | None:
         """Record the first decision on a waiting entry; None when there is no such entry.
 
-        A denial also bars the participant from the room for ``timeouts.denied``, durably (``RoomBars``).
-        An admission holds a seat; one beyond ``capacity`` (0: none) changes nothing and answers ``full``."""
+        A denial (with its ``reason``, stored on the entry) also bars the participant from the room for
+        ``timeouts.denied``, durably (``RoomBars``), and is counted against the participant and its address
+        in the same step: at ``timeouts.denials_before_block`` within ``timeouts.denial_window``, they are
+        blocked (``lobby.blocks``) for ``timeouts.blocked``, durably too. An admission holds a seat; one
+        beyond ``capacity`` (0: none) changes nothing and answers ``full``."""
         ...
 
     async def admit_all(
         self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
     ) -> int:
         """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for."""
+        ...
+
+    async def deny_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, reason: str | None = None
+    ) -> int:
+        """Deny everyone waiting in one step, each as ``decide`` would (bar, count, block; the bars written
+        at once, not one by one); answer how many. A deny-all counts once against each participant and
+        each address, however many of those it denied knocked from it."""
+        ...
+
+    async def message(
+        self, room: SfuRoomName, message: LobbyMessage, *, limit: int, window_seconds: int, timeouts: LobbyTimeouts
+    ) -> int | None:
+        """Keep ``message`` as the latest to everyone waiting (or to its participant, who must be waiting:
+        else ``LobbyEntryNotFound``) and publish it, counting it against the room's ``limit`` per
+        ``window_seconds``: None when sent, else the seconds to wait before sending again."""
         ...
 
     async def waiting(

@@ -13,13 +13,15 @@ from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, display_name
 from meet.domain.lobby.announce import KnockAnnouncer
+from meet.domain.lobby.blocks import blocks_for
 from meet.domain.lobby.credentials import LobbyCredentials
-from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
+from meet.domain.lobby.errors import AlreadyDecided, LobbyBlocked, LobbyEntryNotFound
 from meet.domain.lobby.model import (
     KnockGate,
     LobbyEntry,
     LobbyEvent,
     LobbyEventType,
+    LobbyMessage,
     LobbyStatus,
     LobbyTimeouts,
     WaitingPage,
@@ -29,8 +31,8 @@ from meet.domain.rooms.lookup import RoomLocator, RoomVisit
 from meet.domain.rooms.model import RoomRef, SfuRoomName
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
 from meet.domain.shared.clock import Clock
-from meet.domain.shared.errors import RateLimited, ServiceUnavailable
-from meet.domain.shared.text import is_canonical_uuid
+from meet.domain.shared.errors import InvalidInput, RateLimited, ServiceUnavailable
+from meet.domain.shared.text import clean_display_name, is_canonical_uuid
 from meet.domain.users.model import Viewer
 
 MAX_PAGE = 200
@@ -43,6 +45,7 @@ class LobbyPolicy:
     new_participants_per_minute_per_address: int = 600
     notify_timeout_seconds: float = 1.0
     notify_pace_seconds: float = 0.25  # a room's knock notifications at most four a second
+    messages_per_minute: int = 10  # an admin's messages to a room's waiting people
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class EntryView:
     # The caller proved an earlier knock whose entry was still there: they already know this state
     # unless it changed since (a poll, not a knock).
     known: bool = False
+    reason: str | None = None  # a denial's, as the admin gave it
+    message: LobbyMessage | None = None  # the latest message to those waiting, while waiting
     # The door kept them out and no entry was made (``locked``, ``ended``): their status instead.
     door: DoorRefusal | None = None
 
@@ -104,6 +109,8 @@ class EntryViews:
             credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
             known=known,
+            reason=entry.reason,
+            message=entry.message if entry.is_waiting else None,
             door=door,
         )
 
@@ -164,7 +171,8 @@ class RequestEntry:
         proven = self._credentials.proven_participant(room.sfu_room_name, request.credentials)
         participant_id = proven or str(uuid.uuid4())
         now = self._clock.now()
-        knock = LobbyEntry.knock(participant_id, display_name(request.username, viewer.full_name), now)
+        name = display_name(request.username, viewer.full_name)
+        knock = LobbyEntry.knock(participant_id, name, now, address=request.client_address)
         gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
         gate = replace(
             gate,
@@ -191,7 +199,9 @@ class RequestEntry:
             return None
         if passed.retry_after is not None:
             raise RateLimited(passed.retry_after, "Too many knocks; wait before knocking again.")
-        if passed.barred:
+        if passed.blocked:
+            raise LobbyBlocked
+        if passed.barred and entry.status is not LobbyStatus.DENIED:  # else the denial as stored (its reason)
             entry = knock.decided(allow=False, by="", at=now)
         elif passed.door is DoorRefusal.FULL:
             raise RoomFull
@@ -201,15 +211,20 @@ class RequestEntry:
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
-        room's bars (a removal's, by account or participant id; a denial's, by participant id)."""
+        room's bars (a removal's, by account or participant id; a denial's, by participant id; a block of
+        repeated knocking, by participant id or account, and for a newcomer by client address)."""
         identities = speaks_for(viewer, proven)
+        # An address's block stops newcomers (who could drop their credential to be counted afresh); someone
+        # already known is counted, and blocked, by their own denials, whoever else shares their address.
+        blocks = blocks_for(identities, client_address if proven is None else None)
         if proven is not None:
             limit = self._policy.knocks_per_minute_per_participant
-            return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp)
+            return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp, blocks=blocks)
         # New participants are counted per address and room, generously: a whole organisation may share one
         # NAT. An id minted by this very request cannot be barred: only a signed-in caller's account can be.
         limit = self._policy.new_participants_per_minute_per_address
-        return KnockGate(f"a:{client_address or 'unknown'}", limit, identities=identities, room_stamp=stamp)
+        bucket = f"a:{client_address or 'unknown'}"
+        return KnockGate(bucket, limit, identities=identities, room_stamp=stamp, blocks=blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +232,16 @@ class StreamUpdate:
     """One message of a participant's stream: their entry, "your entry is gone", or "the lobby cannot
     be reached" (the stream's last message: reconnect shortly). Keep-alives are the transport's."""
 
-    kind: str  # "status" | "gone" | "ended" (the meeting was ended for everyone) | "unavailable"
+    kind: str  # "status" | "message" | "gone" | "ended" (the meeting was ended for everyone) | "unavailable"
     entry: EntryView | None = None
+    message: LobbyMessage | None = None  # with "message": what an admin said to those waiting
 
     @property
     def ends_stream(self) -> bool:
-        """Nothing follows it: a decision, "gone" or "unavailable" (only "still waiting" is followed)."""
+        """Nothing follows it: a decision, "gone" or "unavailable" (only "still waiting" and a message are
+        followed)."""
+        if self.kind == "message":
+            return False
         return self.kind != "status" or (self.entry is not None and self.entry.status is not LobbyStatus.WAITING)
 
 
@@ -294,6 +313,9 @@ class WaitForDecision:
                     if not entry.is_waiting:
                         return
                     event = await feed.next_event()
+                    while event.type is LobbyEventType.MESSAGE:  # said to those waiting: the entry is unchanged
+                        yield StreamUpdate("message", message=event.message)
+                        event = await feed.next_event()
                     if event.type is LobbyEventType.ENDED:
                         yield StreamUpdate("ended")
                         return
@@ -361,6 +383,8 @@ class AwaitChange:
                     event = await feed.next_event(timeout=left) if left > 0 else None
                     if event is None:
                         return None
+                    if event.type is LobbyEventType.MESSAGE:
+                        continue  # not a change of the entry: the next poll carries it
                     if event.type is LobbyEventType.RESYNC:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:
@@ -415,6 +439,7 @@ class DecideEntryRequest:
     room: RoomRef
     participant_id: str
     allow: bool
+    reason: str | None = None  # a denial's, shown to the person denied
 
 
 class DecideEntry:
@@ -432,6 +457,9 @@ class DecideEntry:
 
     async def execute(self, request: DecideEntryRequest) -> LobbyEntry:
         room = (await self._locator.administered(request.viewer, request.room)).room
+        reason = clean_display_name(request.reason)
+        if request.reason is not None and request.allow:
+            raise InvalidInput("A reason goes with a denial only.", field="reason")
         if not is_canonical_uuid(request.participant_id):
             raise LobbyEntryNotFound
         result = await self._store.decide(
@@ -441,6 +469,7 @@ class DecideEntry:
             decided_by=request.viewer.sub or "",
             now=self._clock.now(),
             timeouts=self._policy.timeouts,
+            reason=reason,
             capacity=self._door.capacity(room.configuration.max_participants),
         )
         if result is None:

@@ -69,6 +69,8 @@ class Action(StrEnum):
     LOBBY_ADMITTED = "lobby.admitted"
     LOBBY_DENIED = "lobby.denied"
     LOBBY_LEFT = "lobby.left"
+    LOBBY_BLOCKED = "lobby.blocked"  # denied too often: knocking refused for a while
+    LOBBY_MESSAGED = "lobby.messaged"  # an admin spoke to those waiting (what was said is not recorded)
     ROOM_LOCKED = "room.locked"
     ROOM_UNLOCKED = "room.unlocked"
     ROOM_ENDED = "room.ended"

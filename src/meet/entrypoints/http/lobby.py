@@ -12,8 +12,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.lobby.controls import DenyEveryone, DenyEveryoneRequest, SpeakToWaiting, SpeakToWaitingRequest
 from meet.domain.lobby.errors import LobbyUnavailable
-from meet.domain.lobby.model import LobbyEntry
+from meet.domain.lobby.model import LobbyEntry, LobbyMessage
 from meet.domain.lobby.use_cases import (
     AdmitEveryone,
     AdmitEveryoneRequest,
@@ -43,8 +44,22 @@ CREDENTIAL_COOKIE_PREFIX = "meet_lobby_"
 COOKIE_MAX_AGE = 86400
 
 
+# A denial's reason and a message to those waiting: short text, cleaned like a display name by the domain.
+DenialReason = Annotated[str, msgspec.Meta(max_length=200)]
+MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
 class EntryRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: DisplayName | None = None
+
+
+class LobbyMessageOut(msgspec.Struct):
+    text: str
+    sent_at: datetime
+
+    @classmethod
+    def of(cls, message: LobbyMessage | None) -> LobbyMessageOut | None:
+        return cls(text=message.text, sent_at=message.sent_at) if message is not None else None
 
 
 class LobbyParticipantOut(msgspec.Struct):
@@ -55,6 +70,8 @@ class LobbyParticipantOut(msgspec.Struct):
     livekit: LiveKitConnection | None
     credential: str
     connection: SfuConnection | None = None
+    reason: str | None = None  # a denial's, as the admin gave it
+    message: LobbyMessageOut | None = None  # the latest message to those waiting, while waiting
 
     @classmethod
     def of(cls, view: EntryView) -> LobbyParticipantOut:
@@ -66,6 +83,8 @@ class LobbyParticipantOut(msgspec.Struct):
             livekit=LiveKitConnection.of(view.connection),
             credential=view.credential,
             connection=SfuConnection.of(view.connection),
+            reason=view.reason,
+            message=LobbyMessageOut.of(view.message),
         )
 
 
@@ -97,10 +116,30 @@ class WaitingListOut(msgspec.Struct):
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
     allow: StrictBool
+    reason: DenialReason | None = None  # with a denial only
 
 
 class AdmittedOut(msgspec.Struct):
     admitted: int
+
+
+class DenyAllBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: DenialReason | None = None
+
+
+class DeniedOut(msgspec.Struct):
+    denied: int
+
+
+class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: MessageText
+    participant_id: str | None = None  # one person waiting; absent: everyone waiting
+
+
+class MessageSentOut(msgspec.Struct):
+    text: str
+    sent_at: datetime
+    participant_id: str | None
 
 
 def offered_credentials(request: Request[Any, Any, Any]) -> list[str]:
@@ -156,6 +195,8 @@ async def _participant_messages(
                 no_longer_waiting()
             if update.kind == "unavailable":
                 message = _unavailable()
+            elif update.message is not None:
+                message = _sse("message", LobbyMessageOut.of(update.message))
             elif update.entry is not None:
                 view = update.entry
                 message = _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
@@ -283,6 +324,29 @@ class LobbyController(Controller):
     ) -> AdmittedOut:
         return AdmittedOut(admitted=await admit_everyone.execute(AdmitEveryoneRequest(viewer, RoomRef(id_or_slug))))
 
+    @post("/waiting-participants/deny-all", status_code=200, summary="Deny everyone waiting (with an optional reason)")
+    async def deny_all(
+        self,
+        id_or_slug: str,
+        viewer: FromDishka[Viewer],
+        deny_everyone: FromDishka[DenyEveryone],
+        data: JSONBody[DenyAllBody | None] = None,
+    ) -> DeniedOut:
+        request = DenyEveryoneRequest(viewer, RoomRef(id_or_slug), reason=data.reason if data else None)
+        return DeniedOut(denied=await deny_everyone.execute(request))
+
+    @post("/waiting-participants/message", status_code=200, summary="Speak to everyone waiting, or to one of them")
+    async def message(
+        self,
+        id_or_slug: str,
+        data: JSONBody[MessageBody],
+        viewer: FromDishka[Viewer],
+        speak: FromDishka[SpeakToWaiting],
+    ) -> MessageSentOut:
+        request = SpeakToWaitingRequest(viewer, RoomRef(id_or_slug), data.text, participant_id=data.participant_id)
+        sent = await speak.execute(request)
+        return MessageSentOut(text=sent.text, sent_at=sent.sent_at, participant_id=sent.participant_id)
+
     @post("/waiting-participants/{participant_id:str}", status_code=200, summary="Admit or deny one participant")
     async def decide(
         self,
@@ -292,5 +356,5 @@ class LobbyController(Controller):
         viewer: FromDishka[Viewer],
         decide: FromDishka[DecideEntry],
     ) -> WaitingParticipantOut:
-        decision = DecideEntryRequest(viewer, RoomRef(id_or_slug), participant_id, allow=data.allow)
+        decision = DecideEntryRequest(viewer, RoomRef(id_or_slug), participant_id, allow=data.allow, reason=data.reason)
         return WaitingParticipantOut.of(await decide.execute(decision))

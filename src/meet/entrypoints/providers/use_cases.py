@@ -27,6 +27,7 @@ from meet.domain.conference.ports import LiveRooms
 from meet.domain.conference.use_cases import OpenRoom
 from meet.domain.conference.webhooks import ReceiveSfuEvent
 from meet.domain.lobby.announce import KnockAnnouncer
+from meet.domain.lobby.controls import DenyEveryone, SpeakToWaiting
 from meet.domain.lobby.credentials import LobbyCredentials
 from meet.domain.lobby.model import LobbyTimeouts
 from meet.domain.lobby.notify import NotifyAdminsInRoom
@@ -167,10 +168,14 @@ class LobbyProvider(Provider):
                 waiting=settings.lobby_waiting_timeout_seconds,
                 accepted=settings.lobby_accepted_ttl_seconds,
                 denied=settings.lobby_denied_ttl_seconds,
+                denials_before_block=settings.lobby_denials_before_block,
+                denial_window=settings.lobby_denial_window_seconds,
+                blocked=settings.lobby_block_seconds,
             ),
             knocks_per_minute_per_participant=settings.lobby_knocks_per_minute,
             new_participants_per_minute_per_address=settings.lobby_new_participants_per_minute_per_address,
             notify_timeout_seconds=settings.lobby_notify_timeout_seconds,
+            messages_per_minute=settings.lobby_messages_per_minute,
         )
 
     @provide
@@ -192,6 +197,8 @@ class LobbyProvider(Provider):
         ListWaiting,
         DecideEntry,
         AdmitEveryone,
+        DenyEveryone,
+        SpeakToWaiting,
         WatchWaiting,
         ClearLobbyWhenRoomFinishes,
     )

@@ -34,6 +34,7 @@ class RedisRoomBars:
         self._durable = durable
         self._load = scripts.Program(client, scripts.LoadBars, sharded=False)
         self._bar = scripts.Program(client, scripts.Bar, sharded=False)
+        self._bar_many = scripts.Program(client, scripts.BarMany, sharded=False)
         self._barred = scripts.Program(client, scripts.Barred, sharded=False)
 
     async def load(self, room: SfuRoomName, now: datetime) -> None:
@@ -45,6 +46,20 @@ class RedisRoomBars:
     async def remember(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         """Only the durable copy (the caller's script wrote the cache already)."""
         await self._durable.bar(room, identity, until, reason)
+
+    async def remember_many(
+        self, room: SfuRoomName, identities: Sequence[str], until: datetime, reason: BarReason
+    ) -> None:
+        """Only the durable copies, in one write (the caller's script wrote the cache already)."""
+        await self._durable.bar_many(room, identities, until, reason)
+
+    async def bar_many(self, room: SfuRoomName, identities: Sequence[str], until: datetime, reason: BarReason) -> None:
+        if not identities:
+            return
+        await self._durable.bar_many(room, identities, until, reason)
+        args = scripts.BarMany(identities=identities, until_ms=ms(until), cache_ttl=CACHE_TTL_MS)
+        async with unavailable_as(LobbyUnavailable):
+            await self._bar_many(room_keys(room), args)
 
     async def bar(self, room: SfuRoomName, identity: str, until: datetime, reason: BarReason) -> None:
         await self._durable.bar(room, identity, until, reason)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus
+from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyEventType, LobbyMessage, LobbyStatus
 
 logger = logging.getLogger("meet.redis.events")
 
@@ -25,6 +25,8 @@ class EntryWire(msgspec.Struct, frozen=True):
     decided_at: str | None = None
     decided_by: str | None = None
     position: int | None = 0
+    reason: str | None = None
+    address: str | None = None
 
     @classmethod
     def of(cls, entry: LobbyEntry) -> EntryWire:
@@ -37,6 +39,8 @@ class EntryWire(msgspec.Struct, frozen=True):
             decided_at=entry.decided_at.isoformat() if entry.decided_at else None,
             decided_by=entry.decided_by,
             position=entry.position,
+            reason=entry.reason,
+            address=entry.address,
         )
 
     def entry(self) -> LobbyEntry:
@@ -49,20 +53,35 @@ class EntryWire(msgspec.Struct, frozen=True):
             decided_at=datetime.fromisoformat(self.decided_at) if self.decided_at else None,
             decided_by=self.decided_by or None,
             position=self.position or 0,
+            reason=self.reason,
+            address=self.address,
         )
+
+
+class MessageWire(msgspec.Struct, frozen=True):
+    """A message to those waiting, as ``message.lua`` keeps and publishes it."""
+
+    text: str
+    sent_at: str
+
+    def message(self, participant_id: str | None) -> LobbyMessage:
+        return LobbyMessage(self.text, datetime.fromisoformat(self.sent_at), participant_id)
 
 
 class EventWire(msgspec.Struct, frozen=True):
     """An event as ``emit`` publishes it: one participant's (``participant_id``, ``entry`` for a knock or
-    a decision), the whole lobby's (``cleared``), or a batch of decisions (``entries``: admit-all's)."""
+    a decision), the whole lobby's (``cleared``), a batch of decisions (``entries``: admit-all's, deny-all's),
+    or a message to those waiting (``message``: to one of them with ``participant_id``, else to all)."""
 
     type: str
     participant_id: str | None = None
     entry: EntryWire | None = None
     entries: list[EntryWire] | None = None
+    message: MessageWire | None = None
 
 
 _entry_decoder = msgspec.json.Decoder(EntryWire)
+_message_decoder = msgspec.json.Decoder(MessageWire)
 _event_decoder = msgspec.json.Decoder(EventWire)
 
 
@@ -76,6 +95,23 @@ def decode_entry(raw: bytes | str) -> LobbyEntry:
 
 # RESYNC is local to a process: no store publishes it.
 _PUBLISHED = {kind.value: kind for kind in LobbyEventType if kind is not LobbyEventType.RESYNC}
+
+
+def decode_latest_message(found: list[bytes | None] | None, participant_id: str) -> LobbyMessage | None:
+    """The latest of the messages a script read for a participant (``{to everyone, to them}``)."""
+    latest: LobbyMessage | None = None
+    for raw, to in zip(found or (), (None, participant_id), strict=False):
+        if raw:
+            message = _message_decoder.decode(raw).message(to)
+            if latest is None or message.sent_at >= latest.sent_at:
+                latest = message
+    return latest
+
+
+def _message_event(wire: EventWire) -> LobbyEvent:
+    if wire.message is None:
+        raise KeyError("message")
+    return LobbyEvent(LobbyEventType.MESSAGE, wire.participant_id, message=wire.message.message(wire.participant_id))
 
 
 def _event(event_type: LobbyEventType, participant_id: str | None, entry: EntryWire | None) -> LobbyEvent:
@@ -93,7 +129,9 @@ def parse_events(payload: bytes | str) -> Iterator[LobbyEvent]:
     try:
         wire = _event_decoder.decode(payload)
         event_type = _PUBLISHED[wire.type]
-        if wire.entries is not None:
+        if event_type is LobbyEventType.MESSAGE:
+            yield _message_event(wire)
+        elif wire.entries is not None:
             for entry in wire.entries:
                 yield _event(event_type, entry.participant_id, entry)
         else:

@@ -19,6 +19,9 @@ shard:
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
 - ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
   waiting list and the join's check
+- ``meet:lobby:{room}:denials``  HASH block identity (``blocked:<participant>``, ``address:<ip>``) -> the
+  instants (ms) of its recent denials, counted by the denying script (repeated knocking is blocked)
+- ``meet:lobby:{room}:messages`` HASH ``*`` (to everyone waiting) or participant id -> the latest message
 
 Nothing ever enumerates keys: each is named from its room.
 """
@@ -29,6 +32,7 @@ import functools
 from dataclasses import dataclass
 
 PREFIX, CHANNEL_SUFFIX = "meet:lobby:{", "}:events"
+MESSAGE_BUCKET = "messages"  # the rate counter of the messages to a room's waiting people
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class LobbyKeys:
     present: str
     held: str
     stamp: str
+    denials: str
+    messages: str
     tag: str
 
     @classmethod
@@ -68,6 +74,8 @@ class LobbyKeys:
             present=f"{tag}:present",
             held=f"{tag}:held",
             stamp=f"{tag}:stamp",
+            denials=f"{tag}:denials",
+            messages=f"{tag}:messages",
             tag=tag,
         )
 
@@ -88,6 +96,12 @@ class LobbyKeys:
     def gated(self, rate_bucket: str) -> tuple[str, ...]:
         """``KEYS`` of a script that passes a knock's gate first: the room's, its stamp, its rate counter."""
         return (*self.stamped(), self.rate(rate_bucket))
+
+    def controlled(self, rate_bucket: str = MESSAGE_BUCKET) -> tuple[str, ...]:
+        """``KEYS`` of a script that also reads or writes the host's controls (``lua/prelude.lua`` names them
+        after the gate's): the denial counts and the messages to those waiting. The rate counter is the
+        knock's (a knock), else the room's messages' (the one script that counts it is ``message.lua``)."""
+        return (*self.gated(rate_bucket), self.denials, self.messages)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -41,6 +41,7 @@ class Gate(msgspec.Struct, frozen=True, omit_defaults=True):
     window: int  # ms
     identities: Sequence[str]
     stamp: str | None = None
+    blocks: Sequence[str] = ()
     admin: bool = False  # passes the door (and reopens an ended meeting)
     capacity: int = 0  # checked for whoever enters directly (0: none)
     by: str | None = None  # the admin reopening
@@ -79,6 +80,16 @@ class Refresh(Args, frozen=True):
     participant_ids: Sequence[str]
 
 
+class Block(msgspec.Struct, frozen=True):
+    """When repeated denials block (``LobbyTimeouts``): ``limit`` denials within ``window`` ms block for
+    ``block`` ms; ``cache_ttl`` is the bars cache's."""
+
+    limit: int
+    window: int
+    block: int
+    cache_ttl: int
+
+
 class Decide(Args, frozen=True):
     script = "decide"
     participant_id: str
@@ -89,8 +100,35 @@ class Decide(Args, frozen=True):
     ttl: int
     room_ttl: int
     cache_ttl: int
+    block: Block
+    reason: str | None = None
     capacity: int = 0
     seat_ms: int = 0
+
+
+class DenyAll(Args, frozen=True):
+    script = "deny_all"
+    at: str
+    by: str
+    now: int
+    ttl: int
+    room_ttl: int
+    cache_ttl: int
+    per_message: int
+    block: Block
+    reason: str | None = None
+
+
+class Message(Args, frozen=True):
+    script = "message"
+    text: str
+    sent_at: str
+    now: int
+    limit: int
+    window: int  # ms
+    room_ttl: int
+    by: str
+    participant_id: str | None = None
 
 
 class AdmitAll(Args, frozen=True):
@@ -131,6 +169,13 @@ class LoadBars(Args, frozen=True):
 class Bar(Args, frozen=True):
     script = "bar"
     identity: str
+    until_ms: int
+    cache_ttl: int
+
+
+class BarMany(Args, frozen=True):
+    script = "bar_many"
+    identities: Sequence[str]
     until_ms: int
     cache_ttl: int
 

@@ -3,7 +3,10 @@
 -- the rate counter only for a gated one);
 -- ARGV[1] is the publishing command (PUBLISH, or SPUBLISH on a Redis Cluster), ARGV[2] the script's
 -- named arguments as JSON (built in scripts.py, one typed builder per script).
-local entries, waiting, expiry, position, channel, bars, audit, door, present, held, stamp, rate = unpack(KEYS)
+-- The host's controls' keys (denials, messages) come last, only for a script given them
+-- (keys.LobbyKeys.controlled).
+local entries, waiting, expiry, position, channel, bars, audit, door, present, held, stamp, rate, denials, messages =
+  unpack(KEYS)
 local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
 
 -- Every event of the lobby is encoded here, once, and decoded by codec.py.
@@ -51,11 +54,12 @@ local function bar(identity, until_ms, cache_ttl)
 end
 
 -- Decide a waiting entry: the entry as a table (for the event) and as stored (for the caller).
-local function record(id, status, at, by, now, ttl)
+local function record(id, status, at, by, now, ttl, reason)
   local e = cjson.decode(redis.call('HGET', entries, id))
   e.status = status
   e.decided_at = at
   e.decided_by = by
+  e.reason = reason
   local s = cjson.encode(e)
   redis.call('HSET', entries, id, s)
   redis.call('ZREM', waiting, id)
@@ -70,23 +74,72 @@ local function current(expected)
   return not expected or redis.call('GET', stamp) == expected
 end
 
+-- One hit on the rate counter (KEYS' ``rate``): nil within ``limit`` per ``window`` ms, else the ms left.
+local function over_limit(limit, window)
+  local n = redis.call('INCR', rate)
+  if n == 1 then redis.call('PEXPIRE', rate, window) end
+  if n <= limit then return nil end
+  local left = redis.call('PTTL', rate)
+  if left < 0 then left = window end
+  return left
+end
+
 local function gate(g, now)
   if not current(g.stamp) then return {'stale'} end
-  if #g.identities > 0 then
+  local blocks = g.blocks or {}
+  if #g.identities > 0 or #blocks > 0 then
     if not redis.call('ZSCORE', bars, '') then return {'cold'} end
     redis.call('ZREMRANGEBYSCORE', bars, '-inf', now)
   end
-  local n = redis.call('INCR', rate)
-  if n == 1 then redis.call('PEXPIRE', rate, g.window) end
-  if n > g.limit then
-    local left = redis.call('PTTL', rate)
-    if left < 0 then left = g.window end
-    return {'limited', left}
+  local left = over_limit(g.limit, g.window)
+  if left then return {'limited', left} end
+  for _, block in ipairs(blocks) do
+    if redis.call('ZSCORE', bars, block) then return {'blocked'} end
   end
   for _, identity in ipairs(g.identities) do
     if redis.call('ZSCORE', bars, identity) then return {'barred'} end
   end
   return nil
+end
+
+-- A denial counted against each of its subjects (the participant's and the address's block identities),
+-- keeping the instants of the last few within the window; a subject denied b.limit times is blocked
+-- until now + b.block (the bars cache: the caller writes the durable bars). Appends the blocks it set
+-- to ``blocked``. b: limit, window, block (ms), cache_ttl.
+local function count_denial(subjects, now, b, blocked)
+  for _, subject in ipairs(subjects) do
+    local recent = {}
+    local stored = redis.call('HGET', denials, subject)
+    if stored then
+      for instant in string.gmatch(stored, '%d+') do
+        if tonumber(instant) > now - b.window then recent[#recent + 1] = instant end
+      end
+    end
+    recent[#recent + 1] = string.format('%d', now)
+    while #recent > b.limit do table.remove(recent, 1) end
+    if #recent >= b.limit then
+      redis.call('HDEL', denials, subject)
+      bar(subject, now + b.block, b.cache_ttl)
+      blocked[#blocked + 1] = subject
+    else
+      redis.call('HSET', denials, subject, table.concat(recent, ','))
+    end
+  end
+  redis.call('PEXPIRE', denials, b.window)
+end
+
+-- Each block just set, in the audit log: the participant's by id, an address's without it (no address
+-- is recorded).
+local function log_blocks(blocked, id, by, now)
+  for _, block in ipairs(blocked) do
+    local kind = string.sub(block, 1, 8) == 'address:' and 'address' or 'participant'
+    log({action = 'lobby.blocked', participant_id = id, reason = kind, by = by, at = now})
+  end
+end
+
+-- The latest messages a waiting participant may see: {to everyone, to them} (false where none).
+local function messages_of(id)
+  return redis.call('HMGET', messages, '*', id)
 end
 
 

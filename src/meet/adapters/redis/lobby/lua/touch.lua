@@ -1,4 +1,5 @@
--- The participant's entry, kept alive if waiting. args: participant_id, now, waiting_ttl, room_ttl.
+-- The participant's entry, kept alive if waiting, and the latest messages to them.
+-- args: participant_id, now, waiting_ttl, room_ttl. Returns {entry or false, {to everyone, to them}}.
 local id, now = args.participant_id, args.now
 purge(now)
 local current = redis.call('HGET', entries, id)
@@ -6,4 +7,4 @@ if current and redis.call('ZSCORE', waiting, id) then
   redis.call('ZADD', expiry, now + args.waiting_ttl, id)
   keep(args.room_ttl)
 end
-return current
+return {current, messages_of(id)}

@@ -219,7 +219,7 @@ async def test_a_join_and_the_waiting_list_cost_one_round_trip_besides_the_sessi
         for n in range(20):
             await api.request("POST", f"/api/v1/rooms/{restricted['id']}/request-entry", json={"username": f"G {n}"})
         assert warm == await round_trips()
-    assert warm["anonymous join"] == ["GET"]  # the room's stamp
+    assert warm["anonymous join"] == ["EVALSHA"]  # the room's stamp and its door, in one script
     # The session read (GET; stored again only when changed or a while after its last renewal), then
     # one script: the stamp and the caller's bars, or the stamp and the page.
     assert warm["member join"] == ["GET", "EVALSHA"]

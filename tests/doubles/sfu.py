@@ -35,6 +35,7 @@ class MemorySfu:
         self.metadata: dict[str, Mapping[str, Any]] = {}
         self.sent: list[SentData] = []
         self.removed: list[tuple[str, str]] = []
+        self.closed: list[str] = []
 
     def join(self, room: str, participant: LiveParticipant) -> None:
         self.rooms.setdefault(room, {})[participant.identity] = participant
@@ -73,6 +74,11 @@ class MemorySfu:
         self._participant(room, identity)
         del self.rooms[room][identity]
         self.removed.append((room, identity))
+
+    async def close_room(self, room: str) -> None:
+        if self.rooms.pop(room, None) is None:
+            raise ParticipantNotInRoom("No such live room.")
+        self.closed.append(room)
 
     async def mute_published_track(self, room: str, identity: str, track_sid: str, *, muted: bool = True) -> None:
         current = self._participant(room, identity)

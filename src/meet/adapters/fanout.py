@@ -98,7 +98,7 @@ class RoomFeed(_Inbox):
         self._cleared: LobbyEvent | None = None
 
     def put(self, event: LobbyEvent) -> None:
-        if event.type is LobbyEventType.CLEARED or event.participant_id is None:
+        if event.type.whole_lobby or event.participant_id is None:
             self._changes.clear()
             self._cleared = event
         else:
@@ -159,7 +159,7 @@ class FanOut:
         by_id = self._participants.get(room)
         if not by_id:
             return
-        if event.type is LobbyEventType.CLEARED or event.participant_id is None:
+        if event.type.whole_lobby or event.participant_id is None:
             for feeds in by_id.values():
                 for feed in feeds:
                     feed.put(event)

@@ -84,6 +84,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lobby_messages_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 10
 
     removal_seconds: Seconds = 600
+    room_max_participants: Annotated[int, msgspec.Meta(ge=0)] = 0  # 0: no limit
+    room_end_grace_seconds: Seconds = 60
     allow_display_name_changes: bool = True
 
     oidc_issuer: str = ""

@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.door import MemoryRoomDoor
 from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
@@ -18,9 +19,11 @@ from meet.adapters.redis.client import create_redis, open_redis_cluster
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby.door import RedisRoomDoor
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
+from meet.domain.conference.door import RoomDoor
 from meet.domain.conference.events import SeenEvents
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.ports import LobbyEvents, LobbyStore
@@ -41,6 +44,7 @@ class Backend:
     redis: Redis | RedisCluster | None = None
     entry_check: EntryCheck | None = None  # the join's check, on the same stamps and bars
     records: LobbyRecords | None = None
+    door: RoomDoor | None = None  # the meeting's door, beside the same lobby
 
     def consumer(self) -> LobbyRecords:
         """Another process's mover of the same records (memory: there is no other process)."""
@@ -64,9 +68,17 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         events, stamps, records = MemoryLobbyEvents(), MemoryRoomStamps(), MemoryLobbyRecords()
         bars = MemoryRoomBars(ledger)
         memory = MemoryLobbyStore(events, bars, stamps, records)
-        memory_check = MemoryEntryCheck(stamps, bars, SystemClock())
+        memory_check = MemoryEntryCheck(stamps, bars, SystemClock(), memory.doors)
         yield Backend(
-            "memory", memory, events, MemorySeenEvents(), ledger, stamps, entry_check=memory_check, records=records
+            "memory",
+            memory,
+            events,
+            MemorySeenEvents(),
+            ledger,
+            stamps,
+            entry_check=memory_check,
+            records=records,
+            door=MemoryRoomDoor(memory),
         )
         return
     if request.param == "redis-cluster":
@@ -80,7 +92,16 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             cluster_stamps = RedisRoomStamps(cluster)
             moved = RedisLobbyRecords(cluster)
             yield Backend(
-                "redis-cluster", store, sharded, seen, ledger, cluster_stamps, cluster, entry_check=check, records=moved
+                "redis-cluster",
+                store,
+                sharded,
+                seen,
+                ledger,
+                cluster_stamps,
+                cluster,
+                entry_check=check,
+                records=moved,
+                door=RedisRoomDoor(cluster, sharded=True),
             )
         finally:
             await sharded.aclose()
@@ -105,6 +126,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             client,
             entry_check=check,
             records=from_redis,
+            door=RedisRoomDoor(client),
         )
     finally:
         await redis_events.aclose()

@@ -11,11 +11,15 @@ import pytest
 from meet.adapters.livekit.rooms import LiveKitRooms
 from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.door import MemoryRoomDoor
 from meet.adapters.memory.entry import MemoryEntryCheck
+from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.conference.bars import BarReason
+from meet.domain.conference.door import DoorPolicy
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import EntryVerdict
+from meet.domain.conference.ports import EntryReading
 from meet.domain.conference.use_cases import OpenRoom, OpenRoomRequest
 from meet.domain.rooms.model import AccessLevel, Role, RoomRef
 from meet.domain.rooms.snapshots import RoomSnapshots
@@ -30,8 +34,11 @@ class Unreachable:
     """An ``EntryCheck`` whose backing service is down (nothing to check needs no service)."""
 
     async def check(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
+        return (await self.read(room, stamp, identities)).verdict
+
+    async def read(self, room: str, stamp: str | None, identities: Sequence[str]) -> EntryReading:
         if stamp is None and not identities:
-            return EntryVerdict.CLEAR
+            return EntryReading(EntryVerdict.CLEAR)
         raise ServiceUnavailable(room)
 
 
@@ -54,7 +61,9 @@ def open_room(
         LiveKitRooms(),
     )
     check = Unreachable() if stamps is not None else MemoryEntryCheck(world.stamps, bars, clock)
-    return OpenRoom(RoomSnapshots(world.locator(), stamps or world.stamps, clock), admission, check)
+    door = MemoryRoomDoor(MemoryLobbyStore(MemoryLobbyEvents(), bars, world.stamps))
+    snapshots = RoomSnapshots(world.locator(), stamps or world.stamps, clock)
+    return OpenRoom(snapshots, admission, check, door, DoorPolicy(), clock)
 
 
 async def test_a_change_applies_to_the_next_join_though_the_copy_is_held(world: World) -> None:

@@ -12,6 +12,7 @@ from meet.adapters.livekit.tokens import LiveKitTokenIssuer
 from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyStore
 from meet.adapters.presence import BatchedPresence
+from meet.domain.conference.door import DoorPolicy
 from meet.domain.conference.join import Admission
 from meet.domain.lobby.announce import KnockAnnouncer
 from meet.domain.lobby.credentials import LobbyCredentials
@@ -82,6 +83,7 @@ class Lobby:
             announcer,
             self.clock,
             self.policy,
+            DoorPolicy(),
         )
 
     def wait(self) -> WaitForDecision:
@@ -112,7 +114,7 @@ class Lobby:
         return ListWaiting(RoomSnapshots(self.world.locator(), self.world.stamps, self.clock), self.store, self.clock)
 
     def decide(self) -> DecideEntry:
-        return DecideEntry(self.world.locator(), self.store, self.clock, self.policy)
+        return DecideEntry(self.world.locator(), self.store, self.clock, self.policy, DoorPolicy())
 
 
 @pytest.fixture

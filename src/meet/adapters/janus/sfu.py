@@ -31,6 +31,7 @@ JANUS_CAPABILITIES = SfuCapabilities(
     room_metadata=False,
     participant_attributes=False,
     recording=False,
+    close_room=True,  # VideoRoom's "destroy": every participant is told and dropped
 )
 _ROOM_EXISTS = 427
 _SOURCES = {source.value: source for source in TrackSource}
@@ -194,6 +195,9 @@ class JanusSfu:
 
     async def remove_participant(self, room: str, identity: str) -> None:
         await self._admin.videoroom({"request": "kick", "room": room, "secret": self.room_secret(room), "id": identity})
+
+    async def close_room(self, room: str) -> None:
+        await self.destroy_room(room)
 
     async def mute_published_track(self, room: str, identity: str, track_sid: str, *, muted: bool = True) -> None:
         request = {

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from livekit.api import (
+    DeleteRoomRequest,
     ListParticipantsRequest,
     MuteRoomTrackRequest,
     RoomParticipantIdentity,
@@ -84,6 +85,7 @@ LIVEKIT_CAPABILITIES = SfuCapabilities(
     room_metadata=True,
     participant_attributes=True,
     recording=True,
+    close_room=True,
 )
 
 
@@ -127,6 +129,10 @@ class LiveKitSfu:
     async def remove_participant(self, room: str, identity: str) -> None:
         async with self._clients.guard("RemoveParticipant"):
             await self._clients.api().room.remove_participant(RoomParticipantIdentity(room=room, identity=identity))
+
+    async def close_room(self, room: str) -> None:
+        async with self._clients.guard("DeleteRoom"):
+            await self._clients.api().room.delete_room(DeleteRoomRequest(room=room))
 
     async def mute_published_track(self, room: str, identity: str, track_sid: str, *, muted: bool = True) -> None:
         request = MuteRoomTrackRequest(room=room, identity=identity, track_sid=track_sid, muted=muted)

@@ -16,6 +16,7 @@ from typing import Any
 
 from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.door import MemoryDoors
 from meet.adapters.memory.stamps import MemoryRoomStamps
 from meet.domain.conference.bars import BarReason
 from meet.domain.lobby.blocks import ADDRESS_BLOCK, denial_subjects
@@ -109,7 +110,9 @@ class MemoryLobbyStore:
         bars: MemoryRoomBars,
         stamps: MemoryRoomStamps,
         records: MemoryLobbyRecords | None = None,
+        doors: MemoryDoors | None = None,
     ) -> None:
+        self.doors = doors if doors is not None else MemoryDoors()
         self._events = events
         self._bars = bars
         self._stamps = stamps
@@ -120,6 +123,15 @@ class MemoryLobbyStore:
         self._denials: dict[str, dict[str, list[datetime]]] = {}
 
     async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
+        passed = await self._gate(room, gate, now)
+        if not passed.passed:
+            return passed
+        if gate.admin and self.doors.reopen(room, now):
+            self._records.add(room, Action.ROOM_REOPENED, now, by=gate.by)
+        kept_out = self.doors.shut(room, gate, now, direct=True)
+        return GateResult(door=kept_out) if kept_out else PASSED
+
+    async def _gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
         bars = await self._bars.loaded(room, now) if gate.identities or gate.blocks else {}
         if gate.room_stamp is not None and not self._stamps.holds(room, gate.room_stamp):
             return GateResult(stale=True)
@@ -149,7 +161,7 @@ class MemoryLobbyStore:
     async def knock(
         self, room: SfuRoomName, entry: LobbyEntry, now: datetime, timeouts: LobbyTimeouts, gate: KnockGate
     ) -> KnockResult:
-        passed = await self.pass_gate(room, gate, now)
+        passed = await self._gate(room, gate, now)
         if not passed.passed:
             stored = self._room(room, now).entries.get(entry.participant_id) if passed.barred else None
             shown = stored if stored is not None and stored.status is LobbyStatus.DENIED else entry
@@ -160,6 +172,11 @@ class MemoryLobbyStore:
             if current.is_waiting:
                 state.expires[current.participant_id] = now + timedelta(seconds=timeouts.waiting)
             return KnockResult(_with_message(state, current), created=False)
+        kept_out = self.doors.shut(room, gate, now, direct=False)
+        if kept_out is not None:
+            return KnockResult(entry, created=False, gate=GateResult(door=kept_out))
+        if gate.sent_back is not None:
+            self.doors.of(room).held[entry.participant_id] = gate.sent_back
         state.sequence += 1
         entry = dataclasses.replace(entry, position=state.sequence)
         state.entries[entry.participant_id] = entry
@@ -187,6 +204,7 @@ class MemoryLobbyStore:
         now: datetime,
         timeouts: LobbyTimeouts,
         reason: str | None = None,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         state = self._room(room, now)
         current = state.entries.get(participant_id)
@@ -194,6 +212,11 @@ class MemoryLobbyStore:
             return None
         if not current.is_waiting:
             return DecisionResult(current, changed=False)
+        if allow and 0 < capacity <= self.doors.taken(room, now):
+            return DecisionResult(current, changed=False, full=True)
+        if allow:
+            self.doors.hold_seat(room, participant_id, now)
+            self.doors.lift(room, participant_id)
         decided = current.decided(allow=allow, by=decided_by, at=now, reason=reason)
         self._record(room, state, decided, now, timeouts)
         action = Action.LOBBY_ADMITTED if allow else Action.LOBBY_DENIED
@@ -246,10 +269,17 @@ class MemoryLobbyStore:
         state.expires[entry.participant_id] = now + timedelta(seconds=timeouts.for_status(entry.status))
         self._events.publish(room, LobbyEvent(LobbyEventType.DECIDED, entry.participant_id, entry))
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
         state = self._room(room, now)
-        waiting = [entry for entry in state.entries.values() if entry.is_waiting]
+        waiting = sorted((entry for entry in state.entries.values() if entry.is_waiting), key=lambda e: e.position)
+        if capacity > 0:
+            waiting = waiting[: max(0, capacity - self.doors.taken(room, now))]
         for entry in waiting:
+            if capacity > 0:
+                self.doors.hold_seat(room, entry.participant_id, now)
+            self.doors.lift(room, entry.participant_id)
             self._record(room, state, entry.decided(allow=True, by=decided_by, at=now), now, timeouts)
         if waiting:
             self._records.add(room, Action.LOBBY_ADMITTED, now, by=decided_by, count=len(waiting))
@@ -348,6 +378,59 @@ class MemoryLobbyStore:
         order = "\n".join(f"{e.participant_id} {e.position} {e.username} {e.requested_at.isoformat()}" for e in waiting)
         version = hashlib.sha1(order.encode(), usedforsecurity=False).hexdigest()
         return WholeWaitingList(version, entries=None if version == known else tuple(waiting))
+
+    # The door's changes of the lobby (``MemoryRoomDoor``), each in one step as a Redis script.
+
+    def end(self, room: SfuRoomName, *, by: str, now: datetime, until: datetime) -> int:
+        state = self._rooms.pop(room, None)
+        left = sum(1 for entry in state.entries.values() if entry.is_waiting) if state else 0
+        self.doors.forget(room)
+        self.doors.of(room).ended_until = until
+        self._events.publish(room, LobbyEvent(LobbyEventType.ENDED))
+        self._records.add(room, Action.ROOM_ENDED, now, by=by, count=left)
+        return left
+
+    def send_back(self, room: SfuRoomName, identity: str, *, by: str, now: datetime, waiting_seconds: int) -> bool:
+        """True when ``identity`` is a guest's entry (waiting again), False for a member (suspended)."""
+        state = self._room(room, now)
+        door = self.doors.of(room)
+        door.present.pop(identity, None)
+        current = state.entries.get(identity)
+        if current is None:
+            door.held[identity] = "1"
+        elif not current.is_waiting:
+            state.sequence += 1
+            again = dataclasses.replace(
+                current, status=LobbyStatus.WAITING, decided_at=None, decided_by=None, position=state.sequence
+            )
+            state.entries[identity] = again
+            state.expires[identity] = now + timedelta(seconds=waiting_seconds)
+            self._events.publish(room, LobbyEvent(LobbyEventType.KNOCKED, identity, again))
+        self._records.add(room, Action.PARTICIPANT_SENT_TO_LOBBY, now, participant_id=identity, by=by)
+        return current is not None
+
+    def lock(self, room: SfuRoomName, *, locked: bool, by: str, now: datetime) -> bool:
+        door = self.doors.of(room)
+        if door.locked == locked:
+            return False
+        door.locked = locked
+        self._records.add(room, Action.ROOM_LOCKED if locked else Action.ROOM_UNLOCKED, now, by=by)
+        return True
+
+    def reopen(self, room: SfuRoomName, *, by: str, now: datetime) -> bool:
+        if not self.doors.reopen(room, now):
+            return False
+        self._records.add(room, Action.ROOM_REOPENED, now, by=by)
+        return True
+
+    def joined(self, room: SfuRoomName, identity: str) -> bool:
+        door = self.doors.of(room)
+        state = self._rooms.get(room)
+        waiting_again = state is not None and identity in state.entries and state.entries[identity].is_waiting
+        if identity in door.held or waiting_again:
+            return False
+        door.present[identity] = None
+        return True
 
 
 def _with_message(state: _Room, entry: LobbyEntry) -> LobbyEntry:

@@ -38,10 +38,15 @@ class MeteredLobbyStore:
             self._metrics.knocked(new=result.created)
         elif result.gate.blocked:
             self._metrics.knock_refused("blocked")
+        elif result.gate.door is not None:
+            self._metrics.door_refused(result.gate.door.value)
         return result
 
     async def pass_gate(self, room: SfuRoomName, gate: KnockGate, now: datetime) -> GateResult:
-        return await self._inner.pass_gate(room, gate, now)
+        passed = await self._inner.pass_gate(room, gate, now)
+        if passed.door is not None:
+            self._metrics.door_refused(passed.door.value)
+        return passed
 
     async def touch(
         self, room: SfuRoomName, participant_id: str, now: datetime, timeouts: LobbyTimeouts
@@ -58,12 +63,22 @@ class MeteredLobbyStore:
         now: datetime,
         timeouts: LobbyTimeouts,
         reason: str | None = None,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         result = await self._inner.decide(
-            room, participant_id, allow=allow, decided_by=decided_by, now=now, timeouts=timeouts, reason=reason
+            room,
+            participant_id,
+            allow=allow,
+            decided_by=decided_by,
+            now=now,
+            timeouts=timeouts,
+            reason=reason,
+            capacity=capacity,
         )
         if result is not None:
-            if not result.changed:
+            if result.full:
+                self._metrics.door_refused("full")
+            elif not result.changed:
                 self._metrics.decided("already_decided")
             else:
                 self._metrics.decided("accepted" if result.entry.status is LobbyStatus.ACCEPTED else "denied")
@@ -74,8 +89,12 @@ class MeteredLobbyStore:
         for block in blocked:
             self._metrics.blocked("address" if block.startswith(ADDRESS_BLOCK) else "participant")
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
-        admitted = await self._inner.admit_all(room, decided_by=decided_by, now=now, timeouts=timeouts)
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
+        admitted = await self._inner.admit_all(
+            room, decided_by=decided_by, now=now, timeouts=timeouts, capacity=capacity
+        )
         self._metrics.decided("accepted", admitted)
         return admitted
 

@@ -101,6 +101,18 @@ class PrometheusMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.room_controls = Counter(
+            "meet_room_controls",
+            "Admins' controls of a meeting's door: lock, unlock, end, reopen, send_to_lobby.",
+            ["control"],
+            registry=registry,
+        )
+        self.door_refusals = Counter(
+            "meet_room_door_refusals",
+            "Entries the door refused: locked, ended, full, sent_to_lobby.",
+            ["reason"],
+            registry=registry,
+        )
         self.sfu_calls = Counter(
             "meet_sfu_calls",
             "Calls to the SFU's server API, by operation and outcome.",
@@ -183,6 +195,12 @@ class PrometheusMetrics:
 
     def messaged(self, audience: str) -> None:
         self.lobby_messages.labels(audience).inc()
+
+    def room_control(self, control: str) -> None:
+        self.room_controls.labels(control).inc()
+
+    def door_refused(self, reason: str) -> None:
+        self.door_refusals.labels(reason).inc()
 
     @contextmanager
     def webhook_delivery(self, source: str) -> Iterator[WebhookDelivery]:

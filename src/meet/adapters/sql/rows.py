@@ -31,6 +31,8 @@ def configuration_to_json(configuration: RoomConfiguration) -> dict[str, Any]:
         data["can_publish_sources"] = [source.value for source in configuration.can_publish_sources]
     if configuration.everyone_can_mute is not None:
         data["everyone_can_mute"] = configuration.everyone_can_mute
+    if configuration.max_participants is not None:
+        data["max_participants"] = configuration.max_participants
     return data
 
 
@@ -40,6 +42,7 @@ def configuration_from_json(data: Mapping[str, Any] | None) -> RoomConfiguration
     return RoomConfiguration(
         can_publish_sources=None if sources is None else tuple(TrackSource(s) for s in sources),
         everyone_can_mute=data.get("everyone_can_mute"),
+        max_participants=data.get("max_participants"),
     )
 
 

@@ -18,7 +18,9 @@ class SfuCapabilities:
       notices reach admins through meet's own event stream only);
     - ``room_metadata``: the live room carries metadata the server sets (else clients read it from meet);
     - ``participant_attributes``: the server can rename participants and set their attributes live;
-    - ``recording``: the SFU records rooms (else starting a recording is refused).
+    - ``recording``: the SFU records rooms (else starting a recording is refused);
+    - ``close_room``: the server can close a live room, disconnecting everyone (else ending a meeting
+      removes each participant).
     """
 
     identity_in_token: bool
@@ -27,6 +29,7 @@ class SfuCapabilities:
     room_metadata: bool
     participant_attributes: bool
     recording: bool
+    close_room: bool = False
 
     def require(self, capability: str) -> None:
         """Raise ``SfuCapabilityMissing`` naming ``capability`` unless the SFU has it."""

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from meet.domain.conference.door import OPEN, DoorState
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.model import ConnectionConfig, EntryVerdict, Participant, ParticipantGrants
 from meet.domain.rooms.model import SfuRoomName
@@ -14,11 +16,25 @@ class TokenIssuer(Protocol):
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EntryReading:
+    """The join's check: its verdict, and the room's door read in the same step (``OPEN`` when nothing
+    was read: no stamp and nobody to check, a temporary room)."""
+
+    verdict: EntryVerdict
+    door: DoorState = OPEN
+
+
 class EntryCheck(Protocol):
     """What a join confirms, in one step (one round trip): that the room read under ``stamp`` is still as
     read (None: nothing to check) and, if so, whether ``RoomBars`` keeps one of ``identities`` out of it."""
 
     async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict: ...
+
+    async def read(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryReading:
+        """``check``'s verdict with the room's door (locked, ended, seats taken; which of ``identities`` were
+        sent back to the lobby or are in the live room), in the same step."""
+        ...
 
 
 class LiveRooms(Protocol):

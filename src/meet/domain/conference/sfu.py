@@ -68,6 +68,10 @@ class Sfu(Protocol):
 
     async def remove_participant(self, room: SfuRoomName, identity: str) -> None: ...
 
+    async def close_room(self, room: SfuRoomName) -> None:
+        """Close the live room, disconnecting everyone (``capabilities.close_room``)."""
+        ...
+
     async def mute_published_track(
         self, room: SfuRoomName, identity: str, track_sid: str, *, muted: bool = True
     ) -> None: ...

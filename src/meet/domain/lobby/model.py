@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from meet.domain.conference.door import DoorRefusal
 from meet.domain.shared.text import color_for
 
 
@@ -110,6 +111,12 @@ class KnockGate:
     # Looked up among the room's bars too, as blocks of repeated knocking (``lobby.blocks``): the
     # participant's, the account's and the client address's.
     blocks: tuple[str, ...] = ()
+    # The door (``conference.door``): an admin passes a lock and reopens an ended meeting; ``capacity``
+    # (0: none) is checked for whoever would enter directly.
+    admin: bool = False
+    capacity: int = 0
+    by: str | None = None  # the admin whose entry reopens an ended meeting
+    sent_back: str | None = None  # the member (sent back to the lobby) this knock waits for: admitting lifts it
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +129,13 @@ class GateResult:
     barred: bool = False
     stale: bool = False
     blocked: bool = False
+    door: DoorRefusal | None = None  # the door kept them out (locked, ended, full, sent back)
 
     @property
     def passed(self) -> bool:
-        return self.retry_after is None and not self.barred and not self.stale and not self.blocked
+        return (
+            self.retry_after is None and not self.barred and not self.stale and not self.blocked and self.door is None
+        )
 
 
 PASSED = GateResult()
@@ -143,12 +153,14 @@ class KnockResult:
 
 @dataclass(frozen=True, slots=True)
 class DecisionResult:
-    """``changed`` is false when the entry had already been decided (by this or another admin);
-    ``blocked``: the blocks (``lobby.blocks``) this denial set, as it was one too many."""
+    """``changed`` is false when the entry had already been decided (by this or another admin), or when
+    the room was ``full`` (nothing changed); ``blocked``: the blocks (``lobby.blocks``) this denial set, as
+    it was one too many."""
 
     entry: LobbyEntry
     changed: bool
     blocked: tuple[str, ...] = ()
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +176,7 @@ class LobbyEventType(enum.StrEnum):
     DECIDED = "decided"
     LEFT = "left"  # expired, revoked or removed
     CLEARED = "cleared"  # the whole lobby was reset (e.g. the SFU room finished)
+    ENDED = "ended"  # an admin ended the meeting: the lobby was emptied, everyone waiting is told
     RESYNC = "resync"  # the channel was re-established (it moved): events may have been missed, read again
     MESSAGE = "message"  # an admin spoke to those waiting (to one of them: ``participant_id``)
 
@@ -171,6 +184,11 @@ class LobbyEventType(enum.StrEnum):
     def carries_entry(self) -> bool:
         """Knocks and decisions come with the participant's entry as it now is."""
         return self is LobbyEventType.KNOCKED or self is LobbyEventType.DECIDED
+
+    @property
+    def whole_lobby(self) -> bool:
+        """About everyone in the lobby (no participant): the lobby reset, or the meeting ended."""
+        return self is LobbyEventType.CLEARED or self is LobbyEventType.ENDED
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,16 +55,22 @@ class LobbyStore(Protocol):
         now: datetime,
         timeouts: LobbyTimeouts,
         reason: str | None = None,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         """Record the first decision on a waiting entry; None when there is no such entry.
 
         A denial (with its ``reason``, stored on the entry) also bars the participant from the room for
         ``timeouts.denied``, durably (``RoomBars``), and is counted against the participant and its address
         in the same step: at ``timeouts.denials_before_block`` within ``timeouts.denial_window``, they are
-        blocked (``lobby.blocks``) for ``timeouts.blocked``, durably too."""
+        blocked (``lobby.blocks``) for ``timeouts.blocked``, durably too. An admission holds a seat; one
+        beyond ``capacity`` (0: none) changes nothing and answers ``full``."""
         ...
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int: ...
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
+        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for."""
+        ...
 
     async def deny_all(
         self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, reason: str | None = None

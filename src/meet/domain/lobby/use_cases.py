@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from meet.domain.conference.bars import RoomBars, speaks_for
+from meet.domain.conference.door import DoorPolicy, DoorRefusal, RoomFull
 from meet.domain.conference.events import SfuEvent
 from meet.domain.conference.join import Admission
 from meet.domain.conference.model import ConnectionConfig, display_name
@@ -63,6 +64,13 @@ class EntryView:
     known: bool = False
     reason: str | None = None  # a denial's, as the admin gave it
     message: LobbyMessage | None = None  # the latest message to those waiting, while waiting
+    # The door kept them out and no entry was made (``locked``, ``ended``): their status instead.
+    door: DoorRefusal | None = None
+
+    @property
+    def shown_status(self) -> str:
+        """What the participant is told: their entry's status, or why the door kept them out."""
+        return self.door.value if self.door else self.status.value
 
 
 class EntryViews:
@@ -72,7 +80,15 @@ class EntryViews:
         self._admission = admission
         self._credentials = credentials
 
-    async def of(self, visit: RoomVisit, viewer: Viewer, entry: LobbyEntry, *, known: bool = False) -> EntryView:
+    async def of(
+        self,
+        visit: RoomVisit,
+        viewer: Viewer,
+        entry: LobbyEntry,
+        *,
+        known: bool = False,
+        door: DoorRefusal | None = None,
+    ) -> EntryView:
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
@@ -95,6 +111,7 @@ class EntryViews:
             known=known,
             reason=entry.reason,
             message=entry.message if entry.is_waiting else None,
+            door=door,
         )
 
 
@@ -125,6 +142,7 @@ class RequestEntry:
         announcer: KnockAnnouncer,
         clock: Clock,
         policy: LobbyPolicy,
+        door: DoorPolicy,
     ) -> None:
         self._rooms = rooms
         self._credentials = credentials
@@ -133,6 +151,7 @@ class RequestEntry:
         self._announcer = announcer
         self._clock = clock
         self._policy = policy
+        self._door = door
 
     async def execute(self, request: RequestEntryRequest) -> EntryView:
         # The room comes from this process's copy; the store's step checks the copy's stamp, and a room
@@ -155,11 +174,22 @@ class RequestEntry:
         name = display_name(request.username, viewer.full_name)
         knock = LobbyEntry.knock(participant_id, name, now, address=request.client_address)
         gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
+        gate = replace(
+            gate,
+            admin=visit.is_administrable,
+            capacity=self._door.capacity(room.configuration.max_participants),
+            by=viewer.sub,
+        )
         known = False
-        if room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role):
+        direct = room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role)
+        if direct:
             passed = await self._store.pass_gate(room.sfu_room_name, gate, now)
             entry = knock.decided(allow=passed.passed, by="", at=now)
-        else:
+            if passed.door is DoorRefusal.SENT_BACK:
+                # Sent back to the lobby by an admin: this member waits like anyone, until admitted again.
+                gate = replace(gate, sent_back=viewer.sub)
+                direct = False
+        if not direct:
             result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
             passed, entry = result.gate, result.entry
             known = proven is not None and not result.created
@@ -173,6 +203,10 @@ class RequestEntry:
             raise LobbyBlocked
         if passed.barred and entry.status is not LobbyStatus.DENIED:  # else the denial as stored (its reason)
             entry = knock.decided(allow=False, by="", at=now)
+        elif passed.door is DoorRefusal.FULL:
+            raise RoomFull
+        elif passed.door is not None:
+            return await self._views.of(visit, viewer, knock, door=passed.door)
         return await self._views.of(visit, viewer, entry, known=known)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
@@ -198,7 +232,7 @@ class StreamUpdate:
     """One message of a participant's stream: their entry, "your entry is gone", or "the lobby cannot
     be reached" (the stream's last message: reconnect shortly). Keep-alives are the transport's."""
 
-    kind: str  # "status" | "message" | "gone" | "unavailable"
+    kind: str  # "status" | "message" | "gone" | "ended" (the meeting was ended for everyone) | "unavailable"
     entry: EntryView | None = None
     message: LobbyMessage | None = None  # with "message": what an admin said to those waiting
 
@@ -282,6 +316,9 @@ class WaitForDecision:
                     while event.type is LobbyEventType.MESSAGE:  # said to those waiting: the entry is unchanged
                         yield StreamUpdate("message", message=event.message)
                         event = await feed.next_event()
+                    if event.type is LobbyEventType.ENDED:
+                        yield StreamUpdate("ended")
+                        return
                     if event.type is LobbyEventType.RESYNC:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:
@@ -406,13 +443,17 @@ class DecideEntryRequest:
 
 
 class DecideEntry:
-    """Admit or deny one waiting participant; the first decision is the one recorded."""
+    """Admit or deny one waiting participant; the first decision is the one recorded. An admission beyond
+    the room's capacity is refused (``RoomFull``) and changes nothing."""
 
-    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy) -> None:
+    def __init__(
+        self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy, door: DoorPolicy
+    ) -> None:
         self._locator = locator
         self._store = store
         self._clock = clock
         self._policy = policy
+        self._door = door
 
     async def execute(self, request: DecideEntryRequest) -> LobbyEntry:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -429,9 +470,12 @@ class DecideEntry:
             now=self._clock.now(),
             timeouts=self._policy.timeouts,
             reason=reason,
+            capacity=self._door.capacity(room.configuration.max_participants),
         )
         if result is None:
             raise LobbyEntryNotFound
+        if result.full:
+            raise RoomFull
         wanted = LobbyStatus.ACCEPTED if request.allow else LobbyStatus.DENIED
         if not result.changed and result.entry.status is not wanted:
             raise AlreadyDecided(f"This participant was already {result.entry.status.value}.")
@@ -445,11 +489,16 @@ class AdmitEveryoneRequest:
 
 
 class AdmitEveryone:
-    def __init__(self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy) -> None:
+    """Admit everyone waiting, in arrival order, as many as the room's capacity leaves seats for."""
+
+    def __init__(
+        self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy, door: DoorPolicy
+    ) -> None:
         self._locator = locator
         self._store = store
         self._clock = clock
         self._policy = policy
+        self._door = door
 
     async def execute(self, request: AdmitEveryoneRequest) -> int:
         room = (await self._locator.administered(request.viewer, request.room)).room
@@ -458,6 +507,7 @@ class AdmitEveryone:
             decided_by=request.viewer.sub or "",
             now=self._clock.now(),
             timeouts=self._policy.timeouts,
+            capacity=self._door.capacity(room.configuration.max_participants),
         )
 
 

@@ -47,6 +47,7 @@ class RoomConfiguration:
 
     can_publish_sources: tuple[TrackSource, ...] | None = None
     everyone_can_mute: bool | None = None
+    max_participants: int | None = None  # at most the service's default (a larger value is capped)
 
     def publishable_sources(self) -> tuple[TrackSource, ...]:
         """What a participant without an admin role may publish (empty: nothing)."""

@@ -71,6 +71,11 @@ class Action(StrEnum):
     LOBBY_LEFT = "lobby.left"
     LOBBY_BLOCKED = "lobby.blocked"  # denied too often: knocking refused for a while
     LOBBY_MESSAGED = "lobby.messaged"  # an admin spoke to those waiting (what was said is not recorded)
+    ROOM_LOCKED = "room.locked"
+    ROOM_UNLOCKED = "room.unlocked"
+    ROOM_ENDED = "room.ended"
+    ROOM_REOPENED = "room.reopened"
+    PARTICIPANT_SENT_TO_LOBBY = "participant.sent_to_lobby"
     PARTICIPANT_REMOVED = "participant.removed"
     PARTICIPANT_MUTED = "participant.muted"
     PARTICIPANT_ROLE_CHANGED = "participant.role_changed"

@@ -28,6 +28,7 @@ from meet.entrypoints.http.auth import AuthController, DevAuthController
 from meet.entrypoints.http.bearer import AUTHENTICATOR_STATE, SECURITY_SCHEMES, bearer_guard
 from meet.entrypoints.http.collector import QuietCollector, running
 from meet.entrypoints.http.docs import ASSETS_PATH, DOCS_PATH, SelfHostedSwagger, docs_assets_router
+from meet.entrypoints.http.door import DoorController
 from meet.entrypoints.http.errors import exception_handlers
 from meet.entrypoints.http.event_stream import KeepAlives, StreamHandoff
 from meet.entrypoints.http.external_api import (
@@ -69,6 +70,7 @@ def api_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         AccessController,
         AuditController,
         LobbyController,
+        DoorController,
         ParticipantController,
         WebhookController,
         ConfigController,

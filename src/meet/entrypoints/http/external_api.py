@@ -45,7 +45,7 @@ from meet.domain.users.scopes import ApiScope, MissingScope
 from meet.entrypoints.http.bearer import BEARER_ONLY, OWN_CREDENTIAL, needs
 from meet.entrypoints.http.errors import status_for
 from meet.entrypoints.http.oauth import CLIENT_CREDENTIALS, NO_STORE, TokenOut, oauth_error, token_out
-from meet.entrypoints.http.schemas import ConfigurationBody
+from meet.entrypoints.http.schemas import LaSuiteConfigurationBody
 from meet.entrypoints.settings import Settings
 
 EXTERNAL_API_PREFIX = "/external-api/v1.0"
@@ -61,14 +61,14 @@ class ExternalTokenRequest(msgspec.Struct):
 
 class ExternalRoomCreate(msgspec.Struct, forbid_unknown_fields=True):
     access_level: ExternalAccessLevel = "trusted"
-    configuration: ConfigurationBody | None = None
+    configuration: LaSuiteConfigurationBody | None = None
 
 
 class ExternalRoomUpdate(msgspec.Struct):
     """Only these two change; every other field sent (``id``, ``name``, ``slug``...) is ignored."""
 
     access_level: ExternalAccessLevel | None = None
-    configuration: ConfigurationBody | None = None
+    configuration: LaSuiteConfigurationBody | None = None
 
 
 class ExternalRoom(msgspec.Struct):
@@ -76,7 +76,7 @@ class ExternalRoom(msgspec.Struct):
     slug: str
     access_level: str
     url: str
-    configuration: ConfigurationBody
+    configuration: LaSuiteConfigurationBody
 
 
 class ExternalRoomPage(msgspec.Struct):
@@ -98,7 +98,7 @@ def _room(view: RoomVisit, settings: Settings, request: Request[Any, Any, Any]) 
         slug=room.slug,
         access_level=room.access_level.value,
         url=f"{base}/{room.slug}",
-        configuration=ConfigurationBody.of(room.configuration),
+        configuration=LaSuiteConfigurationBody.of(room.configuration),
     )
 
 

@@ -79,7 +79,7 @@ class LobbyParticipantOut(msgspec.Struct):
             id=view.participant_id,
             username=view.username,
             color=view.color,
-            status=view.status.value,
+            status=view.shown_status,
             livekit=LiveKitConnection.of(view.connection),
             credential=view.credential,
             connection=SfuConnection.of(view.connection),
@@ -201,6 +201,8 @@ async def _participant_messages(
                 view = update.entry
                 message = _sse("status", LobbyParticipantOut.of(view), event_id=view.status.value, retry=retry)
                 retry = None
+            elif update.kind == "ended":
+                message = _sse("ended", {"status": "ended"}, event_id="ended")
             else:
                 message = _sse("gone", {"status": "gone"}, event_id="gone")
             yield LastChunk(message) if last else message

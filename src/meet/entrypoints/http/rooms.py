@@ -95,7 +95,8 @@ class RoomController(Controller):
         username: Annotated[DisplayName | None, Parameter(max_length=255)] = None,
     ) -> RoomOut:
         opened = await open_room.execute(OpenRoomRequest(viewer, RoomRef(id_or_slug), username=username))
-        return RoomOut.of(opened.visit, opened.connection)
+        held = opened.held.value if opened.held else None
+        return RoomOut.of(opened.visit, opened.connection, locked=opened.locked, held=held)
 
     @patch("/{id_or_slug:str}", summary="Change a room (owners and administrators)", **needs(ApiScope.ROOMS_UPDATE))
     async def update_room(

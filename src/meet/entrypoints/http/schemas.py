@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import msgspec
 from litestar import Request
@@ -29,7 +30,9 @@ VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u206
 RequiredDisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=VISIBLE)]
 
 
-class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+class LaSuiteConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+    """A room's configuration as La Suite Meet shapes it (its API, its frontend, its external API)."""
+
     can_publish_sources: list[SourceName] | None = None
     everyone_can_mute: StrictBool | None = None
 
@@ -41,12 +44,27 @@ class ConfigurationBody(msgspec.Struct, forbid_unknown_fields=True, omit_default
         )
 
     @classmethod
-    def of(cls, configuration: RoomConfiguration) -> ConfigurationBody:
+    def of(cls, configuration: RoomConfiguration) -> Self:
         sources = configuration.can_publish_sources
         return cls(
             can_publish_sources=None if sources is None else [source.value for source in sources],
             everyone_can_mute=configuration.everyone_can_mute,
         )
+
+
+class ConfigurationBody(LaSuiteConfigurationBody, forbid_unknown_fields=True, omit_defaults=False):
+    """meet's own: La Suite's and ``max_participants`` (the room's capacity, at most the service's default)."""
+
+    max_participants: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+
+    def to_domain(self) -> RoomConfiguration:
+        return replace(super().to_domain(), max_participants=self.max_participants)
+
+    @classmethod
+    def of(cls, configuration: RoomConfiguration) -> Self:
+        body = super().of(configuration)
+        body.max_participants = configuration.max_participants
+        return body
 
 
 class LiveKitConnection(msgspec.Struct):
@@ -101,9 +119,19 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
     role: RoleName | None = None
     livekit: LiveKitConnection | None = None
     connection: SfuConnection | None = None
+    locked: bool = False  # the room's door is locked (absent when not)
+    # Why a caller the room lets in directly got no connection: "locked", or "sent_to_lobby" (knock instead)
+    held: str | None = None
 
     @classmethod
-    def of(cls, view: RoomVisit, connection: ConnectionConfig | None = None) -> RoomOut:
+    def of(
+        cls,
+        view: RoomVisit,
+        connection: ConnectionConfig | None = None,
+        *,
+        locked: bool = False,
+        held: str | None = None,
+    ) -> RoomOut:
         room = view.room
         insider = view.role is not None or connection is not None
         return cls(
@@ -116,6 +144,8 @@ class RoomOut(msgspec.Struct, omit_defaults=True):
             role=view.role.value if view.role else None,
             livekit=LiveKitConnection.of(connection),
             connection=SfuConnection.of(connection),
+            locked=locked,
+            held=held,
         )
 
 

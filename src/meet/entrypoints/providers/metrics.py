@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dishka import Provider, decorate
 
+from meet.adapters.prometheus.door import MeteredRoomDoor
 from meet.adapters.prometheus.lobby import MeteredLobbyStore
 from meet.adapters.prometheus.metrics import PrometheusMetrics
+from meet.domain.conference.door import RoomDoor
 from meet.domain.lobby.ports import LobbyStore
 
 
@@ -13,3 +15,7 @@ class MetricsProvider(Provider):
     @decorate
     def lobby(self, store: LobbyStore, metrics: PrometheusMetrics) -> LobbyStore:
         return MeteredLobbyStore(store, metrics)
+
+    @decorate
+    def door(self, door: RoomDoor, metrics: PrometheusMetrics) -> RoomDoor:
+        return MeteredRoomDoor(door, metrics)

@@ -20,6 +20,7 @@ from meet.adapters.memory.applications import (
     MemorySeenAssertions,
 )
 from meet.adapters.memory.bars import MemoryRoomBars
+from meet.adapters.memory.door import MemoryDoors, MemoryRoomDoor
 from meet.adapters.memory.entry import MemoryEntryCheck
 from meet.adapters.memory.lobby import MemoryLobbyEvents, MemoryLobbyRecords, MemoryLobbyStore, MemorySeenEvents
 from meet.adapters.memory.stamps import MemoryRoomStamps
@@ -35,6 +36,7 @@ from meet.adapters.redis.client import (
 from meet.adapters.redis.events import RedisLobbyEvents
 from meet.adapters.redis.limits import RedisSeenEvents
 from meet.adapters.redis.lobby import RedisEntryCheck, RedisLobbyStore, RedisRoomBars
+from meet.adapters.redis.lobby.door import RedisRoomDoor
 from meet.adapters.redis.lobby.records import RedisLobbyRecords
 from meet.adapters.redis.sharded_events import RedisShardedLobbyEvents
 from meet.adapters.redis.stamps import RedisRoomStamps
@@ -42,6 +44,7 @@ from meet.adapters.sqlalchemy.bars import SqlRoomBars
 from meet.domain.applications.bearer import RegistryCheckedRevocations
 from meet.domain.applications.ports import ApplicationRegistry, ApplicationRevocations, RateLimiter, SeenAssertions
 from meet.domain.conference.bars import RoomBars
+from meet.domain.conference.door import RoomDoor
 from meet.domain.conference.events import SeenEvents
 from meet.domain.conference.ports import EntryCheck
 from meet.domain.lobby.model import LobbyTimeouts
@@ -134,6 +137,10 @@ class RedisProvider(_RedisLobbyRecordsProvider):
     def lobby(self, client: Redis, bars: RedisRoomBars) -> LobbyStore:
         return RedisLobbyStore(client, bars)
 
+    @provide(scope=Scope.APP)
+    def door(self, client: Redis) -> RoomDoor:
+        return RedisRoomDoor(client)
+
     health = provide(RedisHealth, scope=Scope.APP)
 
 
@@ -160,6 +167,10 @@ class RedisClusterProvider(_RedisLobbyRecordsProvider):
     def lobby(self, client: RedisCluster, bars: RedisRoomBars) -> LobbyStore:
         return RedisLobbyStore(client, bars, sharded=True)
 
+    @provide(scope=Scope.APP)
+    def door(self, client: RedisCluster) -> RoomDoor:
+        return RedisRoomDoor(client, sharded=True)
+
     health = provide(RedisClusterHealth, scope=Scope.APP)
 
 
@@ -182,7 +193,14 @@ class MemoryStoresProvider(BackendProvider):
         return MemoryRoomBars(durable)
 
     stamps = provide(MemoryRoomStamps, scope=Scope.APP, provides=AnyOf[MemoryRoomStamps, RoomStamps])
-    entry_check = provide(MemoryEntryCheck, scope=Scope.APP, provides=EntryCheck)
+    doors = provide(MemoryDoors, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def entry_check(
+        self, stamps: MemoryRoomStamps, bars: MemoryRoomBars, clock: Clock, doors: MemoryDoors
+    ) -> EntryCheck:
+        return MemoryEntryCheck(stamps, bars, clock, doors)
+
     records = provide(MemoryLobbyRecords, scope=Scope.APP, provides=AnyOf[MemoryLobbyRecords, LobbyRecords])
 
     @provide(scope=Scope.APP)
@@ -191,10 +209,19 @@ class MemoryStoresProvider(BackendProvider):
             yield presence
 
     @provide(scope=Scope.APP)
-    def lobby(
-        self, events: MemoryLobbyEvents, bars: MemoryRoomBars, stamps: MemoryRoomStamps, records: MemoryLobbyRecords
-    ) -> LobbyStore:
-        return MemoryLobbyStore(events, bars, stamps, records)
+    def memory_lobby(
+        self,
+        events: MemoryLobbyEvents,
+        bars: MemoryRoomBars,
+        stamps: MemoryRoomStamps,
+        records: MemoryLobbyRecords,
+        doors: MemoryDoors,
+    ) -> AnyOf[MemoryLobbyStore, LobbyStore]:
+        return MemoryLobbyStore(events, bars, stamps, records, doors)
+
+    @provide(scope=Scope.APP)
+    def door(self, store: MemoryLobbyStore) -> RoomDoor:
+        return MemoryRoomDoor(store)
 
     @provide(scope=Scope.APP)
     def seen(self) -> SeenEvents:

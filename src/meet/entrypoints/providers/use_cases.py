@@ -18,6 +18,7 @@ from meet.domain.applications.use_cases import (
     TokenPolicy,
 )
 from meet.domain.audit.use_cases import AuditRetention, ListRoomAudit, TrimAudit, VerifyAudit
+from meet.domain.conference.door import CountPresence, DoorPolicy
 from meet.domain.conference.enforcement import EnforcePublishGrants, RemoveImpostors
 from meet.domain.conference.events import SfuEventHandler
 from meet.domain.conference.join import Admission
@@ -44,6 +45,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecision,
     WatchWaiting,
 )
+from meet.domain.moderation.door import EndMeeting, LockRoom, SendToLobby
 from meet.domain.moderation.guard import RemoveAgainOnRejoin
 from meet.domain.moderation.presence import PresentParticipants
 from meet.domain.moderation.use_cases import (
@@ -124,8 +126,15 @@ class RoomsProvider(Provider):
 class ConferenceProvider(Provider):
     scope = Scope.APP
 
+    @provide
+    def door_policy(self, settings: Settings) -> DoorPolicy:
+        return DoorPolicy(
+            max_participants=settings.room_max_participants, end_grace_seconds=settings.room_end_grace_seconds
+        )
+
     admission = provide(Admission)
     open_room = provide(OpenRoom)
+    presence = provide(CountPresence)
 
     impostors = provide(RemoveImpostors)
     publish_grants = provide(EnforcePublishGrants)
@@ -140,9 +149,11 @@ class ConferenceProvider(Provider):
         recordings: FollowRecordingEgress,
         rooms: LiveRooms,
         lifecycle: AnnounceRoomLifecycle,
+        presence: CountPresence,
     ) -> Sequence[SfuEventHandler]:
-        # Who may be in the room first, then what they publish, then what follows from rooms ending.
-        return [impostors, rejoin, publish_grants, lobby, recordings, rooms, lifecycle]
+        # Who may be in the room first (and how many are), then what they publish, then what follows from
+        # rooms ending.
+        return [impostors, rejoin, presence, publish_grants, lobby, recordings, rooms, lifecycle]
 
     lifecycle = provide(AnnounceRoomLifecycle)
     receive = provide(ReceiveSfuEvent)
@@ -214,6 +225,9 @@ class ModerationProvider(Provider):
         ChangeParticipant,
         RaiseHand,
         RenameSelf,
+        LockRoom,
+        EndMeeting,
+        SendToLobby,
     )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from meet.adapters.redis.client import RedisClient, RedisUnavailable, unavailable_as
 from meet.adapters.redis.coalesced import CoalescedReads
 from meet.adapters.redis.lobby import scripts
-from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys, stamp_key
+from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys
 from meet.domain.conference.bars import BarReason, RoomBars
+from meet.domain.conference.door import DoorState
 from meet.domain.conference.model import EntryVerdict
+from meet.domain.conference.ports import EntryReading
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.rooms.model import SfuRoomName
 from meet.domain.shared.clock import Clock
@@ -92,30 +95,49 @@ class RedisEntryCheck:
         self._reads = CoalescedReads(self._read)
 
     async def check(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryVerdict:
-        if stamp is None and not identities:
-            return EntryVerdict.CLEAR
-        current, barred = await self._reads.read(room, frozenset(identities))
-        if stamp is not None and current != stamp:
-            return EntryVerdict.STALE
-        return EntryVerdict.BARRED if barred.intersection(identities) else EntryVerdict.CLEAR
+        return (await self.read(room, stamp, identities)).verdict
 
-    async def _read(self, room: SfuRoomName, identities: frozenset[str]) -> tuple[str | None, frozenset[str]]:
-        """The room's stamp now, and which of ``identities`` a bar holds now."""
-        if not identities:
-            async with unavailable_as(RedisUnavailable):
-                return _text(await self._client.get(stamp_key(room))), frozenset()
+    async def read(self, room: SfuRoomName, stamp: str | None, identities: Sequence[str]) -> EntryReading:
+        if stamp is None and not identities:
+            return EntryReading(EntryVerdict.CLEAR)
+        current, barred, door = await self._reads.read(room, frozenset(identities))
+        if stamp is not None and current != stamp:
+            return EntryReading(EntryVerdict.STALE)
+        verdict = EntryVerdict.BARRED if barred.intersection(identities) else EntryVerdict.CLEAR
+        return EntryReading(verdict, door)
+
+    async def _read(
+        self, room: SfuRoomName, identities: frozenset[str]
+    ) -> tuple[str | None, frozenset[str], DoorState]:
+        """The room's stamp now, which of ``identities`` a bar holds now, and the room's door."""
         keys = LobbyKeys.of(room).stamped()
         for _ in range(2):
             now = self._clock.now()
             args = scripts.Barred(identities=sorted(identities), now=ms(now), with_stamp=True)
-            async with unavailable_as(LobbyUnavailable):
+            async with unavailable_as(RedisUnavailable if not identities else LobbyUnavailable):
                 answer = await self._barred(keys, args)
             if answer != b"cold":
-                current, held = answer
-                return _text(current or None), frozenset(_text(identity) or "" for identity in held)
+                current, held, door = answer
+                return _text(current or None), _texts(held), _door(door)
             await self._bars.load(room, now)
         raise LobbyUnavailable("The bars of this room could not be loaded; try again shortly.")
 
 
 def _text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _texts(values: list[bytes]) -> frozenset[str]:
+    return frozenset(_text(value) or "" for value in values)
+
+
+def _door(answer: list[Any]) -> DoorState:
+    """``barred.lua``'s door: {locked (0/1), ended_until (ms), seats taken, sent back, inside}."""
+    locked, ended_until, taken, sent_back, inside = answer
+    return DoorState(
+        locked=bool(locked),
+        ended_until_ms=int(ended_until),
+        taken=int(taken),
+        suspended=_texts(sent_back),
+        inside=_texts(inside),
+    )

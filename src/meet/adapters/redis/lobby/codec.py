@@ -117,7 +117,7 @@ def _message_event(wire: EventWire) -> LobbyEvent:
 def _event(event_type: LobbyEventType, participant_id: str | None, entry: EntryWire | None) -> LobbyEvent:
     """Raises ``KeyError`` for an event the stores never publish: one that would reach every stream of the
     room (a participant's event without its participant) must not come from a stray message."""
-    if event_type is not LobbyEventType.CLEARED and participant_id is None:
+    if not event_type.whole_lobby and participant_id is None:
         raise KeyError("participant_id")
     if event_type.carries_entry and entry is None:
         raise KeyError("entry")

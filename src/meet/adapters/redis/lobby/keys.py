@@ -11,6 +11,11 @@ shard:
 - ``meet:lobby:{room}:bars``     ZSET identity scored by the instant (ms) its bar ends (a removal's or a
   denial's), a cache of the durable bars; the member ``""`` marks it as loaded
 - ``meet:lobby:{room}:audit``    STREAM of the lobby's decisions for the audit log, until moved (``records.py``)
+- ``meet:lobby:{room}:door``     HASH of the meeting's door: ``locked``, ``ended_until`` (ms)
+- ``meet:lobby:{room}:present``  ZSET identity in the live room (+inf, from the SFU's webhooks) or holding
+  a seat since its admission (scored by the instant the seat frees itself): the room's capacity count
+- ``meet:lobby:{room}:held``     HASH identity sent back to the lobby (a member's, ``"1"``) and a lobby
+  participant id -> the member it knocked for (admitting it lifts the member's suspension)
 - ``meet:lobby:{room}:rate:<bucket>`` counter of a knock rate limit's current window
 - ``meet:lobby:{room}:stamp``    the room's stamp (``RoomStamps``), checked first by a knock's gate, the
   waiting list and the join's check
@@ -41,6 +46,9 @@ class LobbyKeys:
     channel: str
     bars: str
     audit: str
+    door: str
+    present: str
+    held: str
     stamp: str
     denials: str
     messages: str
@@ -62,6 +70,9 @@ class LobbyKeys:
             channel=f"{tag}:events",
             bars=f"{tag}:bars",
             audit=f"{tag}:audit",
+            door=f"{tag}:door",
+            present=f"{tag}:present",
+            held=f"{tag}:held",
             stamp=f"{tag}:stamp",
             denials=f"{tag}:denials",
             messages=f"{tag}:messages",
@@ -73,7 +84,10 @@ class LobbyKeys:
 
     def of_room(self) -> tuple[str, ...]:
         """``KEYS`` of a script of the room's lobby (see ``lua/prelude.lua``)."""
-        return (self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit)
+        return (
+            self.entries, self.waiting, self.expiry, self.position, self.channel, self.bars, self.audit,
+            self.door, self.present, self.held,
+        )  # fmt: skip
 
     def stamped(self) -> tuple[str, ...]:
         """``KEYS`` of a script that checks the room's stamp first (the waiting list's, the join's check)."""

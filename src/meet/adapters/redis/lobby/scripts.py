@@ -42,6 +42,9 @@ class Gate(msgspec.Struct, frozen=True, omit_defaults=True):
     identities: Sequence[str]
     stamp: str | None = None
     blocks: Sequence[str] = ()
+    admin: bool = False  # passes the door (and reopens an ended meeting)
+    capacity: int = 0  # checked for whoever enters directly (0: none)
+    by: str | None = None  # the admin reopening
 
 
 class Knock(Args, frozen=True):
@@ -52,6 +55,7 @@ class Knock(Args, frozen=True):
     waiting_ttl: int
     room_ttl: int
     gate: Gate
+    suspended: str | None = None  # the member a sent-back member's knock is for
 
 
 class PassGate(Args, frozen=True):
@@ -98,6 +102,8 @@ class Decide(Args, frozen=True):
     cache_ttl: int
     block: Block
     reason: str | None = None
+    capacity: int = 0
+    seat_ms: int = 0
 
 
 class DenyAll(Args, frozen=True):
@@ -133,6 +139,8 @@ class AdmitAll(Args, frozen=True):
     ttl: int
     room_ttl: int
     per_message: int
+    capacity: int = 0
+    seat_ms: int = 0
 
 
 class Waiting(Args, frozen=True):
@@ -177,6 +185,41 @@ class Barred(Args, frozen=True):
     identities: Sequence[str]
     now: int
     with_stamp: bool = False
+
+
+class Lock(Args, frozen=True):
+    script = "lock"
+    locked: bool
+    by: str
+    now: int
+
+
+class End(Args, frozen=True):
+    script = "end"
+    by: str
+    now: int
+    until_ms: int
+
+
+class Reopen(Args, frozen=True):
+    script = "reopen"
+    by: str
+    now: int
+
+
+class SendBack(Args, frozen=True):
+    script = "send_back"
+    identity: str
+    by: str
+    now: int
+    waiting_ttl: int
+    room_ttl: int
+
+
+class Presence(Args, frozen=True):
+    script = "presence"
+    kind: str  # "joined" | "left" | "finished"
+    identity: str = ""
 
 
 A = TypeVar("A", bound=Args)

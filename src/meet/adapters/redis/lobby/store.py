@@ -19,6 +19,7 @@ from meet.adapters.redis.lobby.bars import CACHE_TTL_MS, RedisRoomBars, ms
 from meet.adapters.redis.lobby.codec import EntryWire, decode_entry, decode_latest_message
 from meet.adapters.redis.lobby.keys import LobbyKeys, room_keys
 from meet.domain.conference.bars import BarReason
+from meet.domain.conference.door import SEAT_HOLD_SECONDS, DoorRefusal
 from meet.domain.lobby.errors import LobbyEntryNotFound, LobbyUnavailable
 from meet.domain.lobby.model import (
     PASSED,
@@ -36,6 +37,8 @@ from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 
 ADMIT_ALL_PER_MESSAGE = 500
+SEAT_MS = SEAT_HOLD_SECONDS * 1000
+_DOOR = {refusal.value.encode(): refusal for refusal in DoorRefusal}
 
 
 def _room_ttl(timeouts: LobbyTimeouts) -> int:
@@ -50,6 +53,9 @@ def _gate(gate: KnockGate) -> scripts.Gate:
         identities=gate.identities,
         stamp=gate.room_stamp,
         blocks=gate.blocks,
+        admin=gate.admin,
+        capacity=gate.capacity,
+        by=gate.by,
     )
 
 
@@ -87,6 +93,8 @@ def _gate_result(answer: list[Any]) -> GateResult | None:
         return GateResult(stale=True)
     if kind == b"blocked":
         return GateResult(blocked=True)
+    if kind in _DOOR:
+        return GateResult(door=_DOOR[kind])
     return None
 
 
@@ -131,6 +139,7 @@ class RedisLobbyStore:
             waiting_ttl=timeouts.waiting * 1000,
             room_ttl=_room_ttl(timeouts),
             gate=_gate(gate),
+            suspended=gate.sent_back,
         )
         answer = await self._gated(self._knock, room, gate, now, args)
         refused = _gate_result(answer)
@@ -178,6 +187,7 @@ class RedisLobbyStore:
         now: datetime,
         timeouts: LobbyTimeouts,
         reason: str | None = None,
+        capacity: int = 0,
     ) -> DecisionResult | None:
         status = LobbyStatus.ACCEPTED if allow else LobbyStatus.DENIED
         args = scripts.Decide(
@@ -191,11 +201,16 @@ class RedisLobbyStore:
             cache_ttl=CACHE_TTL_MS,
             block=_block(timeouts),
             reason=None if allow else reason,
+            capacity=capacity,
+            seat_ms=SEAT_MS,
         )
         async with unavailable_as(LobbyUnavailable):
             result = await self._decide(LobbyKeys.of(room).controlled(), args)
         if not result:
             return None
+        if result == b"full":
+            current = await self.touch(room, participant_id, now, timeouts)
+            return DecisionResult(current, changed=False, full=True) if current else None
         raw, changed, *rest = result
         blocked = _texts(rest[0]) if rest else ()
         decided = DecisionResult(decode_entry(raw), changed=bool(changed), blocked=blocked)
@@ -214,7 +229,9 @@ class RedisLobbyStore:
         if blocked:
             await self._bars.remember_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
 
-    async def admit_all(self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts) -> int:
+    async def admit_all(
+        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
+    ) -> int:
         args = scripts.AdmitAll(
             at=now.isoformat(),
             by=decided_by,
@@ -222,6 +239,8 @@ class RedisLobbyStore:
             ttl=timeouts.accepted * 1000,
             room_ttl=_room_ttl(timeouts),
             per_message=ADMIT_ALL_PER_MESSAGE,
+            capacity=capacity,
+            seat_ms=SEAT_MS,
         )
         async with unavailable_as(LobbyUnavailable):
             return int(await self._admit_all(room_keys(room), args))

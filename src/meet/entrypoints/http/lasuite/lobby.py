@@ -74,7 +74,7 @@ class EntryOut(msgspec.Struct):
             id=view.participant_id,
             username=view.username,
             color=view.color,
-            status=view.status.value,
+            status=view.shown_status,
             livekit=LiveKitConnection.of(view.connection),
         )
 

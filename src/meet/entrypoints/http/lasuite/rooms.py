@@ -22,7 +22,7 @@ from meet.domain.rooms.use_cases import (
 )
 from meet.domain.users.model import Viewer
 from meet.entrypoints.http.lasuite.schemas import LaSuiteRoom
-from meet.entrypoints.http.schemas import AccessLevelName, ConfigurationBody, DisplayName, RoomName
+from meet.entrypoints.http.schemas import AccessLevelName, DisplayName, LaSuiteConfigurationBody, RoomName
 
 Username = Annotated[DisplayName | None, Parameter(max_length=255)]
 
@@ -32,14 +32,14 @@ class RoomCreate(msgspec.Struct):
 
     name: RoomName
     access_level: AccessLevelName | None = None
-    configuration: ConfigurationBody | None = None
+    configuration: LaSuiteConfigurationBody | None = None
     callback_id: Annotated[str, msgspec.Meta(max_length=255)] | None = None
 
 
 class RoomPatch(msgspec.Struct):
     name: RoomName | None = None
     access_level: AccessLevelName | None = None
-    configuration: ConfigurationBody | None = None
+    configuration: LaSuiteConfigurationBody | None = None
 
 
 class LaSuiteRoomController(Controller):

@@ -9,7 +9,7 @@ import msgspec
 from meet.domain.conference.model import ConnectionConfig
 from meet.domain.rooms.lookup import RoomVisit
 from meet.domain.rooms.model import RoomAccess
-from meet.entrypoints.http.schemas import AccessLevelName, ConfigurationBody, LiveKitConnection, RoleName
+from meet.entrypoints.http.schemas import AccessLevelName, LaSuiteConfigurationBody, LiveKitConnection, RoleName
 
 
 class AccessOut(msgspec.Struct):
@@ -31,7 +31,7 @@ class LaSuiteRoom(msgspec.Struct, omit_defaults=True):
     slug: str
     access_level: AccessLevelName
     is_administrable: bool
-    configuration: ConfigurationBody | None = None
+    configuration: LaSuiteConfigurationBody | None = None
     livekit: LiveKitConnection | None = None
     accesses: list[AccessOut] | None = None
 
@@ -50,7 +50,7 @@ class LaSuiteRoom(msgspec.Struct, omit_defaults=True):
             slug=room.slug,
             access_level=room.access_level.value,
             is_administrable=visit.is_administrable,
-            configuration=ConfigurationBody.of(room.configuration) if insider else None,
+            configuration=LaSuiteConfigurationBody.of(room.configuration) if insider else None,
             livekit=LiveKitConnection.of(connection),
             accesses=[AccessOut.of(access) for access in accesses]
             if visit.is_administrable and accesses is not None

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 
 from meet.domain.rooms.preferences import GetProfile, Profile, UpdatePreferences
 from meet.domain.users.model import Viewer
-from meet.entrypoints.http.schemas import AccessLevelName, ConfigurationBody
+from meet.entrypoints.http.schemas import AccessLevelName, LaSuiteConfigurationBody
 from meet.entrypoints.http.users import PreferencesPatch
 
 
@@ -25,7 +25,7 @@ class LaSuiteUser(msgspec.Struct):
     language: str | None
     timezone: str | None
     default_room_access_level: AccessLevelName | None
-    default_room_configuration: ConfigurationBody | None
+    default_room_configuration: LaSuiteConfigurationBody | None
 
     @classmethod
     def of(cls, profile: Profile) -> LaSuiteUser:
@@ -39,7 +39,9 @@ class LaSuiteUser(msgspec.Struct):
             language=user.language,
             timezone=user.timezone,
             default_room_access_level=defaults.access_level.value if defaults.access_level else None,
-            default_room_configuration=ConfigurationBody.of(defaults.configuration) if defaults.configuration else None,
+            default_room_configuration=LaSuiteConfigurationBody.of(defaults.configuration)
+            if defaults.configuration
+            else None,
         )
 
 

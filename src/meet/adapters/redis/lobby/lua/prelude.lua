@@ -3,10 +3,11 @@
 -- the rate counter only for a gated one);
 -- ARGV[1] is the publishing command (PUBLISH, or SPUBLISH on a Redis Cluster), ARGV[2] the script's
 -- named arguments as JSON (built in scripts.py, one typed builder per script).
-local entries, waiting, expiry, position, channel, bars, audit, stamp, rate = unpack(KEYS)
+-- The host's controls' keys (denials, messages) come last, only for a script given them
+-- (keys.LobbyKeys.controlled).
+local entries, waiting, expiry, position, channel, bars, audit, door, present, held, stamp, rate, denials, messages =
+  unpack(KEYS)
 local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
--- The host's controls, after the gate's keys (only for a script given them: keys.LobbyKeys.controlled).
-local denials, messages = KEYS[10], KEYS[11]
 
 -- Every event of the lobby is encoded here, once, and decoded by codec.py.
 local function emit(event)
@@ -141,3 +142,57 @@ local function messages_of(id)
   return redis.call('HMGET', messages, '*', id)
 end
 
+
+-- The meeting's door (domain/conference/door.py): locked, ended for a grace period, the seats taken.
+local function ended(now)
+  local until_ms = redis.call('HGET', door, 'ended_until')
+  return until_ms and tonumber(until_ms) > now
+end
+
+-- Participants in the live room (+inf) and seats held for those just admitted (until a moment).
+local function seats_taken(now)
+  redis.call('ZREMRANGEBYSCORE', present, '-inf', now)
+  return redis.call('ZCARD', present)
+end
+
+local function hold_seat(id, now, hold_ms)
+  redis.call('ZADD', present, 'NX', now + hold_ms, id)
+  redis.call('PEXPIRE', present, 86400000)
+end
+
+-- Admitting the entry a sent-back member knocked with lets that member in directly again.
+local function lift(id)
+  local member = redis.call('HGET', held, id)
+  if member then redis.call('HDEL', held, id, member) end
+end
+
+-- An admin opens an ended meeting again.
+local function reopen(by, now)
+  if not ended(now) then return false end
+  redis.call('HDEL', door, 'ended_until')
+  log({action = 'room.reopened', by = by, at = now})
+  return true
+end
+
+-- Why the door keeps a newcomer out, nil when it does not. g: the gate (admin, capacity, identities, by);
+-- direct: they would enter without waiting (then a member sent back and a full room keep them out too).
+-- An admin always passes, and reopens an ended meeting.
+local function shut(g, now, direct)
+  if g.admin then
+    reopen(g.by, now)
+    return nil
+  end
+  if ended(now) then return {'ended'} end
+  if redis.call('HGET', door, 'locked') then return {'locked'} end
+  if not direct then return nil end
+  for _, identity in ipairs(g.identities) do
+    if redis.call('HEXISTS', held, identity) == 1 then return {'sent_to_lobby'} end
+  end
+  if (g.capacity or 0) > 0 and seats_taken(now) >= g.capacity then
+    for _, identity in ipairs(g.identities) do
+      if redis.call('ZSCORE', present, identity) then return nil end
+    end
+    return {'full'}
+  end
+  return nil
+end

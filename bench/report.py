@@ -112,6 +112,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"{found['delivery_p50_ms']:,.0f} ms | {found['delivery_p99_ms']:,.0f} ms | "
             f"{found['delivery_max_ms']:,.0f} ms | {found['delivered']:,} | {found['lost']} | {found['gone']} |",
         ]
+    outbound = report.get("outbound_webhooks")
+    if outbound:
+        lines += [
+            "",
+            "Outbound webhooks (one process's delivery step, a receiver on loopback, PostgreSQL's outbox): "
+            f"{outbound['deliveries_per_second']:,.0f} deliveries/s draining a burst of 2,000; events at 100/s "
+            f"with 1 s polls arrive {outbound['delay_p50_ms']:,.0f} ms (p50) and "
+            f"{outbound['delay_p99_ms']:,.0f} ms (p99) after they took effect; {outbound['failed_attempts']} "
+            "failed attempts.",
+        ]
     lines += ["", "| target | met | measured |", "|---|---|---|"]
     lines += [f"| {t['target']} | {'yes' if t['met'] else '**no**'} | {t['measured']} |" for t in report["targets"]]
     if report["worker_sweep"]:

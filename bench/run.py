@@ -31,6 +31,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tests.support.receiver import webhook_receiver
+
 from bench.bearer import bearer_scenarios
 from bench.profile import profile
 from bench.report import markdown, targets, update_performance_page, with_ratios
@@ -54,6 +56,7 @@ from bench.services import (
     start_local_redis,
 )
 from bench.townhall import raise_open_files_limit, town_hall
+from bench.webhooks import run as outbound_webhooks
 from bench.wrk import Load, Result, measure
 
 RESULTS = ROOT / "bench" / "results"
@@ -410,13 +413,11 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
             dsn = postgres.url().replace("postgresql+asyncpg://", "postgresql://")
             results += growth(api.base, seeded, dsn, redis.url, args.seconds)
             results += references(api.base, args.seconds, "end")
-        print("scaled out: a Redis Cluster (3 masters, 1 replica each) and PgBouncer, side by side:", flush=True)
-        bouncer, cluster = stack.enter_context(scaled_out_services(postgres))
-        asyncio.run(create_sessions(cluster.url, seeded, cluster=True))
-        asyncio.run(fill_waiting_lists(cluster.url, seeded, cluster=True))
-        scaled = scaled_out_env(env, bouncer.url(), cluster.url)
-        scaled_out = side_by_side(env, scaled, seeded, workdir, workers, args.server, args.seconds)
+        scaled_out = scaled_out_scenario(postgres, env, seeded, workdir, workers, args)
         town = town_hall_scenario(env, seeded, workdir, args)
+        print("outbound webhooks: a burst through the outbox, then a paced flow (bench/webhooks.py):", flush=True)
+        with webhook_receiver() as receiver:
+            outbound = asyncio.run(outbound_webhooks(postgres.url(), receiver, 2_000, 100.0, 1.0))
     return {
         "server": args.server,
         "workers": workers,
@@ -429,7 +430,20 @@ def run_all(args: argparse.Namespace) -> dict[str, Any] | None:
         "town_hall": town,
         "profiles": profiles,
         "scaled_out": scaled_out,
+        "outbound_webhooks": outbound,
     }
+
+
+def scaled_out_scenario(
+    postgres: Any, env: dict[str, str], seeded: Seeded, workdir: Path, workers: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Scenario 7 on a Redis Cluster and PgBouncer started for it (and stopped after it)."""
+    print("scaled out: a Redis Cluster (3 masters, 1 replica each) and PgBouncer, side by side:", flush=True)
+    with scaled_out_services(postgres) as (bouncer, cluster):
+        asyncio.run(create_sessions(cluster.url, seeded, cluster=True))
+        asyncio.run(fill_waiting_lists(cluster.url, seeded, cluster=True))
+        scaled = scaled_out_env(env, bouncer.url(), cluster.url)
+        return side_by_side(env, scaled, seeded, workdir, workers, args.server, args.seconds)
 
 
 def town_hall_scenario(env: dict[str, str], seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:

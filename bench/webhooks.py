@@ -4,6 +4,8 @@ against a real PostgreSQL started for the run and an HTTP receiver on loopback.
 
     uv run python -m bench.webhooks [--messages 2000] [--rate 100] [--poll 1.0]
 
+``make bench`` runs it too (2,000 messages, 100 per second, 1 s polls) on its own PostgreSQL.
+
 - burst: ``--messages`` events committed first, then one process drains the outbox: deliveries/s;
 - paced: events committed at ``--rate`` per second while one process polls every ``--poll`` seconds
   (the default of ``MEET_WEBHOOK_POLL_SECONDS``): the delay from each event's ``at`` to its arrival.
@@ -50,7 +52,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def _run(database_url: str, receiver: Receiver, messages: int, rate: float, poll: float) -> dict[str, float]:
+async def run(database_url: str, receiver: Receiver, messages: int, rate: float, poll: float) -> dict[str, float]:
     engine = create_engine(database_url)
     await upgrade(engine)
     uow = SqlaUnitOfWork(create_session_factory(engine))
@@ -120,7 +122,7 @@ def main() -> int:
     parser.add_argument("--poll", type=float, default=1.0, help="MEET_WEBHOOK_POLL_SECONDS of the paced run")
     args = parser.parse_args()
     with start_local_postgres() as postgres, webhook_receiver() as receiver:
-        figures = asyncio.run(_run(postgres.url(), receiver, args.messages, args.rate, args.poll))
+        figures = asyncio.run(run(postgres.url(), receiver, args.messages, args.rate, args.poll))
     print(json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"), **vars(args), **figures}, indent=2))
     return 0
 

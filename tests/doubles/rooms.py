@@ -166,6 +166,9 @@ class MemoryAuditLog:
     async def append(self, event: RoomEvent) -> None:
         self._db.events.append(event)
 
+    async def append_many(self, events: Sequence[RoomEvent]) -> None:
+        self._db.events.extend(events)
+
     def actions(self, room_id: uuid.UUID | None = None) -> list[Action]:
         return [event.action for event in self._db.events if room_id is None or event.room_id == room_id]
 

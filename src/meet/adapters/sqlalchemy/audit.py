@@ -1,10 +1,12 @@
 """The audit chains and the webhook outbox in the database.
 
-Appending locks the room's chain-head row (an upsert that returns the head), so two transactions
+Appending locks each room's chain-head row (an upsert that returns the head), so two transactions
 appending to one room's chain take turns instead of both building on the same last entry; the lock
-lasts until the transaction that holds it commits or rolls back. Three statements write the entry
-(head, entry, new head) and one more queues it for every enabled endpoint subscribed to its type:
-``INSERT ... SELECT`` writes no row, and reads nothing back, when nobody is subscribed.
+lasts until the transaction that holds it commits or rolls back. A batch costs the same few statements
+per room whatever its size: the head, all its entries in one ``INSERT``, the new head (and two more,
+only when some were stored before, to chain the rest again without them). One more statement queues
+the whole batch for every enabled endpoint subscribed to its types: ``INSERT ... SELECT`` writes no
+row, and reads nothing back, when nobody is subscribed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, literal, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +34,8 @@ from meet.domain.audit.model import GENESIS, AuditEntry, AuditQuery, ChainHead
 from meet.domain.shared.events import Action, Actor, ActorKind, AuditUnitOfWork, RoomEvent
 
 WALK_BATCH = 500
+# Events told to webhooks per statement: SQLite allows at most 500 SELECTs in one UNION ALL.
+QUEUE_CHUNK = 500
 
 
 def _upsert_dialect(session_or_engine: AsyncSession | AsyncEngine) -> Any:
@@ -40,56 +44,110 @@ def _upsert_dialect(session_or_engine: AsyncSession | AsyncEngine) -> Any:
 
 
 class SqlaAuditLog:
-    """``AuditLog`` inside one transaction's session: the entry commits (or not) with the change."""
+    """``AuditLog`` inside one transaction's session: the entries commit (or not) with the change."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def append(self, event: RoomEvent) -> None:
-        async with database_errors():
-            if event.action.is_audited and not await self._chain(event):
-                return  # appended before (a record moved twice): stored once, told once
-            await self._queue(event)
+        await self.append_many([event])
 
-    async def _chain(self, event: RoomEvent) -> bool:
+    async def append_many(self, events: Sequence[RoomEvent]) -> None:
+        audited: dict[uuid.UUID, list[RoomEvent]] = {}
+        for event in events:
+            if event.action.is_audited:
+                audited.setdefault(event.room_id, []).append(event)
+        async with database_errors():
+            stored: set[uuid.UUID] = set()
+            for room_id in sorted(audited):  # heads locked in one order: two writers never wait on each other
+                stored.update(await self._chain(room_id, audited[room_id]))
+            # An event appended before (a record moved twice) is stored once and told once.
+            told = {event.id: event for event in events if not event.action.is_audited or event.id in stored}
+            for chunk in _chunks(list(told.values()), QUEUE_CHUNK):
+                await self._queue(chunk)
+
+    async def _chain(self, room_id: uuid.UUID, events: Sequence[RoomEvent]) -> set[uuid.UUID]:
+        """Chain the room's events not stored yet, in order; answer their ids."""
         dialect = _upsert_dialect(self._session)
         lock_head = (
             dialect.insert(audit_chain)
-            .values(room_id=event.room_id, last_seq=0, last_hash=GENESIS, anchor_seq=0, anchor_hash=GENESIS)
+            .values(room_id=room_id, last_seq=0, last_hash=GENESIS, anchor_seq=0, anchor_hash=GENESIS)
             .on_conflict_do_update(index_elements=["room_id"], set_={"last_seq": audit_chain.c.last_seq})
             .returning(audit_chain.c.last_seq, audit_chain.c.last_hash)
         )
         last_seq, last_hash = (await self._session.execute(lock_head)).one()
-        entry = AuditEntry.chained(event, last_seq + 1, last_hash)
-        insert = dialect.insert(audit_entry).values(**_entry_row(entry)).on_conflict_do_nothing(index_elements=["id"])
-        if (await self._session.execute(insert.returning(audit_entry.c.seq))).first() is None:
-            return False
+        unique = list({event.id: event for event in events}.values())
+        entries = _chained(unique, last_seq, last_hash)
+        insert = dialect.insert(audit_entry).on_conflict_do_nothing(index_elements=["id"])
+        added = await self._insert(insert, entries)
+        if len(added) < len(entries):
+            # Some were stored before (a record moved twice): rare, so only then are this batch's rows
+            # taken back and the rest chained again without them.
+            await self._session.execute(delete(audit_entry).where(audit_entry.c.id.in_(added)))
+            entries = _chained([event for event in unique if event.id in added], last_seq, last_hash)
+            await self._insert(insert, entries)
+        if not entries:
+            return set()
         await self._session.execute(
             update(audit_chain)
-            .where(audit_chain.c.room_id == event.room_id)
-            .values(last_seq=entry.seq, last_hash=entry.hash)
+            .where(audit_chain.c.room_id == room_id)
+            .values(last_seq=entries[-1].seq, last_hash=entries[-1].hash)
         )
-        return True
+        return {entry.event.id for entry in entries}
 
-    async def _queue(self, event: RoomEvent) -> None:
-        payload = json.dumps(event.as_message(), separators=(",", ":"), ensure_ascii=False)
+    async def _insert(self, insert: Any, entries: Sequence[AuditEntry]) -> set[uuid.UUID]:
+        """Insert the entries in one statement; answer the ids of those not stored before."""
+        if not entries:
+            return set()
+        rows = [_entry_row(entry) for entry in entries]
+        return set((await self._session.scalars(insert.values(rows).returning(audit_entry.c.id))).all())
+
+    async def _queue(self, events: Sequence[RoomEvent]) -> None:
+        """Queue the events for every enabled endpoint subscribed to their types, in one statement."""
+        told = union_all(*(_as_row(event) for event in events)).subquery("told")
         subscribed = (
             select(
-                literal(event.id, webhook_outbox.c.event_id.type),
+                told.c.event_id,
                 webhook_subscription.c.endpoint_id,
-                literal(event.action.value, webhook_outbox.c.event_type.type),
-                literal(event.room_id, webhook_outbox.c.room_id.type),
-                literal(event.at, webhook_outbox.c.at.type),
-                literal(payload, webhook_outbox.c.payload.type),
+                told.c.event_type,
+                told.c.room_id,
+                told.c.at,
+                told.c.payload,
                 literal(0, webhook_outbox.c.attempts.type),
-                literal(event.at, webhook_outbox.c.next_attempt_at.type),
+                told.c.at,
             )
+            .join(webhook_subscription, webhook_subscription.c.event_type == told.c.event_type)
             .join(webhook_endpoint, webhook_endpoint.c.id == webhook_subscription.c.endpoint_id)
-            .where(webhook_subscription.c.event_type == event.action.value, webhook_endpoint.c.enabled.is_(True))
+            .where(webhook_endpoint.c.enabled.is_(True))
         )
         columns = ["event_id", "endpoint_id", "event_type", "room_id", "at", "payload", "attempts", "next_attempt_at"]
         queue = _upsert_dialect(self._session).insert(webhook_outbox).from_select(columns, subscribed)
         await self._session.execute(queue.on_conflict_do_nothing())
+
+
+def _as_row(event: RoomEvent) -> Select[Any]:
+    payload = json.dumps(event.as_message(), separators=(",", ":"), ensure_ascii=False)
+    return select(
+        literal(event.id, webhook_outbox.c.event_id.type).label("event_id"),
+        literal(event.action.value, webhook_outbox.c.event_type.type).label("event_type"),
+        literal(event.room_id, webhook_outbox.c.room_id.type).label("room_id"),
+        literal(event.at, webhook_outbox.c.at.type).label("at"),
+        literal(payload, webhook_outbox.c.payload.type).label("payload"),
+    )
+
+
+def _chained(events: Sequence[RoomEvent], last_seq: int, last_hash: str) -> list[AuditEntry]:
+    """The entries that follow the head, in the events' order."""
+    entries: list[AuditEntry] = []
+    for event in events:
+        entry = AuditEntry.chained(event, last_seq + 1, last_hash)
+        last_seq, last_hash = entry.seq, entry.hash
+        entries.append(entry)
+    return entries
+
+
+def _chunks(events: Sequence[RoomEvent], size: int) -> list[Sequence[RoomEvent]]:
+    return [events[start : start + size] for start in range(0, len(events), size)]
 
 
 class SqlaStandaloneAuditLog:
@@ -99,8 +157,11 @@ class SqlaStandaloneAuditLog:
         self._uow = uow
 
     async def append(self, event: RoomEvent) -> None:
+        await self.append_many([event])
+
+    async def append_many(self, events: Sequence[RoomEvent]) -> None:
         async with self._uow.begin() as tx:
-            await tx.audit.append(event)
+            await tx.audit.append_many(events)
 
 
 def _entry_row(entry: AuditEntry) -> dict[str, object]:

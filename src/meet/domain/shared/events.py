@@ -7,7 +7,7 @@ database write, inside the same transaction, so the change and its record commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -141,6 +141,10 @@ class AuditLog(Protocol):
     """Appends a room's event to its audit chain and the webhook outbox, atomically with the change."""
 
     async def append(self, event: RoomEvent) -> None: ...
+
+    async def append_many(self, events: Sequence[RoomEvent]) -> None:
+        """Append each as ``append`` would, in order within a room, for a few statements per room."""
+        ...
 
 
 class AuditTransaction(Protocol):

@@ -171,17 +171,17 @@ def counted(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 async def test_a_batch_costs_the_same_statements_whatever_its_size(engine: AsyncEngine) -> None:
-    await subscribe(engine)
     uow, room = SqlaUnitOfWork(create_session_factory(engine)), uuid.uuid4()
-    lobby_events = await events_of(records([room], 201))
+    lobby_events = await events_of(records([room], 402))
 
-    async with uow.begin() as tx:
-        with counted(engine) as one:
-            await tx.audit.append_many(lobby_events[:1])
-    async with uow.begin() as tx:
-        with counted(engine) as batch:
-            await tx.audit.append_many(lobby_events[1:])
+    async def statements(events: Sequence[RoomEvent]) -> list[str]:
+        async with uow.begin() as tx:
+            with counted(engine) as issued:
+                await tx.audit.append_many(events)
+        return issued
 
-    # Per room: lock the head, insert the entries, move the head; for the batch: queue the webhooks.
-    assert len(one) == len(batch) == 4, batch
+    # A room's chain: lock the head, insert the entries, move the head; the batch's webhooks: who is subscribed.
+    assert len(await statements(lobby_events[:1])) == len(await statements(lobby_events[1:201])) == 4
+    await subscribe(engine)  # and, now that somebody is, queue them for those endpoints
+    assert len(await statements(lobby_events[201:202])) == len(await statements(lobby_events[202:])) == 5
     await assert_verified(engine, rooms=1)

@@ -3,10 +3,10 @@
 Appending locks each room's chain-head row (an upsert that returns the head), so two transactions
 appending to one room's chain take turns instead of both building on the same last entry; the lock
 lasts until the transaction that holds it commits or rolls back. A batch costs the same few statements
-per room whatever its size: the head, all its entries in one ``INSERT``, the new head (and two more,
-only when some were stored before, to chain the rest again without them). One more statement queues
-the whole batch for every enabled endpoint subscribed to its types: ``INSERT ... SELECT`` writes no
-row, and reads nothing back, when nobody is subscribed.
+per room whatever its size: the head, all its entries in one multi-row ``INSERT``, the new head (and
+two more, only when some were stored before, to chain the rest again without them). Then, for the
+whole batch, one read of the enabled endpoints subscribed to its types, and one multi-row ``INSERT``
+into the outbox only when there are some.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, func, literal, or_, select, union_all, update
+from sqlalchemy import Row, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,8 +34,6 @@ from meet.domain.audit.model import GENESIS, AuditEntry, AuditQuery, ChainHead
 from meet.domain.shared.events import Action, Actor, ActorKind, AuditUnitOfWork, RoomEvent
 
 WALK_BATCH = 500
-# Events told to webhooks per statement: SQLite allows at most 500 SELECTs in one UNION ALL.
-QUEUE_CHUNK = 500
 
 
 def _upsert_dialect(session_or_engine: AsyncSession | AsyncEngine) -> Any:
@@ -63,8 +61,8 @@ class SqlaAuditLog:
                 stored.update(await self._chain(room_id, audited[room_id]))
             # An event appended before (a record moved twice) is stored once and told once.
             told = {event.id: event for event in events if not event.action.is_audited or event.id in stored}
-            for chunk in _chunks(list(told.values()), QUEUE_CHUNK):
-                await self._queue(chunk)
+            if told:
+                await self._queue(list(told.values()))
 
     async def _chain(self, room_id: uuid.UUID, events: Sequence[RoomEvent]) -> set[uuid.UUID]:
         """Chain the room's events not stored yet, in order; answer their ids."""
@@ -96,44 +94,50 @@ class SqlaAuditLog:
         return {entry.event.id for entry in entries}
 
     async def _insert(self, insert: Any, entries: Sequence[AuditEntry]) -> set[uuid.UUID]:
-        """Insert the entries in one statement; answer the ids of those not stored before."""
+        """Insert the entries (one multi-row statement: SQLAlchemy's "insertmanyvalues", compiled once and
+        cached whatever the count); answer the ids of those not stored before."""
         if not entries:
             return set()
         rows = [_entry_row(entry) for entry in entries]
-        return set((await self._session.scalars(insert.values(rows).returning(audit_entry.c.id))).all())
+        return set((await self._session.scalars(insert.returning(audit_entry.c.id), rows)).all())
 
     async def _queue(self, events: Sequence[RoomEvent]) -> None:
-        """Queue the events for every enabled endpoint subscribed to their types, in one statement."""
-        told = union_all(*(_as_row(event) for event in events)).subquery("told")
+        """Queue the events for every enabled endpoint subscribed to their types: one read of who is
+        subscribed, and one multi-row insert only when somebody is."""
+        types = {event.action.value for event in events}
         subscribed = (
-            select(
-                told.c.event_id,
-                webhook_subscription.c.endpoint_id,
-                told.c.event_type,
-                told.c.room_id,
-                told.c.at,
-                told.c.payload,
-                literal(0, webhook_outbox.c.attempts.type),
-                told.c.at,
-            )
-            .join(webhook_subscription, webhook_subscription.c.event_type == told.c.event_type)
+            select(webhook_subscription.c.event_type, webhook_subscription.c.endpoint_id)
             .join(webhook_endpoint, webhook_endpoint.c.id == webhook_subscription.c.endpoint_id)
-            .where(webhook_endpoint.c.enabled.is_(True))
+            .where(webhook_subscription.c.event_type.in_(types), webhook_endpoint.c.enabled.is_(True))
         )
-        columns = ["event_id", "endpoint_id", "event_type", "room_id", "at", "payload", "attempts", "next_attempt_at"]
-        queue = _upsert_dialect(self._session).insert(webhook_outbox).from_select(columns, subscribed)
-        await self._session.execute(queue.on_conflict_do_nothing())
+        endpoints: dict[str, list[uuid.UUID]] = {}
+        for event_type, endpoint_id in (await self._session.execute(subscribed)).all():
+            endpoints.setdefault(event_type, []).append(endpoint_id)
+        rows = [
+            _outbox_row(event, endpoint_id, payload)
+            for event in events
+            if event.action.value in endpoints
+            for payload in (json.dumps(event.as_message(), separators=(",", ":"), ensure_ascii=False),)
+            for endpoint_id in endpoints[event.action.value]
+        ]
+        if rows:
+            # RETURNING makes it one multi-row INSERT on every driver ("insertmanyvalues"), not one
+            # execution per row (asyncpg's executemany).
+            queue = _upsert_dialect(self._session).insert(webhook_outbox).on_conflict_do_nothing()
+            await self._session.execute(queue.returning(webhook_outbox.c.event_id), rows)
 
 
-def _as_row(event: RoomEvent) -> Select[Any]:
-    payload = json.dumps(event.as_message(), separators=(",", ":"), ensure_ascii=False)
-    return select(
-        literal(event.id, webhook_outbox.c.event_id.type).label("event_id"),
-        literal(event.action.value, webhook_outbox.c.event_type.type).label("event_type"),
-        literal(event.room_id, webhook_outbox.c.room_id.type).label("room_id"),
-        literal(event.at, webhook_outbox.c.at.type).label("at"),
-        literal(payload, webhook_outbox.c.payload.type).label("payload"),
-    )
+def _outbox_row(event: RoomEvent, endpoint_id: uuid.UUID, payload: str) -> dict[str, object]:
+    return {
+        "event_id": event.id,
+        "endpoint_id": endpoint_id,
+        "event_type": event.action.value,
+        "room_id": event.room_id,
+        "at": event.at,
+        "payload": payload,
+        "attempts": 0,
+        "next_attempt_at": event.at,
+    }
 
 
 def _chained(events: Sequence[RoomEvent], last_seq: int, last_hash: str) -> list[AuditEntry]:
@@ -144,10 +148,6 @@ def _chained(events: Sequence[RoomEvent], last_seq: int, last_hash: str) -> list
         last_seq, last_hash = entry.seq, entry.hash
         entries.append(entry)
     return entries
-
-
-def _chunks(events: Sequence[RoomEvent], size: int) -> list[Sequence[RoomEvent]]:
-    return [events[start : start + size] for start in range(0, len(events), size)]
 
 
 class SqlaStandaloneAuditLog:

@@ -85,7 +85,8 @@ def exercise(operation: Any, mode: GenerationMode, base_url: str, cookie: str | 
     except Unsatisfiable:
         pass  # nothing invalid can be sent to this operation in this mode (e.g. no parameter to break)
     except (Exception, BaseExceptionGroup) as error:  # schemathesis reports some checks from outside the test body
-        findings.problems.append(f"{operation.label} [{mode}]: {error}")
+        causes = error.exceptions if isinstance(error, BaseExceptionGroup) else ()
+        findings.problems.append(f"{operation.label} [{mode}]: {error} {[str(cause) for cause in causes]}")
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(served: Served) -> None:

@@ -33,11 +33,11 @@ from typing import Any
 import redis
 from tests.support.services import free_port, wait_for_port
 
+from bench.paired import loads
 from bench.run import migrate, production_env
 from bench.seed import Seeded, create_sessions, fill_waiting_lists, lobby_credentials, seed_database
 from bench.services import ROOT, _stop_group, api_server, livekit_stub, start_local_postgres
 
-SCENARIOS = ("token only", "anonymous join", "member join", "waiting list (10 waiting)", "lobby knock", "lobby poll")
 DRIVER = Path(__file__).with_name("instructions_driver.py")
 
 
@@ -80,31 +80,18 @@ def quiet_background(root: Path) -> dict[str, str]:
     return {f"MEET_{name.upper()}": value for name, value in quiet.items() if f"{name}:" in known}
 
 
-def plan(seeded: Seeded, credentials: list[str]) -> list[dict[str, Any]]:
-    rooms = seeded.rooms
-    owner = {"Cookie": f"meet_session={seeded.sessions['bench-owner']}"}
-    member = {"Cookie": f"meet_session={seeded.sessions['bench-member']}"}
-    json_body = {"Content-Type": "application/json"}
-    knock = {"method": "POST", "body": '{"username":"Bench"}', "headers": json_body}
-    return [
-        {"name": "token only", "method": "GET", "path": "/bench/token", "headers": {}},
-        {"name": "anonymous join", "method": "GET", "path": f"/api/v1/rooms/{rooms['public'].slug}", "headers": {}},
-        {"name": "member join", "method": "GET", "path": f"/api/v1/rooms/{rooms['restricted'].id}", "headers": member},
-        {
-            "name": "waiting list (10 waiting)",
-            "method": "GET",
-            "path": f"/api/v1/rooms/{rooms['wait-10'].id}/waiting-participants",
-            "headers": owner,
-        },
-        {"name": "lobby knock", "path": f"/api/v1/rooms/{rooms['knock'].id}/request-entry", **knock},
-        {
-            "name": "lobby poll",
-            "path": f"/api/v1/rooms/{rooms['poll'].id}/request-entry",
-            "rotate": credentials,
-            "rotate_header": "X-Lobby-Credential",
-            **knock,
-        },
-    ]
+def plan(seeded: Seeded, credentials: Path) -> list[dict[str, Any]]:
+    """``bench.paired``'s scenarios, as the driver sends them (a rotated header's values read in)."""
+    found = []
+    for name, load in loads(seeded, credentials).items():
+        scenario: dict[str, Any] = {"name": name, "method": load.method, "path": load.path, "headers": load.headers}
+        if load.body is not None:
+            scenario["body"] = load.body
+        if load.rotate_file is not None:
+            scenario["rotate"] = load.rotate_file.read_text().split()
+            scenario["rotate_header"] = load.rotate_header
+        found.append(scenario)
+    return found
 
 
 def parts(workdir: Path, prefix: str) -> dict[int, tuple[str, int]]:
@@ -164,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         redis_url, redis_pid = stack.enter_context(grinding_redis(workdir, seed))
         env = production_env(postgres.url(), redis_url, livekit)
         with api_server(env, 1, workdir) as api:  # the pollers' credentials, knocked in over HTTP
-            credentials = asyncio.run(lobby_credentials(api.base, seeded.rooms["poll"], 200))
+            credentials = workdir / "credentials.txt"
+            credentials.write_text("\n".join(asyncio.run(lobby_credentials(api.base, seeded.rooms["poll"], 200))))
+        scenarios = plan(seeded, credentials)
         counts: dict[str, dict[str, dict[str, float]]] = {}
         chunks: dict[str, Any] = {}
         for label, root in trees.items():
@@ -176,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                         "src": str(root / "src"),
                         "root": str(root),
                         "redis_pid": redis_pid,
-                        "scenarios": plan(seeded, credentials),
+                        "scenarios": scenarios,
                     }
                 )
             )
@@ -197,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                     "app": statistics.median(app.get(scenario) or [0]) / args.requests,
                     "redis": statistics.median(store.get(scenario) or [0]) / args.requests,
                 }
-                for scenario in SCENARIOS
+                for scenario in app
             }
             print(label, json.dumps(counts[label]), flush=True)
     report["per_request"] = counts

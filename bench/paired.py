@@ -33,7 +33,7 @@ import httpx
 from tests.support.services import free_port
 
 from bench.profile import profile
-from bench.run import JSON, migrate, production_env
+from bench.run import knock_load, migrate, poll_load, production_env
 from bench.seed import Seeded, create_sessions, fill_waiting_lists, lobby_credentials, seed_database
 from bench.services import (
     ROOT,
@@ -109,19 +109,10 @@ def loads(seeded: Seeded, credentials: Path | None = None) -> dict[str, Load]:
         "anonymous join": Load(f"/api/v1/rooms/{rooms['public'].slug}"),
         "member join": Load(f"/api/v1/rooms/{rooms['restricted'].id}", headers=member),
         "waiting list (10 waiting)": Load(f"/api/v1/rooms/{rooms['wait-10'].id}/waiting-participants", headers=owner),
-        "lobby knock": Load(
-            f"/api/v1/rooms/{rooms['knock'].id}/request-entry", method="POST", body='{"username":"Bench"}', headers=JSON
-        ),
+        "lobby knock": knock_load(seeded),
     }
     if credentials is not None:
-        found["lobby poll"] = Load(
-            f"/api/v1/rooms/{rooms['poll'].id}/request-entry",
-            method="POST",
-            body='{"username":"Bench"}',
-            headers=JSON,
-            rotate_file=credentials,
-            rotate_header="X-Lobby-Credential",
-        )
+        found["lobby poll"] = poll_load(seeded, credentials)
     return found
 
 

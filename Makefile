@@ -7,7 +7,7 @@ help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 install: ## Install the locked dependencies into .venv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 run: ## Serve the API on the embedded default (SQLite, in-memory stores)
 	$(UV) run meet serve --host $(HOST) --port $(PORT)

@@ -57,6 +57,7 @@ class RedisClusterServer:
                 "--cluster-port", str(self._bus_ports.setdefault(port, free_port())),
                 "--cluster-node-timeout", str(self._node_timeout_ms),
                 "--save", "", "--appendonly", "no", "--dir", str(directory),
+                "--repl-diskless-sync-delay", "0",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

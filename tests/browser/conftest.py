@@ -36,7 +36,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.support.lasuite_frontend import ROOT, FrontendBuildMissing, find_frontend_build
+from tests.support.lasuite_frontend import ROOT, BackgroundBuild, FrontendBuildMissing, find_frontend_build
 from tests.support.livekit_server import LiveKitServer
 from tests.support.served import Served, serve
 from tests.support.services import S3, OidcProvider, Postgres, Redis, ServiceNotFound
@@ -60,18 +60,21 @@ STEP_TIMEOUT_MS = 15_000
 TEST_TIMEOUT_SECONDS = 120
 RECORDINGS_BUCKET = "meet-browser-recordings"
 STORAGE_HOOK_TOKEN = "browser-storage-hook-token-0123456789"
+FRONTEND_BUILD = pytest.StashKey[BackgroundBuild]()
 SIGNED_OUT_PROBE = re.compile(
     r"^Failed to load resource: .* status of 401 \(Unauthorized\) \(https?://[^/]+/api/v1\.0/users/me\)$"
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The browser tests run last, and their time limit covers each test's own steps only.
 
     Last: Playwright's sync API holds its event loop as the thread's running loop from the first browser
     test until the session ends, and an asyncio test run meanwhile could not start its own. The time
     limit: building the frontend (once, about a minute, more on a loaded machine) and starting
-    ``meet serve`` are the session's set-up, with limits of their own.
+    ``meet serve`` are the session's set-up, with limits of their own. The build starts now, in the
+    background at a low CPU priority, when a chosen test needs it: it runs while the other tests do,
+    instead of after them.
     """
     here = Path(__file__).parent
     browser = [item for item in items if here in Path(str(item.fspath)).parents]
@@ -79,12 +82,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS, func_only=True))
     chosen = {id(item) for item in browser}
     items[:] = [item for item in items if id(item) not in chosen] + browser
+    if FRONTEND_BUILD not in config.stash and any(
+        "frontend_build" in getattr(item, "fixturenames", ()) for item in browser
+    ):
+        config.stash[FRONTEND_BUILD] = BackgroundBuild()
 
 
 @pytest.fixture(scope="session")
-def frontend_build() -> Path:
+def frontend_build(pytestconfig: pytest.Config) -> Path:
+    started = pytestconfig.stash.get(FRONTEND_BUILD, None)
     try:
-        return find_frontend_build()
+        return started.result() if started is not None else find_frontend_build()
     except FrontendBuildMissing as error:
         pytest.fail(str(error), pytrace=False)
 

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -67,8 +68,13 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def find_frontend_build(environ: Mapping[str, str] | None = None, shared: Path = SHARED, cache: Path = CACHE) -> Path:
-    """The folder of a built frontend (with its ``index.html``), building it once if needed."""
+def find_frontend_build(
+    environ: Mapping[str, str] | None = None, shared: Path = SHARED, cache: Path = CACHE, *, niceness: int = 0
+) -> Path:
+    """The folder of a built frontend (with its ``index.html``), building it once if needed.
+
+    ``niceness``: run the build at that lower CPU priority (``nice -n``), as when it runs beside other tests.
+    """
     if given := (os.environ if environ is None else environ).get(ENV_DIR):
         folder = Path(given)
         if not _built(folder):
@@ -96,8 +102,9 @@ def find_frontend_build(environ: Mapping[str, str] | None = None, shared: Path =
         for stale in cache.iterdir():
             if stale.is_dir() and stale.name != "node_modules":
                 shutil.rmtree(stale, ignore_errors=True)
+        nice = ["nice", "-n", str(niceness)] if niceness and shutil.which("nice") else []
         result = subprocess.run(
-            ["bash", str(script), str(target)],
+            [*nice, "bash", str(script), str(target)],
             env={**os.environ, "LASUITE_NODE_MODULES": str(cache / "node_modules")},
             capture_output=True,
             text=True,
@@ -111,3 +118,31 @@ def find_frontend_build(environ: Mapping[str, str] | None = None, shared: Path =
                 f"{result.stderr[-3000:]}"
             )
     return target
+
+
+class BackgroundBuild:
+    """``find_frontend_build`` in a thread of its own, at a low CPU priority, so that a build from scratch
+    (a minute or two) runs while the rest of the suite does; ``result()`` waits for it and returns the
+    folder, or raises what the build raised."""
+
+    def __init__(self, niceness: int = 10) -> None:
+        self._done = threading.Event()
+        self._folder: Path | None = None
+        self._error: BaseException | None = None
+        thread = threading.Thread(target=self._run, args=(niceness,), name="lasuite-frontend-build", daemon=True)
+        thread.start()
+
+    def _run(self, niceness: int) -> None:
+        try:
+            self._folder = find_frontend_build(niceness=niceness)
+        except BaseException as error:  # handed to whoever waits for the build
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> Path:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._folder is not None
+        return self._folder

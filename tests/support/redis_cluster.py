@@ -57,7 +57,7 @@ class RedisClusterServer:
                 "--cluster-port", str(self._bus_ports.setdefault(port, free_port())),
                 "--cluster-node-timeout", str(self._node_timeout_ms),
                 "--save", "", "--appendonly", "no", "--dir", str(directory),
-                "--repl-diskless-sync-delay", "0",
+                "--repl-diskless-sync", "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -90,14 +90,28 @@ def _cluster_info(port: int) -> dict[str, str]:
     return {str(key): str(value) for key, value in dict(info).items()}
 
 
-def _replicas_in_sync(ports: list[int]) -> bool:
-    synced = 0
+def _replication(ports: list[int]) -> list[str]:
+    """Each node's role, and for a replica whether its link to its master is up (``slave:up``)."""
+    found = []
     for port in ports:
         with contextlib.closing(redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)) as node:
             replication = node.info("replication")
-        if replication.get("role") == "slave" and replication.get("master_link_status") == "up":
-            synced += 1
-    return synced == len(ports) - MASTERS
+        link = f":{replication.get('master_link_status')}" if replication.get("role") == "slave" else ""
+        found.append(f"{replication.get('role')}{link}")
+    return found
+
+
+def _topology(port: int) -> dict[str, str]:
+    """What one node knows of the cluster: each node's id, what it is (``master``, or the id of the master
+    it replicates) and any doubt about it (a handshake, no address, a suspected failure)."""
+    with contextlib.closing(redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)) as node:
+        nodes = dict(node.cluster("NODES"))
+    known = {}
+    for about in nodes.values():
+        flags = set(str(about["flags"]).split(","))
+        doubts = ",".join(sorted({"handshake", "noaddr", "fail?", "fail"} & flags))
+        known[str(about["node_id"])] = f"{'master' if 'master' in flags else about['master_id']} {doubts}".strip()
+    return known
 
 
 def wait_until_healthy(ports: list[int], *, timeout: float = READY_TIMEOUT) -> None:
@@ -107,9 +121,16 @@ def wait_until_healthy(ports: list[int], *, timeout: float = READY_TIMEOUT) -> N
     while time.monotonic() < deadline:
         try:
             states = [_cluster_info(port).get("cluster_state") for port in ports]
-            if all(state == "ok" for state in states) and _replicas_in_sync(ports):
+            replication = _replication(ports)
+            # Every node must also agree on the whole topology (as ``redis-cli --cluster check`` does): a
+            # master that does not yet know a replica as its peer's would not vote for its failover.
+            views = [_topology(port) for port in ports]
+            agreed = all(view == views[0] for view in views) and len(views[0]) == len(ports)
+            agreed = agreed and list(views[0].values()).count("master") == MASTERS
+            synced = replication.count("slave:up") == len(ports) - MASTERS
+            if all(state == "ok" for state in states) and synced and agreed:
                 return
-            last = f"cluster states {states}"
+            last = f"cluster states {states}, replication {replication}"
         except (OSError, redis.RedisError) as error:  # while the nodes settle
             last = repr(error)
         time.sleep(0.2)

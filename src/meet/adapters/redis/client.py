@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis, RedisCluster
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
 from redis.exceptions import ClusterError, MaxConnectionsError, RedisClusterException, TryAgainError
@@ -114,6 +114,62 @@ class QueuedConnectionPool(ConnectionPool):
                 self._woken += 1
 
 
+class PromptSend(AbstractConnection):
+    """A connection that writes a command where it stands, instead of in a task of its own.
+
+    redis-py bounds the write of every command with ``asyncio.wait_for``, which (before Python 3.12)
+    starts a task for it: one more task, and one more turn of the event loop before the command even
+    leaves, for each of the lobby's round trips. The write only queues bytes on the transport; what can
+    take time is waiting for a full buffer to drain, and that wait is bounded here the same way.
+    """
+
+    async def send_packed_command(self, command: bytes | str | Any, check_health: bool = True) -> None:
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        try:
+            if isinstance(command, str):
+                command = command.encode()
+            if isinstance(command, bytes):
+                command = [command]
+            writer = self._writer
+            assert writer is not None  # connected above
+            writer.writelines(command)
+            if writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(self.socket_timeout):
+                    await writer.drain()
+        except TimeoutError:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as error:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {error}") from error
+        except BaseException:
+            # Part of the command may have been written: the connection cannot be trusted with another.
+            await self.disconnect(nowait=True)
+            raise
+
+
+class PromptConnection(PromptSend, Connection):
+    pass
+
+
+class PromptSSLConnection(PromptSend, SSLConnection):
+    pass
+
+
+class PromptUnixDomainSocketConnection(PromptSend, UnixDomainSocketConnection):
+    pass
+
+
+PROMPT: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: PromptConnection,
+    SSLConnection: PromptSSLConnection,
+    UnixDomainSocketConnection: PromptUnixDomainSocketConnection,
+}
+
+
 def create_redis(url: str) -> Redis:
     """One client (and connection pool) per process; reconnects by itself when Redis comes back.
 
@@ -130,6 +186,7 @@ def create_redis(url: str) -> Redis:
         retry=AsyncRetry(ExponentialBackoff(cap=0.1, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+    pool.connection_class = PROMPT.get(pool.connection_class, pool.connection_class)
     return Redis.from_pool(pool)
 
 

@@ -284,7 +284,7 @@ async def _town_hall(
         delivery_cpu_ms=round(delivery_cpu * 1000, 1),
         delivery_client_cpu_ms=round(delivery_client_cpu * 1000, 1),
         delivery_requests=delivery_requests,
-        accepted_by_later_polls=sum(1 for p in pollers if p.accepted_at is not None and p.accepted_request_sent_at >= asked),
+        accepted_by_later_polls=sum(1 for p in pollers if p.accepted_at and p.accepted_request_sent_at >= asked),
         delivered=len(delays),
         lost=count - len(delays),
         delivery_p50_ms=round(_percentile(delays, 0.5), 1),

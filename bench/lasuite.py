@@ -138,6 +138,10 @@ class TownHall:
     rss_per_held_poll_kb: float
     idle_cpu_percent: float
     admit_all_ms: float
+    delivery_cpu_ms: float  # the worker's CPU from admit-all sent to the last acceptance (or the deadline)
+    delivery_client_cpu_ms: float  # this process's (the pollers') CPU meanwhile: near 1,000 per second, they lag
+    delivery_requests: int  # polls sent from admit-all on (the held ones were sent before)
+    accepted_by_later_polls: int  # acceptances brought by a poll sent after admit-all (not held at the time)
     delivered: int
     lost: int
     delivery_p50_ms: float
@@ -158,6 +162,8 @@ class Poller:
         self.requests = 0
         self.refused: Counter[str] = Counter()  # answers other than 200 (the app polls again at its next tick)
         self.accepted_at: float | None = None
+        self.sent_at = 0.0
+        self.accepted_request_sent_at = 0.0  # when the request that brought the acceptance was sent
         self.polling = asyncio.Event()  # its second poll is on its way (the server may hold it)
         self.failed: str | None = None
 
@@ -188,6 +194,7 @@ class Poller:
         )
         writer.write(head.encode() + body)
         self.requests += 1
+        self.sent_at = time.monotonic()
         raw = await reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
         length = 0
@@ -205,6 +212,7 @@ class Poller:
             self.refused[f"{lines[0][9:]} {answer[:100]!r}"] += 1
         if b'"status":"accepted"' in answer and b'"token":"' in answer:
             self.accepted_at = time.monotonic()
+            self.accepted_request_sent_at = self.sent_at
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -246,6 +254,8 @@ async def _town_hall(
     gc.collect()
     gc.freeze()
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        cpu_at_admission, client_cpu_at_admission = cpu_seconds(pid), time.process_time()
+        requests_at_admission = sum(p.requests for p in pollers)
         asked = time.monotonic()
         admitted = await client.post(
             f"/api/v1/rooms/{room_id}/waiting-participants/admit-all", headers={"Cookie": owner}
@@ -253,6 +263,9 @@ async def _town_hall(
         answered = time.monotonic()
         admitted.raise_for_status()
     _, pending = await asyncio.wait(tasks, timeout=DELIVERY_DEADLINE_SECONDS)
+    delivery_cpu = cpu_seconds(pid) - cpu_at_admission
+    delivery_client_cpu = time.process_time() - client_cpu_at_admission
+    delivery_requests = sum(p.requests for p in pollers) - requests_at_admission
     for task in pending:
         task.cancel()
     gc.unfreeze()
@@ -268,6 +281,10 @@ async def _town_hall(
         rss_per_held_poll_kb=round((rss_held - rss_before) / max(opened, 1), 1),
         idle_cpu_percent=round(100 * idle_cpu, 2),
         admit_all_ms=round((answered - asked) * 1000, 1),
+        delivery_cpu_ms=round(delivery_cpu * 1000, 1),
+        delivery_client_cpu_ms=round(delivery_client_cpu * 1000, 1),
+        delivery_requests=delivery_requests,
+        accepted_by_later_polls=sum(1 for p in pollers if p.accepted_at and p.accepted_request_sent_at >= asked),
         delivered=len(delays),
         lost=count - len(delays),
         delivery_p50_ms=round(_percentile(delays, 0.5), 1),

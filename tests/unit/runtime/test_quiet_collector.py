@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from meet.entrypoints.http.collector import QuietCollector
+from meet.entrypoints.http.collector import QuietCollector, running
 
 
 class Clock:
@@ -28,7 +28,7 @@ class Cycle:
 @pytest.fixture
 def collector() -> Iterator[tuple[QuietCollector, Clock]]:
     clock = Clock()
-    quiet = QuietCollector(min_interval=60, clock=clock)
+    quiet = QuietCollector(min_interval=60, max_interval=120, clock=clock)
     gc.callbacks.append(quiet.observe)
     yield quiet, clock
     gc.callbacks.remove(quiet.observe)
@@ -52,7 +52,7 @@ def test_a_quiet_worker_frees_the_old_generations_garbage_at_once(collector: tup
     assert not any(isinstance(o, Cycle) for o in gc.get_objects())
 
 
-def test_a_busy_worker_is_left_to_cpython(collector: tuple[QuietCollector, Clock]) -> None:
+def test_a_busy_worker_keeps_its_old_garbage_until_its_pass_is_due(collector: tuple[QuietCollector, Clock]) -> None:
     quiet, _ = collector
     old_cyclic_garbage()
     gc.collect(0)  # allocations between two checks: a young collection
@@ -79,3 +79,40 @@ def test_its_own_passes_are_at_most_one_per_interval(collector: tuple[QuietColle
     assert quiet.check() is False
     clock.now += 1
     assert quiet.check() is True
+
+
+def test_a_worker_busy_for_longer_than_the_longest_interval_gets_its_pass(
+    collector: tuple[QuietCollector, Clock],
+) -> None:
+    quiet, clock = collector
+    quiet.collect()
+    old_cyclic_garbage()
+    gc.collect(0)
+    clock.now += 119
+    assert quiet.check() is False
+
+    gc.collect(0)  # still busy
+    clock.now += 1
+    assert quiet.check() is True
+    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+
+
+async def test_while_it_runs_cpython_starts_no_full_pass_of_its_own() -> None:
+    before = gc.get_threshold()
+    passes: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            passes.append(1)
+
+    gc.callbacks.append(count)
+    try:
+        async with running(QuietCollector(min_interval=3600), check_every=3600):
+            survivors = [[n] for n in range(300_000)]  # promoted, young pass after young pass
+            assert passes == []
+        survivors = [[n] for n in range(300_000)]  # without it, CPython's own full passes
+        assert passes != []
+        del survivors
+    finally:
+        gc.callbacks.remove(count)
+    assert gc.get_threshold() == before

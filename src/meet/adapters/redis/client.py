@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import ConnectionPool, Redis, RedisCluster
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
-from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
+from redis.exceptions import ClusterError, MaxConnectionsError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -33,6 +37,139 @@ UNREACHABLE = (
 )
 
 
+MAX_CONNECTIONS = 200  # per process (per node on a cluster)
+SOCKET_TIMEOUT = 5.0
+
+
+class QueuedConnectionPool(ConnectionPool):
+    """redis-py's pool, except that a command finding every connection in use waits for one, in turn,
+    instead of failing at once.
+
+    The connections in use are the commands in flight, and a worker that was busy for a moment (ten
+    thousand held polls answered at once) finds hundreds of requests arrived meanwhile, each sending
+    its command: failing those as "Redis is unreachable" would send every client of a crowded room back
+    a second later, into the same crowd. They wait instead, first come first served, up to ``wait``
+    seconds, then fail as before. redis-py's own ``BlockingConnectionPool`` takes a lock to hand a
+    connection back, so under that load the connections wait in line to be returned.
+    """
+
+    def __init__(self, *, wait: float = SOCKET_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._wait = wait
+        self._queue: deque[asyncio.Future[None]] = deque()
+        self._woken = 0  # waiters told a connection is free, not yet running
+
+    async def get_connection(self, *_: Any, **__: Any) -> AbstractConnection:  # redis-py's deprecated arguments
+        if not self._queue and not self._woken and self.can_get_connection():
+            try:
+                return await self._take()
+            except MaxConnectionsError:
+                pass
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
+        overtaken = False
+        while True:
+            turn = loop.create_future()
+            if overtaken:  # woken, but a connection was taken meanwhile: first in line again
+                self._queue.appendleft(turn)
+            else:
+                self._queue.append(turn)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await turn
+            except BaseException as error:
+                self._give_up(turn)
+                if isinstance(error, TimeoutError):
+                    raise RedisConnectionError("every Redis connection stayed in use") from None
+                raise
+            self._woken -= 1
+            if self.can_get_connection():
+                with contextlib.suppress(MaxConnectionsError):
+                    return await self._take()
+            overtaken = True
+
+    async def _take(self) -> AbstractConnection:
+        connection: AbstractConnection = await super().get_connection()  # type: ignore[no-untyped-call]
+        return connection
+
+    async def release(self, connection: AbstractConnection) -> None:
+        await super().release(connection)
+        self._wake()
+
+    def _give_up(self, turn: asyncio.Future[None]) -> None:
+        """A waiter leaves (its time ran out, its request was cancelled); a turn it was given goes to the next."""
+        if turn.done() and not turn.cancelled():
+            self._woken -= 1
+            self._wake()
+        else:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(turn)
+
+    def _wake(self) -> None:
+        free = self.max_connections - len(self._in_use_connections)
+        while self._queue and self._woken < free:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                self._woken += 1
+
+
+class PromptSend(AbstractConnection):
+    """A connection that writes a command where it stands, instead of in a task of its own.
+
+    redis-py bounds the write of every command with ``asyncio.wait_for``, which (before Python 3.12)
+    starts a task for it: one more task, and one more turn of the event loop before the command even
+    leaves, for each of the lobby's round trips. The write only queues bytes on the transport; what can
+    take time is waiting for a full buffer to drain, and that wait is bounded here the same way.
+    """
+
+    async def send_packed_command(self, command: bytes | str | Any, check_health: bool = True) -> None:
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        try:
+            if isinstance(command, str):
+                command = command.encode()
+            if isinstance(command, bytes):
+                command = [command]
+            writer = self._writer
+            assert writer is not None  # connected above
+            writer.writelines(command)
+            if writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(self.socket_timeout):
+                    await writer.drain()
+        except TimeoutError:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as error:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {error}") from error
+        except BaseException:
+            # Part of the command may have been written: the connection cannot be trusted with another.
+            await self.disconnect(nowait=True)
+            raise
+
+
+class PromptConnection(PromptSend, Connection):
+    pass
+
+
+class PromptSSLConnection(PromptSend, SSLConnection):
+    pass
+
+
+class PromptUnixDomainSocketConnection(PromptSend, UnixDomainSocketConnection):
+    pass
+
+
+PROMPT: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: PromptConnection,
+    SSLConnection: PromptSSLConnection,
+    UnixDomainSocketConnection: PromptUnixDomainSocketConnection,
+}
+
+
 def create_redis(url: str) -> Redis:
     """One client (and connection pool) per process; reconnects by itself when Redis comes back.
 
@@ -40,15 +177,17 @@ def create_redis(url: str) -> Redis:
     sent again on a fresh connection (twice at most, 50 then 100 ms apart), so the first requests
     after a restart succeed instead of answering 503. ``from_url`` would otherwise retry nothing.
     """
-    return Redis.from_url(
+    pool = QueuedConnectionPool.from_url(
         url,
         socket_connect_timeout=2,
-        socket_timeout=5,
+        socket_timeout=SOCKET_TIMEOUT,
         health_check_interval=30,
-        max_connections=200,
+        max_connections=MAX_CONNECTIONS,
         retry=AsyncRetry(ExponentialBackoff(cap=0.1, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+    pool.connection_class = PROMPT.get(pool.connection_class, pool.connection_class)
+    return Redis.from_pool(pool)
 
 
 def create_redis_cluster(url: str) -> RedisCluster:
@@ -61,9 +200,9 @@ def create_redis_cluster(url: str) -> RedisCluster:
     return RedisCluster.from_url(
         url,
         socket_connect_timeout=2,
-        socket_timeout=5,
+        socket_timeout=SOCKET_TIMEOUT,
         health_check_interval=30,
-        max_connections=200,
+        max_connections=MAX_CONNECTIONS,
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
     )
 

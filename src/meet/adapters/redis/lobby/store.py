@@ -36,7 +36,7 @@ from meet.domain.lobby.model import (
 from meet.domain.lobby.whole_list import WholeWaitingList
 from meet.domain.rooms.model import SfuRoomName
 
-ADMIT_ALL_PER_MESSAGE = 500
+DECISIONS_PER_MESSAGE = 500  # admit-all and deny-all publish their decisions in batches of this many
 SEAT_MS = SEAT_HOLD_SECONDS * 1000
 _DOOR = {refusal.value.encode(): refusal for refusal in DoorRefusal}
 
@@ -238,7 +238,7 @@ class RedisLobbyStore:
             now=ms(now),
             ttl=timeouts.accepted * 1000,
             room_ttl=_room_ttl(timeouts),
-            per_message=ADMIT_ALL_PER_MESSAGE,
+            per_message=DECISIONS_PER_MESSAGE,
             capacity=capacity,
             seat_ms=SEAT_MS,
         )
@@ -255,7 +255,7 @@ class RedisLobbyStore:
             ttl=timeouts.denied * 1000,
             room_ttl=_room_ttl(timeouts),
             cache_ttl=CACHE_TTL_MS,
-            per_message=ADMIT_ALL_PER_MESSAGE,
+            per_message=DECISIONS_PER_MESSAGE,
             block=_block(timeouts),
             reason=reason,
         )

@@ -67,9 +67,18 @@ class LobbyStore(Protocol):
         ...
 
     async def admit_all(
-        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
-    ) -> int:
-        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for."""
+        self,
+        room: SfuRoomName,
+        *,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+        capacity: int = 0,
+        stamp: str | None = None,
+    ) -> int | None:
+        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for;
+        answer how many. ``None`` (nothing decided) when the room's stamp is no longer ``stamp``, the
+        stamp the caller read the room under (absent: nothing to check)."""
         ...
 
     async def deny_all(
@@ -127,6 +136,11 @@ class ParticipantEvents(Protocol):
 
         Raises ``LobbyUnavailable`` once the channel was lost (events may have been missed).
         """
+        ...
+
+    def decisions_arriving(self) -> bool:
+        """Whether decisions about others in this room reached this process a moment ago: a mass
+        decision arrives over seconds, and one about this participant may still be on its way."""
         ...
 
 

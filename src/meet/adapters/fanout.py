@@ -198,6 +198,12 @@ class FanOut:
             for feed in by_id.get(event.participant_id, ()):
                 feed.put(event)
 
+    def deciding(self, room: str) -> None:
+        """This process begins a mass decision in ``room``: its feeds count decisions as arriving."""
+        decisions = self._decisions.get(room)
+        if decisions is not None:
+            decisions.last = time.monotonic()
+
     def resync(self, room: str) -> None:
         """Every feed of ``room`` learns that events may have been missed and reads the state again."""
         self.deliver(room, LobbyEvent(LobbyEventType.RESYNC))

@@ -328,6 +328,8 @@ async def test_a_participants_feed_tells_when_decisions_about_others_in_its_room
         assert feed.decisions_arriving()
         assert await feed.next_event(0.05) is None  # nothing about this participant itself
         assert not other_room.decisions_arriving()
+        backend.events.deciding(elsewhere)  # a mass decision begun in this process: before any comes back
+        assert other_room.decisions_arriving()
 
 
 @pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)  # a channel others can publish on

@@ -68,6 +68,9 @@ class MemoryLobbyEvents:
     def publish(self, room: SfuRoomName, event: LobbyEvent) -> None:
         self._fanout.deliver(room, event)
 
+    def deciding(self, room: SfuRoomName) -> None:
+        self._fanout.deciding(room)
+
 
 @dataclasses.dataclass
 class _Room:

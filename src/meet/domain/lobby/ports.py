@@ -139,8 +139,8 @@ class ParticipantEvents(Protocol):
         ...
 
     def decisions_arriving(self) -> bool:
-        """Whether decisions about others in this room reached this process a moment ago: a mass
-        decision arrives over seconds, and one about this participant may still be on its way."""
+        """Whether decisions in this room reached this process (or were begun by it) a moment ago: a
+        mass decision arrives over seconds, and one about this participant may still be on its way."""
         ...
 
 
@@ -165,6 +165,11 @@ class LobbyEvents(Protocol):
 
     def of_room(self, room: SfuRoomName) -> AbstractAsyncContextManager[RoomChanges]:
         """Listen to every change of the room's lobby; every change published after entering is heard."""
+        ...
+
+    def deciding(self, room: SfuRoomName) -> None:
+        """This process is about to decide for many in the room (an admit-all): its participants' feeds
+        tell ``decisions_arriving`` from now on, before the first decision comes back."""
         ...
 
 

@@ -8,8 +8,9 @@ one future: no task, no queue, no timer.
 
 A mass decision (admit-all, deny-all) reaches a process as a series of messages, read one after the
 other while the process answers the polls the earlier ones woke: for a room with thousands of
-waiting people that takes seconds. A feed tells whether its room's decisions are arriving, so that a
-wait ending meanwhile reads the state rather than miss a decision still on its way.
+waiting people that takes seconds. A feed tells whether its room's decisions are arriving (or one was
+begun in this process), so that a wait ending meanwhile waits a moment more for its own, then reads the
+state, rather than answer "waiting" with its decision still on its way.
 """
 
 from __future__ import annotations

@@ -144,7 +144,9 @@ class TownHall:
     accepted_by_later_polls: int  # acceptances brought by a poll sent after admit-all (not held at the time)
     delivered: int
     lost: int
+    delivery_first_ms: float  # the first acceptance: how long admit-all took to reach its first held poll
     delivery_p50_ms: float
+    delivery_p90_ms: float
     delivery_p99_ms: float
     delivery_max_ms: float
     open_seconds: float
@@ -287,7 +289,9 @@ async def _town_hall(
         accepted_by_later_polls=sum(1 for p in pollers if p.accepted_at and p.accepted_request_sent_at >= asked),
         delivered=len(delays),
         lost=count - len(delays),
+        delivery_first_ms=round(min(delays, default=0.0), 1),
         delivery_p50_ms=round(_percentile(delays, 0.5), 1),
+        delivery_p90_ms=round(_percentile(delays, 0.9), 1),
         delivery_p99_ms=round(_percentile(delays, 0.99), 1),
         delivery_max_ms=round(max(delays, default=0.0), 1),
         open_seconds=round(open_seconds, 1),

@@ -208,6 +208,18 @@ async def test_admit_all_admits_everyone_waiting(lobby_api: Api) -> None:
         assert (await knock(lobby_api, room, knocked["credential"]))["livekit"] is not None
 
 
+async def test_an_admin_whose_role_was_withdrawn_can_no_longer_admit_everyone(lobby_api: Api) -> None:
+    room = await restricted_room(lobby_api)
+    access = await lobby_api.grant("owner", room["id"], "admin2", "administrator")
+    admit_all = f"/api/v1/rooms/{room['id']}/waiting-participants/admit-all"
+    assert (await lobby_api.request("POST", admit_all, user="admin2")).json() == {"admitted": 0}  # the role is known
+    withdrawn = await lobby_api.request("DELETE", f"/api/v1/rooms/{room['id']}/accesses/{access['id']}", user="owner")
+    assert withdrawn.status_code == 204
+    knocked = await knock(lobby_api, room)
+    assert (await lobby_api.request("POST", admit_all, user="admin2")).status_code == 403
+    assert (await knock(lobby_api, room, knocked["credential"]))["status"] == "waiting"
+
+
 async def test_knocks_beyond_the_limit_get_429_with_retry_after(api_with: Any) -> None:
     async with api_with(lobby_knocks_per_minute="2", lobby_new_participants_per_minute_per_address="3") as api:
         await api.sign_in("owner")

@@ -5,16 +5,27 @@ delivering an event costs O(interested feeds), not O(feeds in the room). The adm
 room's changes coalesced: whatever arrived while the admin's stream was busy comes as one batch,
 one (the latest) change per participant. An idle feed is one object and, while its stream waits,
 one future: no task, no queue, no timer.
+
+A mass decision (admit-all, deny-all) reaches a process as a series of messages, read one after the
+other while the process answers the polls the earlier ones woke: for a room with thousands of
+waiting people that takes seconds. A feed tells whether its room's decisions are arriving (or one was
+begun in this process), so that a wait ending meanwhile waits a moment more for its own, then reads the
+state, rather than answer "waiting" with its decision still on its way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import overload
 
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import LobbyEvent, LobbyEventType
+
+# How long after a room's last decision reached this process more of them may still be on their way
+# (the messages of one mass decision are read seconds apart when thousands of polls are answered).
+DECISIONS_SETTLE_SECONDS = 5.0
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -59,14 +70,27 @@ class _Inbox:
             raise LobbyUnavailable("The lobby's event channel was lost; reconnect shortly.")
 
 
+class RoomDecisions:
+    """When the last decision of a room reached this process (shared by the room's participant feeds)."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = -DECISIONS_SETTLE_SECONDS
+
+    def arriving(self) -> bool:
+        return time.monotonic() - self.last < DECISIONS_SETTLE_SECONDS
+
+
 class ParticipantFeed(_Inbox):
     """The events about one participant, in order."""
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_pending", "decisions")
 
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[LobbyEvent] = []
+        self.decisions = RoomDecisions()  # replaced by the room's own once the feed is in the index
 
     def put(self, event: LobbyEvent) -> None:
         self._pending.append(event)
@@ -85,6 +109,9 @@ class ParticipantFeed(_Inbox):
             return self._pending.pop(0)
         self._raise_if_lost()
         return None
+
+    def decisions_arriving(self) -> bool:
+        return self.decisions.arriving()
 
 
 class RoomFeed(_Inbox):
@@ -124,6 +151,7 @@ class FanOut:
 
     def __init__(self) -> None:
         self._participants: dict[str, dict[str, list[ParticipantFeed]]] = {}
+        self._decisions: dict[str, RoomDecisions] = {}  # for the rooms in ``_participants``
         self._admins: dict[str, list[RoomFeed]] = {}
 
     def watches(self, room: str) -> bool:
@@ -131,6 +159,7 @@ class FanOut:
 
     def add_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
         self._participants.setdefault(room, {}).setdefault(participant_id, []).append(feed)
+        feed.decisions = self._decisions.setdefault(room, RoomDecisions())
 
     def remove_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
         by_id = self._participants.get(room, {})
@@ -141,6 +170,7 @@ class FanOut:
             by_id.pop(participant_id, None)
         if not by_id:
             self._participants.pop(room, None)
+            self._decisions.pop(room, None)
 
     def add_admin(self, room: str, feed: RoomFeed) -> None:
         self._admins.setdefault(room, []).append(feed)
@@ -159,6 +189,8 @@ class FanOut:
         by_id = self._participants.get(room)
         if not by_id:
             return
+        if event.type is LobbyEventType.DECIDED:
+            self._decisions[room].last = time.monotonic()
         if event.type.whole_lobby or event.participant_id is None:
             for feeds in by_id.values():
                 for feed in feeds:
@@ -166,6 +198,12 @@ class FanOut:
         else:
             for feed in by_id.get(event.participant_id, ()):
                 feed.put(event)
+
+    def deciding(self, room: str) -> None:
+        """This process begins a mass decision in ``room``: its feeds count decisions as arriving."""
+        decisions = self._decisions.get(room)
+        if decisions is not None:
+            decisions.last = time.monotonic()
 
     def resync(self, room: str) -> None:
         """Every feed of ``room`` learns that events may have been missed and reads the state again."""

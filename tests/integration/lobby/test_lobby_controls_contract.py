@@ -298,6 +298,7 @@ async def test_denials_racing_an_admit_all_decide_each_participant_exactly_once(
         events = [await feed.next_event(5) for feed in feeds]
         assert all([await feed.next_event(0.1) is None for feed in feeds[:5]])  # one decision each, no second
     denied_ids = {pid for pid, changed in [*first, *second] if changed}
+    assert admitted is not None
     assert 0 < admitted + len(denied_ids) == 60
     for entry, event in zip(entries, events, strict=True):
         assert event is not None
@@ -321,6 +322,7 @@ async def test_a_deny_all_racing_an_admit_all_decides_everyone_once_the_same_way
         )
         events = [await feed.next_event(5) for feed in feeds]
         assert all([await feed.next_event(0.1) is None for feed in feeds[:5]])
+    assert admitted is not None
     assert sorted((denied, admitted)) == [0, 300]  # each is one step: the first takes everyone
     winner = LobbyStatus.DENIED if denied else LobbyStatus.ACCEPTED
     assert all(e is not None and e.entry is not None and e.entry.status is winner for e in events)

@@ -311,6 +311,27 @@ async def test_admit_all_reaches_every_waiting_participants_feed_in_one_call(bac
     assert [e.participant_id for e in heard if e] == [e.participant_id for e in entries]
 
 
+async def test_a_participants_feed_tells_when_decisions_about_others_in_its_room_arrive(backend: Backend) -> None:
+    clock, room, elsewhere = FakeClock(), new_room(), new_room()
+    waiting, decided = await knock(backend, room, clock), await knock(backend, room, clock)
+    apart = await knock(backend, elsewhere, clock)
+    async with (
+        backend.events.of_participant(room, waiting.participant_id) as feed,
+        backend.events.of_participant(room, decided.participant_id) as decided_feed,
+        backend.events.of_participant(elsewhere, apart.participant_id) as other_room,
+    ):
+        assert not feed.decisions_arriving()
+        await backend.store.decide(
+            room, decided.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+        )
+        assert await decided_feed.next_event(5) is not None  # the decision reached this process
+        assert feed.decisions_arriving()
+        assert await feed.next_event(0.05) is None  # nothing about this participant itself
+        assert not other_room.decisions_arriving()
+        backend.events.deciding(elsewhere)  # a mass decision begun in this process: before any comes back
+        assert other_room.decisions_arriving()
+
+
 @pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)  # a channel others can publish on
 async def test_a_malformed_message_on_the_rooms_channel_is_ignored_and_the_feed_goes_on(backend: Backend) -> None:
     assert backend.redis is not None
@@ -370,6 +391,20 @@ async def test_the_knocks_rate_limit_is_counted_in_the_knock_and_refuses_without
     # Another room's count is its own; a room-wide door check counts the same way.
     assert (await backend.store.pass_gate(new_room(), gate, clock.now())).passed
     assert (await backend.store.pass_gate(room, gate, clock.now())).retry_after is not None
+
+
+async def test_an_admit_all_under_a_stamp_that_is_no_longer_the_rooms_admits_nobody(backend: Backend) -> None:
+    clock, room = FakeClock(), new_room()
+    read_under = await backend.stamps.current(room)
+    entry = await knock(backend, room, clock)
+    await backend.stamps.renew(room)  # the room (or a role in it) changed after a process took its copy
+    admitted = await backend.store.admit_all(room, decided_by="a", now=clock.now(), timeouts=TIMEOUTS, stamp=read_under)
+    assert admitted is None
+    still = await backend.store.touch(room, entry.participant_id, clock.now(), TIMEOUTS)
+    assert still is not None
+    assert still.status is LobbyStatus.WAITING
+    current = await backend.stamps.current(room)
+    assert await backend.store.admit_all(room, decided_by="a", now=clock.now(), timeouts=TIMEOUTS, stamp=current) == 1
 
 
 async def test_a_knock_under_a_stamp_that_is_no_longer_the_rooms_is_refused_without_a_change(

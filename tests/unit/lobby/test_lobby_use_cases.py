@@ -12,7 +12,7 @@ from livekit.api.access_token import Claims
 from meet.domain.conference.bars import BarReason
 from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
-from meet.domain.lobby.model import LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.model import LobbyEvent, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
     AwaitChangeRequest,
     DecideEntryRequest,
@@ -23,7 +23,7 @@ from meet.domain.lobby.use_cases import (
     WaitForDecisionRequest,
 )
 from meet.domain.rooms.errors import NotRoomAdmin
-from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef
+from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef, SfuRoomName
 from meet.domain.shared.errors import AuthenticationRequired, RateLimited
 from meet.domain.shared.text import color_for
 from meet.domain.users.model import Viewer
@@ -268,3 +268,54 @@ async def test_a_held_poll_with_nothing_new_answers_nothing(lobby: Lobby) -> Non
     denied = await lobby.await_change().execute(request)
     assert denied is not None
     assert denied.status is LobbyStatus.DENIED
+
+
+async def test_a_held_poll_ending_while_the_rooms_decisions_arrive_reads_its_own_not_yet_heard(lobby: Lobby) -> None:
+    """An admit-all reaches a process a message at a time: a wait that ends before its own message is read
+    answers the decision, rather than "waiting" (and a poll again within the second)."""
+    room = await restricted_room(lobby)
+    other, first = await knock(lobby, room), await knock(lobby, room)
+    seen = await knock(lobby, room, first.credential)
+    publish = lobby.events.publish
+
+    def in_flight(name: SfuRoomName, event: LobbyEvent) -> None:
+        if event.participant_id != first.participant_id:  # this participant's message is not read yet
+            publish(name, event)
+
+    lobby.events.publish = in_flight  # type: ignore[method-assign,assignment]
+    request = AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=0.5, grace_seconds=0.1)
+    held = asyncio.create_task(lobby.await_change().execute(request))
+    await until(held_poll_listens(lobby, room))
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    for participant in (other, first):
+        await lobby.decide().execute(
+            DecideEntryRequest(owner, RoomRef(str(room.id)), participant.participant_id, allow=True)
+        )
+    accepted = await asyncio.wait_for(held, 5)
+    assert accepted is not None
+    assert (accepted.status, accepted.participant_id) == (LobbyStatus.ACCEPTED, first.participant_id)
+
+
+async def test_a_held_poll_ending_after_an_admit_all_began_here_waits_for_its_decision(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    other, first = await knock(lobby, room), await knock(lobby, room)
+    other_seen, seen = await knock(lobby, room, other.credential), await knock(lobby, room, first.credential)
+    holding = asyncio.create_task(
+        lobby.await_change().execute(AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), other_seen, seconds=30))
+    )
+    await until(held_poll_listens(lobby, room))
+    lobby.events.deciding(room.sfu_room_name)  # what an admit-all does first
+    # This poll's hold is over at once: were no admit-all begun, it would answer "waiting" straight away.
+    request = AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=0, grace_seconds=30)
+    held = asyncio.create_task(lobby.await_change().execute(request))
+
+    async def waiting_or_done() -> bool:
+        return held.done() or first.participant_id in lobby.events._fanout._participants.get(room.sfu_room_name, {})
+
+    await until(waiting_or_done)  # its hold is over: it listens on (or has answered)
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), first.participant_id, allow=True))
+    accepted = await asyncio.wait_for(held, 5)
+    holding.cancel()
+    assert accepted is not None
+    assert (accepted.status, accepted.participant_id) == (LobbyStatus.ACCEPTED, first.participant_id)

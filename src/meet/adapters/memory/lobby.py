@@ -68,6 +68,9 @@ class MemoryLobbyEvents:
     def publish(self, room: SfuRoomName, event: LobbyEvent) -> None:
         self._fanout.deliver(room, event)
 
+    def deciding(self, room: SfuRoomName) -> None:
+        self._fanout.deciding(room)
+
 
 @dataclasses.dataclass
 class _Room:
@@ -270,8 +273,17 @@ class MemoryLobbyStore:
         self._events.publish(room, LobbyEvent(LobbyEventType.DECIDED, entry.participant_id, entry))
 
     async def admit_all(
-        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
-    ) -> int:
+        self,
+        room: SfuRoomName,
+        *,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+        capacity: int = 0,
+        stamp: str | None = None,
+    ) -> int | None:
+        if stamp is not None and not self._stamps.holds(room, stamp):
+            return None
         state = self._room(room, now)
         waiting = sorted((entry for entry in state.entries.values() if entry.is_waiting), key=lambda e: e.position)
         if capacity > 0:

@@ -90,12 +90,20 @@ class MeteredLobbyStore:
             self._metrics.blocked("address" if block.startswith(ADDRESS_BLOCK) else "participant")
 
     async def admit_all(
-        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
-    ) -> int:
+        self,
+        room: SfuRoomName,
+        *,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+        capacity: int = 0,
+        stamp: str | None = None,
+    ) -> int | None:
         admitted = await self._inner.admit_all(
-            room, decided_by=decided_by, now=now, timeouts=timeouts, capacity=capacity
+            room, decided_by=decided_by, now=now, timeouts=timeouts, capacity=capacity, stamp=stamp
         )
-        self._metrics.decided("accepted", admitted)
+        if admitted is not None:
+            self._metrics.decided("accepted", admitted)
         return admitted
 
     async def deny_all(

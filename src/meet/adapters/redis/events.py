@@ -41,6 +41,9 @@ class ChannelFanOut:
     def of_participant(self, room: str, participant_id: str) -> ParticipantListening:
         return ParticipantListening(self, room, participant_id)
 
+    def deciding(self, room: str) -> None:
+        self._fanout.deciding(room)
+
     async def open_participant_feed(self, room: str, participant_id: str) -> ParticipantFeed:
         """A feed of the participant's events, heard from the moment Redis confirmed the subscription."""
         feed = ParticipantFeed()

@@ -67,9 +67,18 @@ class LobbyStore(Protocol):
         ...
 
     async def admit_all(
-        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
-    ) -> int:
-        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for."""
+        self,
+        room: SfuRoomName,
+        *,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+        capacity: int = 0,
+        stamp: str | None = None,
+    ) -> int | None:
+        """Admit those waiting, in arrival order, as many as ``capacity`` (0: none) leaves seats for;
+        answer how many. ``None`` (nothing decided) when the room's stamp is no longer ``stamp``, the
+        stamp the caller read the room under (absent: nothing to check)."""
         ...
 
     async def deny_all(
@@ -129,6 +138,11 @@ class ParticipantEvents(Protocol):
         """
         ...
 
+    def decisions_arriving(self) -> bool:
+        """Whether decisions in this room reached this process (or were begun by it) a moment ago: a
+        mass decision arrives over seconds, and one about this participant may still be on its way."""
+        ...
+
 
 class RoomChanges(Protocol):
     async def next_changes(self, timeout: float | None = None) -> Sequence[LobbyEvent]:  # noqa: ASYNC109 - a wait bound
@@ -151,6 +165,11 @@ class LobbyEvents(Protocol):
 
     def of_room(self, room: SfuRoomName) -> AbstractAsyncContextManager[RoomChanges]:
         """Listen to every change of the room's lobby; every change published after entering is heard."""
+        ...
+
+    def deciding(self, room: SfuRoomName) -> None:
+        """This process is about to decide for many in the room (an admit-all): its participants' feeds
+        tell ``decisions_arriving`` from now on, before the first decision comes back."""
         ...
 
 

@@ -337,6 +337,7 @@ class AwaitChangeRequest:
     room: RoomRef
     seen: EntryView
     seconds: float
+    grace_seconds: float = 3.0  # how much longer a wait ending while the room's decisions arrive waits
 
 
 class AwaitChange:
@@ -345,7 +346,10 @@ class AwaitChange:
     the next poll tells). Waiting keeps the entry alive, as a stream does.
 
     The poll that comes before it has located the room, checked the bars and kept the entry alive; this
-    only listens, then reads the entry once (so a decision taken in between is not missed).
+    only listens, then reads the entry once (so a decision taken in between is not missed). A wait that
+    ends while the room's decisions are arriving (or an admit-all was begun in this process) waits
+    ``grace_seconds`` more, then reads the entry: an admit-all reaches thousands of polls over seconds,
+    and a poll answered "waiting" just before its decision would come straight back.
     """
 
     def __init__(
@@ -378,9 +382,23 @@ class AwaitChange:
             ):
                 entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                 deadline = asyncio.get_running_loop().time() + request.seconds
+                graced = False
                 while entry is not None and entry.is_waiting:
                     left = deadline - asyncio.get_running_loop().time()
                     event = await feed.next_event(timeout=left) if left > 0 else None
+                    if event is None and not graced and feed.decisions_arriving():
+                        # Decisions reach this room's polls a message at a time, over seconds: this
+                        # participant's may be next. Wait for it a little longer, then read the entry,
+                        # rather than answer "waiting" and be asked again within the second.
+                        graced = True
+                        event = await feed.next_event(timeout=request.grace_seconds)
+                        if event is None:
+                            entry = await self._store.touch(
+                                name, participant_id, self._clock.now(), self._policy.timeouts
+                            )
+                            if entry is None or entry.is_waiting:
+                                return None
+                            break
                     if event is None:
                         return None
                     if event.type is LobbyEventType.MESSAGE:
@@ -489,26 +507,46 @@ class AdmitEveryoneRequest:
 
 
 class AdmitEveryone:
-    """Admit everyone waiting, in arrival order, as many as the room's capacity leaves seats for."""
+    """Admit everyone waiting, in arrival order, as many as the room's capacity leaves seats for.
+
+    The room and the caller's role come from this process's copy, whose stamp the store checks in the
+    same step as it admits: a room or a role changed since is read again. (An admit-all comes when
+    thousands wait, and their polls keep the process busy: each step to the database would wait its
+    turn among them.)
+    """
 
     def __init__(
-        self, locator: RoomLocator, store: LobbyStore, clock: Clock, policy: LobbyPolicy, door: DoorPolicy
+        self,
+        rooms: RoomSnapshots,
+        store: LobbyStore,
+        events: LobbyEvents,
+        clock: Clock,
+        policy: LobbyPolicy,
+        door: DoorPolicy,
     ) -> None:
-        self._locator = locator
+        self._rooms = rooms
         self._store = store
+        self._events = events
         self._clock = clock
         self._policy = policy
         self._door = door
 
     async def execute(self, request: AdmitEveryoneRequest) -> int:
-        room = (await self._locator.administered(request.viewer, request.room)).room
-        return await self._store.admit_all(
-            room.sfu_room_name,
-            decided_by=request.viewer.sub or "",
-            now=self._clock.now(),
-            timeouts=self._policy.timeouts,
-            capacity=self._door.capacity(room.configuration.max_participants),
-        )
+        for fresh in (False, True):
+            stamped = await self._rooms.stamped_administered(request.viewer, request.room, fresh=fresh)
+            room = stamped.visit.room
+            self._events.deciding(room.sfu_room_name)  # the polls held here wait for these decisions
+            admitted = await self._store.admit_all(
+                room.sfu_room_name,
+                decided_by=request.viewer.sub or "",
+                now=self._clock.now(),
+                timeouts=self._policy.timeouts,
+                capacity=self._door.capacity(room.configuration.max_participants),
+                stamp=stamped.stamp,
+            )
+            if admitted is not None:
+                return admitted
+        raise ServiceUnavailable("The room is being changed; try again.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,8 @@ class LazySessionIdMiddleware(SessionMiddleware[RotatingSessionBackend]):
             scope["session"] = {}
             await self.app(scope, receive, send)
             return
-        connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
+        # Not ``ASGIConnection[...](...)``: calling a subscripted generic costs typing's bookkeeping, every request.
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive, send=send)
         scope["session"] = await self.backend.load_from_connection(connection)
         await self.app(scope, receive, self.create_send_wrapper(connection))
 

@@ -141,6 +141,7 @@ class AdmitAll(Args, frozen=True):
     per_message: int
     capacity: int = 0
     seat_ms: int = 0
+    stamp: str | None = None
 
 
 class Waiting(Args, frozen=True):

@@ -230,8 +230,15 @@ class RedisLobbyStore:
             await self._bars.remember_many(room, blocked, now + timedelta(seconds=timeouts.blocked), BarReason.BLOCKED)
 
     async def admit_all(
-        self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, capacity: int = 0
-    ) -> int:
+        self,
+        room: SfuRoomName,
+        *,
+        decided_by: str,
+        now: datetime,
+        timeouts: LobbyTimeouts,
+        capacity: int = 0,
+        stamp: str | None = None,
+    ) -> int | None:
         args = scripts.AdmitAll(
             at=now.isoformat(),
             by=decided_by,
@@ -241,9 +248,11 @@ class RedisLobbyStore:
             per_message=DECISIONS_PER_MESSAGE,
             capacity=capacity,
             seat_ms=SEAT_MS,
+            stamp=stamp,
         )
         async with unavailable_as(LobbyUnavailable):
-            return int(await self._admit_all(room_keys(room), args))
+            answer = await self._admit_all(LobbyKeys.of(room).stamped(), args)
+        return None if answer == b"stale" else int(answer)
 
     async def deny_all(
         self, room: SfuRoomName, *, decided_by: str, now: datetime, timeouts: LobbyTimeouts, reason: str | None = None

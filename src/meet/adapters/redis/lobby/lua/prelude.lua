@@ -10,8 +10,12 @@ local entries, waiting, expiry, position, channel, bars, audit, door, present, h
 local publish_command, args = ARGV[1], cjson.decode(ARGV[2])
 
 -- Every event of the lobby is encoded here, once, and decoded by codec.py.
+local function emit_encoded(message)
+  redis.call(publish_command, channel, message)
+end
+
 local function emit(event)
-  redis.call(publish_command, channel, cjson.encode(event))
+  emit_encoded(cjson.encode(event))
 end
 
 -- A decision's record for the audit log, in the same step as the decision: the room's audit stream,

@@ -53,13 +53,27 @@ CHROMIUM_FLAGS = [
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>meet on Janus</title>
-<script src="/adapter.js"></script><script src="/janus.js"></script></head>
+</head>
 <body><video id="me" autoplay muted playsinline></video><pre id="log"></pre>
 <script>
 const connection = __CONNECTION__;
 const log = (line) => { document.getElementById("log").textContent += line + "\\n"; };
 const report = (result) => fetch("/result", {method: "POST", body: JSON.stringify(result)});
+// Before the libraries, so that an error while one of them runs is reported with its own message.
 window.onerror = (message) => report({ok: false, stage: "page", error: String(message)});
+// A library that did not arrive is asked for again (twice at most), and said so if it never does:
+// the page's own server is not what this test is about.
+const load = (src, tries) => new Promise((resolve, reject) => {
+  const script = document.createElement("script");
+  script.src = src + "?try=" + tries;
+  script.onload = resolve;
+  script.onerror = () => (tries > 1 ? load(src, tries - 1).then(resolve, reject)
+                                    : reject(new Error("could not load " + src)));
+  document.head.appendChild(script);
+});
+load("/adapter.js", 3).then(() => load("/janus.js", 3)).then(start, (error) =>
+  report({ok: false, stage: "load", error: String(error)}));
+function start() {
 Janus.init({debug: false, callback: () => {
   const janus = new Janus({
     server: connection.url, token: connection.token,
@@ -102,6 +116,7 @@ Janus.init({debug: false, callback: () => {
     }),
   });
 }});
+}
 </script></body></html>
 """
 
@@ -112,8 +127,9 @@ def _page_server(page: str, report: Callable[[dict[str, Any]], None]) -> Threadi
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            content_type, body = files.get(self.path, ("text/plain", b""))
-            self.send_response(200 if self.path in files else 404)
+            path = self.path.partition("?")[0]
+            content_type, body = files.get(path, ("text/plain", b""))
+            self.send_response(200 if path in files else 404)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

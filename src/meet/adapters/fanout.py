@@ -82,6 +82,9 @@ class RoomDecisions:
         return time.monotonic() - self.last < DECISIONS_SETTLE_SECONDS
 
 
+_NO_DECISIONS = RoomDecisions()  # a feed's until the fan-out gives it its room's (never marked itself)
+
+
 class ParticipantFeed(_Inbox):
     """The events about one participant, in order."""
 
@@ -90,7 +93,7 @@ class ParticipantFeed(_Inbox):
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[LobbyEvent] = []
-        self.decisions = RoomDecisions()  # replaced by the room's own once the feed is in the index
+        self.decisions = _NO_DECISIONS  # the room's own once the feed is in the index
 
     def put(self, event: LobbyEvent) -> None:
         self._pending.append(event)

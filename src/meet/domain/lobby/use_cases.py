@@ -388,17 +388,12 @@ class AwaitChange:
                     event = await feed.next_event(timeout=left) if left > 0 else None
                     if event is None and not graced and feed.decisions_arriving():
                         # Decisions reach this room's polls a message at a time, over seconds: this
-                        # participant's may be next. Wait for it a little longer, then read the entry,
-                        # rather than answer "waiting" and be asked again within the second.
+                        # participant's may be next. Wait for it a little longer, then read the entry
+                        # (as on a resync), rather than answer "waiting" and be asked again within the second.
                         graced = True
-                        event = await feed.next_event(timeout=request.grace_seconds)
-                        if event is None:
-                            entry = await self._store.touch(
-                                name, participant_id, self._clock.now(), self._policy.timeouts
-                            )
-                            if entry is None or entry.is_waiting:
-                                return None
-                            break
+                        event = await feed.next_event(timeout=request.grace_seconds) or LobbyEvent(
+                            LobbyEventType.RESYNC
+                        )
                     if event is None:
                         return None
                     if event.type is LobbyEventType.MESSAGE:

@@ -12,6 +12,7 @@ local last = -1
 if (args.capacity or 0) > 0 then last = args.capacity - seats_taken(now) - 1 end
 local ids = {}
 if last >= 0 or (args.capacity or 0) == 0 then ids = redis.call('ZRANGE', waiting, 0, last) end
+local seating = (args.capacity or 0) > 0
 local admitted = 0
 for first = 1, #ids, args.per_message do
   local batch = {unpack(ids, first, math.min(first + args.per_message - 1, #ids))}
@@ -27,14 +28,16 @@ for first = 1, #ids, args.per_message do
       encoded[#encoded + 1] = s
       expiries[#expiries + 1] = now + args.ttl
       expiries[#expiries + 1] = id
-      seats[#seats + 1] = now + args.seat_ms
-      seats[#seats + 1] = id
+      if seating then
+        seats[#seats + 1] = now + args.seat_ms
+        seats[#seats + 1] = id
+      end
     end
   end
   if #encoded > 0 then
     redis.call('HSET', entries, unpack(records))
     redis.call('ZADD', expiry, unpack(expiries))
-    if (args.capacity or 0) > 0 then
+    if seating then
       redis.call('ZADD', present, 'NX', unpack(seats))
       redis.call('PEXPIRE', present, 86400000)
     end

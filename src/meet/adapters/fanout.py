@@ -11,6 +11,10 @@ other while the process answers the polls the earlier ones woke: for a room with
 waiting people that takes seconds. A feed tells whether its room's decisions are arriving (or one was
 begun in this process), so that a wait ending meanwhile waits a moment more for its own, then reads the
 state, rather than answer "waiting" with its decision still on its way.
+
+A feed also tells whether anything of its room reached this process since a mark (``heard``) taken
+before a store step: nothing heard, and the room's channel heard all along, means the step's answer
+is still the participant's state, and a poll can be held without reading it again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import overload
 
 from meet.domain.lobby.errors import LobbyUnavailable
@@ -70,30 +75,40 @@ class _Inbox:
             raise LobbyUnavailable("The lobby's event channel was lost; reconnect shortly.")
 
 
-class RoomDecisions:
-    """When the last decision of a room reached this process (shared by the room's participant feeds)."""
+class RoomNews:
+    """What of a room reached this process: how many events, and when its last decision came (shared by
+    the room's participant feeds; a new record when the room is listened to anew)."""
 
-    __slots__ = ("last",)
+    __slots__ = ("heard", "last_decision")
 
     def __init__(self) -> None:
-        self.last = -DECISIONS_SETTLE_SECONDS
+        self.heard = 0
+        self.last_decision = -DECISIONS_SETTLE_SECONDS
 
-    def arriving(self) -> bool:
-        return time.monotonic() - self.last < DECISIONS_SETTLE_SECONDS
+    def decisions_arriving(self) -> bool:
+        return time.monotonic() - self.last_decision < DECISIONS_SETTLE_SECONDS
 
 
-_NO_DECISIONS = RoomDecisions()  # a feed's until the fan-out gives it its room's (never marked itself)
+_NO_NEWS = RoomNews()  # a feed's until the fan-out gives it its room's (never marked itself)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A mark: how much of a room's news this process had heard at one moment (``HeardMark``)."""
+
+    news: RoomNews
+    count: int
 
 
 class ParticipantFeed(_Inbox):
     """The events about one participant, in order."""
 
-    __slots__ = ("_pending", "decisions")
+    __slots__ = ("_pending", "news")
 
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[LobbyEvent] = []
-        self.decisions = _NO_DECISIONS  # the room's own once the feed is in the index
+        self.news = _NO_NEWS  # the room's own once the feed is in the index
 
     def put(self, event: LobbyEvent) -> None:
         self._pending.append(event)
@@ -114,7 +129,12 @@ class ParticipantFeed(_Inbox):
         return None
 
     def decisions_arriving(self) -> bool:
-        return self.decisions.arriving()
+        return self.news.decisions_arriving()
+
+    def heard_nothing_since(self, mark: object) -> bool:
+        """Whether nothing of the room reached this process since ``mark`` was taken (so nothing was missed
+        either: a lost or re-subscribed channel counts as news)."""
+        return isinstance(mark, Heard) and mark.news is self.news and mark.count == self.news.heard
 
 
 class RoomFeed(_Inbox):
@@ -154,7 +174,7 @@ class FanOut:
 
     def __init__(self) -> None:
         self._participants: dict[str, dict[str, list[ParticipantFeed]]] = {}
-        self._decisions: dict[str, RoomDecisions] = {}  # for the rooms in ``_participants``
+        self._news: dict[str, RoomNews] = {}  # for the rooms in ``_participants``
         self._admins: dict[str, list[RoomFeed]] = {}
 
     def watches(self, room: str) -> bool:
@@ -162,7 +182,7 @@ class FanOut:
 
     def add_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
         self._participants.setdefault(room, {}).setdefault(participant_id, []).append(feed)
-        feed.decisions = self._decisions.setdefault(room, RoomDecisions())
+        feed.news = self._news.setdefault(room, RoomNews())
 
     def remove_participant(self, room: str, participant_id: str, feed: ParticipantFeed) -> None:
         by_id = self._participants.get(room, {})
@@ -173,7 +193,7 @@ class FanOut:
             by_id.pop(participant_id, None)
         if not by_id:
             self._participants.pop(room, None)
-            self._decisions.pop(room, None)
+            self._news.pop(room, None)
 
     def add_admin(self, room: str, feed: RoomFeed) -> None:
         self._admins.setdefault(room, []).append(feed)
@@ -192,8 +212,10 @@ class FanOut:
         by_id = self._participants.get(room)
         if not by_id:
             return
+        news = self._news[room]
+        news.heard += 1
         if event.type is LobbyEventType.DECIDED:
-            self._decisions[room].last = time.monotonic()
+            news.last_decision = time.monotonic()
         if event.type.whole_lobby or event.participant_id is None:
             for feeds in by_id.values():
                 for feed in feeds:
@@ -204,9 +226,20 @@ class FanOut:
 
     def deciding(self, room: str) -> None:
         """This process begins a mass decision in ``room``: its feeds count decisions as arriving."""
-        decisions = self._decisions.get(room)
-        if decisions is not None:
-            decisions.last = time.monotonic()
+        news = self._news.get(room)
+        if news is not None:
+            news.last_decision = time.monotonic()
+
+    def heard(self, room: str) -> Heard | None:
+        """A mark of what of ``room`` reached this process so far; None when nobody here listens to it."""
+        news = self._news.get(room)
+        return Heard(news, news.heard) if news is not None else None
+
+    def missed(self, room: str) -> None:
+        """Events of ``room`` may have been missed (its channel was lost): marks taken before no longer hold."""
+        news = self._news.get(room)
+        if news is not None:
+            news.heard += 1
 
     def resync(self, room: str) -> None:
         """Every feed of ``room`` learns that events may have been missed and reads the state again."""
@@ -214,6 +247,8 @@ class FanOut:
 
     def lose(self) -> None:
         """Every feed learns that events may have been missed (the source broke)."""
+        for news in self._news.values():
+            news.heard += 1
         for feed in self._feeds():
             feed.lose()
 

@@ -12,6 +12,7 @@ from redis.asyncio import RedisCluster
 
 from meet.adapters.redis.lobby.keys import events_channel
 from meet.domain.conference.bars import BarReason
+from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import KnockGate, LobbyEntry, LobbyEvent, LobbyEventType, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.ports import RoomChanges
 from meet.domain.rooms.model import SfuRoomName
@@ -490,3 +491,51 @@ async def test_every_key_of_a_room_shares_one_cluster_hash_tag(backend: Backend)
     assert all(f"{{{room}}}" in key for key in keys)
     ttls = [await backend.redis.pttl(key) for key in keys]
     assert all(ttl > 0 for ttl in ttls)  # an abandoned room disappears by itself
+
+
+async def test_a_mark_taken_before_a_store_step_tells_whether_anything_of_the_room_was_heard_since(
+    backend: Backend,
+) -> None:
+    clock, room = FakeClock(), new_room()
+    assert backend.events.heard(room) is None  # nobody here listens to the room: no mark can vouch
+    waiting, other = await knock(backend, room, clock), await knock(backend, room, clock)
+    async with backend.events.of_participant(room, other.participant_id) as other_feed:
+        mark = backend.events.heard(room)
+        assert mark is not None
+        await backend.store.touch(room, waiting.participant_id, clock.now(), TIMEOUTS)  # a read: nothing published
+        async with backend.events.of_participant(room, waiting.participant_id) as feed:
+            assert feed.heard_nothing_since(mark)
+            assert not feed.heard_nothing_since(None)
+            await backend.store.decide(
+                room, other.participant_id, allow=True, decided_by="a", now=clock.now(), timeouts=TIMEOUTS
+            )
+            assert await other_feed.next_event(5) is not None  # the decision reached this process
+            assert not feed.heard_nothing_since(mark)  # something of the room came: read the state again
+            later = backend.events.heard(room)
+            assert feed.heard_nothing_since(later)
+    async with backend.events.of_participant(room, waiting.participant_id) as feed:
+        # Nobody listened in between: what was published then never reached this process.
+        assert not feed.heard_nothing_since(later)
+
+
+@pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)  # a connection that can be lost
+async def test_a_mark_taken_before_the_event_channel_was_lost_no_longer_holds(backend: Backend) -> None:
+    assert backend.redis is not None
+    clock, room = FakeClock(), new_room()
+    entry = await knock(backend, room, clock)
+    async with backend.events.of_participant(room, entry.participant_id) as feed:
+        mark = backend.events.heard(room)
+        assert feed.heard_nothing_since(mark)
+        if isinstance(backend.redis, RedisCluster):
+            await backend.redis.execute_command("CLIENT KILL", "TYPE", "pubsub", target_nodes=RedisCluster.ALL_NODES)
+        else:
+            await backend.redis.client_kill_filter(_type="pubsub")
+        # Whatever was published while the connection was down is gone: the feed is told so, either by
+        # a resync once the room is heard again or by its end.
+        try:
+            told = await feed.next_event(10)
+        except LobbyUnavailable:
+            told = LobbyEvent(LobbyEventType.RESYNC)
+        assert told is not None
+        assert told.type is LobbyEventType.RESYNC
+        assert not feed.heard_nothing_since(mark)

@@ -80,6 +80,7 @@ class Lobby:
             self.credentials,
             self.views(),
             self.store,
+            self.events,
             announcer,
             self.clock,
             self.policy,

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from livekit.api import TokenVerifier
@@ -12,7 +13,7 @@ from livekit.api.access_token import Claims
 from meet.domain.conference.bars import BarReason
 from meet.domain.conference.model import COLOR_ATTRIBUTE
 from meet.domain.lobby.errors import AlreadyDecided, LobbyEntryNotFound
-from meet.domain.lobby.model import LobbyEvent, LobbyStatus, LobbyTimeouts
+from meet.domain.lobby.model import LobbyEntry, LobbyEvent, LobbyStatus, LobbyTimeouts
 from meet.domain.lobby.use_cases import (
     AwaitChangeRequest,
     DecideEntryRequest,
@@ -319,3 +320,54 @@ async def test_a_held_poll_ending_after_an_admit_all_began_here_waits_for_its_de
     holding.cancel()
     assert accepted is not None
     assert (accepted.status, accepted.participant_id) == (LobbyStatus.ACCEPTED, first.participant_id)
+
+
+async def hold_someone_else(lobby: Lobby, room: Room) -> asyncio.Task[EntryView | None]:
+    """A town hall: someone else's poll is held in this process, so the room's events are heard here."""
+    other = await knock(lobby, room, name="Other")
+    other_seen = await knock(lobby, room, other.credential)
+    holding = asyncio.create_task(
+        lobby.await_change().execute(AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), other_seen, seconds=30))
+    )
+    await until(held_poll_listens(lobby, room))
+    return holding
+
+
+async def test_a_decision_taken_between_a_polls_knock_and_its_wait_is_answered_at_once(lobby: Lobby) -> None:
+    room = await restricted_room(lobby)
+    holding = await hold_someone_else(lobby, room)
+    first = await knock(lobby, room)
+    seen = await knock(lobby, room, first.credential)
+    assert seen.status is LobbyStatus.WAITING
+    owner = Viewer.of(await lobby.world.users.get_by_sub("owner"))  # type: ignore[arg-type]
+    await lobby.decide().execute(DecideEntryRequest(owner, RoomRef(str(room.id)), first.participant_id, allow=True))
+    # The decision was published before this poll listened: it must not wait its 30 s for an event gone by.
+    request = AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=30)
+    accepted = await asyncio.wait_for(lobby.await_change().execute(request), 5)
+    holding.cancel()
+    assert accepted is not None
+    assert accepted.status is LobbyStatus.ACCEPTED
+
+
+async def test_a_held_poll_reads_the_store_again_only_when_a_change_may_have_come_since_its_knock(
+    lobby: Lobby, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = await restricted_room(lobby)
+    holding = await hold_someone_else(lobby, room)
+    first = await knock(lobby, room)
+    reads: list[str] = []
+    touch = lobby.store.touch
+
+    async def counted(name: SfuRoomName, participant_id: str, *args: Any) -> LobbyEntry | None:
+        reads.append(participant_id)
+        return await touch(name, participant_id, *args)
+
+    monkeypatch.setattr(lobby.store, "touch", counted)
+    seen = await knock(lobby, room, first.credential)
+    request = AwaitChangeRequest(ANONYMOUS, RoomRef(str(room.id)), seen, seconds=0)
+    assert await lobby.await_change().execute(request) is None
+    assert first.participant_id not in reads  # nothing of the room came since the knock read the entry
+    await knock(lobby, room, name="Newcomer")  # a change in the room, heard here
+    assert await lobby.await_change().execute(request) is None
+    assert reads.count(first.participant_id) == 1  # it may have been about this participant: read again
+    holding.cancel()

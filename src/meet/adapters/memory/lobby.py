@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
+from meet.adapters.fanout import FanOut, Heard, ParticipantFeed, RoomFeed
 from meet.adapters.memory.bars import MemoryRoomBars
 from meet.adapters.memory.door import MemoryDoors
 from meet.adapters.memory.stamps import MemoryRoomStamps
@@ -70,6 +70,9 @@ class MemoryLobbyEvents:
 
     def deciding(self, room: SfuRoomName) -> None:
         self._fanout.deciding(room)
+
+    def heard(self, room: SfuRoomName) -> Heard | None:
+        return self._fanout.heard(room)  # the store publishes in the same step as it changes
 
 
 @dataclasses.dataclass

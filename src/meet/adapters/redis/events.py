@@ -6,6 +6,8 @@ index (``FanOut``), which gives it to the listeners of that participant and the 
 A listener is heard from the moment the channel's subscription is confirmed by Redis. If the
 connection is lost, every listener learns it (its stream ends cleanly and the client reconnects),
 since events published meanwhile are gone; the reader reconnects by itself for the next listeners.
+redis-py may also reconnect under us and subscribe again without a word: a second confirmation of a
+room's subscription is taken for what it is, a gap, and the room's listeners read the state again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from meet.adapters.fanout import FanOut, ParticipantFeed, RoomFeed
+from meet.adapters.fanout import FanOut, Heard, ParticipantFeed, RoomFeed
 from meet.adapters.redis.client import UNREACHABLE, unavailable_as
 from meet.adapters.redis.lobby.codec import parse_events
 from meet.adapters.redis.lobby.keys import events_channel, room_of_channel
@@ -43,6 +45,16 @@ class ChannelFanOut:
 
     def deciding(self, room: str) -> None:
         self._fanout.deciding(room)
+
+    def heard(self, room: str) -> Heard | None:
+        confirmed = self._confirmed.get(room)
+        if confirmed is None or not confirmed.done() or confirmed.cancelled() or not self._hearing(room):
+            return None  # not subscribed (yet, or any more): what is published now may never reach us
+        return self._fanout.heard(room)
+
+    def _hearing(self, room: str) -> bool:  # noqa: ARG002 - the sharded subclass's answer depends on it
+        """Whether the room's confirmed subscription still stands (a subclass may know it does not)."""
+        return True
 
     async def open_participant_feed(self, room: str, participant_id: str) -> ParticipantFeed:
         """A feed of the participant's events, heard from the moment Redis confirmed the subscription."""
@@ -73,6 +85,8 @@ class ChannelFanOut:
     async def _listening(self, room: str) -> None:
         """Wait until Redis confirmed the room's subscription (subscribing first if nobody did)."""
         confirmed = self._confirmed.get(room)
+        if confirmed is not None and confirmed.done() and not confirmed.cancelled():
+            return  # the common case in a crowded room: heard already
         if confirmed is None:
             confirmed = self._confirmed[room] = asyncio.get_running_loop().create_future()
             try:
@@ -90,9 +104,17 @@ class ChannelFanOut:
             raise LobbyUnavailable from error
 
     def _confirm(self, channel: bytes | str) -> None:
-        confirmed = self._confirmed.get(room_of_channel(channel))
-        if confirmed is not None and not confirmed.done():
+        room = room_of_channel(channel)
+        confirmed = self._confirmed.get(room)
+        if confirmed is None:
+            return
+        if not confirmed.done():
             confirmed.set_result(None)
+        elif not confirmed.cancelled():
+            # Confirmed twice: the connection was re-established and the room subscribed again (redis-py
+            # does so by itself), so what was published in between never came. Read the state again.
+            logger.warning("lobby event channel of %s subscribed again; its listeners read the state again", room)
+            self._fanout.resync(room)
 
     def _deliver(self, channel: bytes | str, payload: bytes | str) -> None:
         room = room_of_channel(channel)

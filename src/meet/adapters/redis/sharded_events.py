@@ -30,7 +30,7 @@ from redis.retry import Retry
 
 from meet.adapters.redis.client import UNREACHABLE
 from meet.adapters.redis.events import ChannelFanOut
-from meet.adapters.redis.lobby.keys import room_of_channel
+from meet.adapters.redis.lobby.keys import events_channel, room_of_channel
 
 logger = logging.getLogger("meet.redis.events")
 
@@ -75,6 +75,9 @@ class RedisShardedLobbyEvents(ChannelFanOut):
 
     async def _last_listener(self, channel: str) -> None:
         await self._detach(channel)
+
+    def _hearing(self, room: str) -> bool:
+        return events_channel(room) not in self._orphans
 
     async def _attach(self, channel: str) -> None:
         await self._client.initialize()  # a no-op once the client knows the slot map
@@ -151,6 +154,7 @@ class RedisShardedLobbyEvents(ChannelFanOut):
                 shard.channels.discard(channel)
             if self._listened(channel):
                 self._orphans.add(channel)
+                self._fanout.missed(room_of_channel(channel))  # a mark taken before no longer vouches
         if self._orphans and (self._repair is None or self._repair.done()):
             self._repair = asyncio.get_running_loop().create_task(self._resubscribe())
 

@@ -125,6 +125,10 @@ class LobbyStore(Protocol):
         ...
 
 
+class HeardMark(Protocol):
+    """Where this process's hearing of a room's events stood at one moment (opaque to the domain)."""
+
+
 class ParticipantEvents(Protocol):
     @overload
     async def next_event(self) -> LobbyEvent: ...
@@ -141,6 +145,12 @@ class ParticipantEvents(Protocol):
     def decisions_arriving(self) -> bool:
         """Whether decisions in this room reached this process (or were begun by it) a moment ago: a
         mass decision arrives over seconds, and one about this participant may still be on its way."""
+        ...
+
+    def heard_nothing_since(self, mark: HeardMark | None) -> bool:
+        """Whether nothing of the room reached this process since ``mark`` (``LobbyEvents.heard``) and
+        nothing could have been missed (the room's channel was heard all along): a state read after the
+        mark is still current, as far as changes published since can tell. False without a mark."""
         ...
 
 
@@ -170,6 +180,12 @@ class LobbyEvents(Protocol):
     def deciding(self, room: SfuRoomName) -> None:
         """This process is about to decide for many in the room (an admit-all): its participants' feeds
         tell ``decisions_arriving`` from now on, before the first decision comes back."""
+        ...
+
+    def heard(self, room: SfuRoomName) -> HeardMark | None:
+        """A mark of what of the room this process heard so far, for ``heard_nothing_since``; None when
+        the process does not hear the room right now (nobody here listens to it, or its channel is
+        being re-established), so no mark can vouch for a state read after it."""
         ...
 
 

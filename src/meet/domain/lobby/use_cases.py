@@ -26,7 +26,7 @@ from meet.domain.lobby.model import (
     LobbyTimeouts,
     WaitingPage,
 )
-from meet.domain.lobby.ports import LobbyEvents, LobbyPresence, LobbyStore
+from meet.domain.lobby.ports import HeardMark, LobbyEvents, LobbyPresence, LobbyStore
 from meet.domain.rooms.lookup import RoomLocator, RoomVisit
 from meet.domain.rooms.model import RoomRef, SfuRoomName
 from meet.domain.rooms.snapshots import RoomSnapshots, StampedVisit
@@ -66,6 +66,9 @@ class EntryView:
     message: LobbyMessage | None = None  # the latest message to those waiting, while waiting
     # The door kept them out and no entry was made (``locked``, ``ended``): their status instead.
     door: DoorRefusal | None = None
+    # What of the room's events this process had heard just before the entry was read (``LobbyEvents``):
+    # a wait that follows hears nothing since, and need not read the entry again.
+    heard: HeardMark | None = None
 
     @property
     def shown_status(self) -> str:
@@ -88,6 +91,7 @@ class EntryViews:
         *,
         known: bool = False,
         door: DoorRefusal | None = None,
+        heard: HeardMark | None = None,
     ) -> EntryView:
         room = visit.room
         connection = None
@@ -112,6 +116,7 @@ class EntryViews:
             reason=entry.reason,
             message=entry.message if entry.is_waiting else None,
             door=door,
+            heard=heard,
         )
 
 
@@ -139,6 +144,7 @@ class RequestEntry:
         credentials: LobbyCredentials,
         views: EntryViews,
         store: LobbyStore,
+        events: LobbyEvents,
         announcer: KnockAnnouncer,
         clock: Clock,
         policy: LobbyPolicy,
@@ -148,6 +154,7 @@ class RequestEntry:
         self._credentials = credentials
         self._views = views
         self._store = store
+        self._events = events
         self._announcer = announcer
         self._clock = clock
         self._policy = policy
@@ -189,7 +196,9 @@ class RequestEntry:
                 # Sent back to the lobby by an admin: this member waits like anyone, until admitted again.
                 gate = replace(gate, sent_back=viewer.sub)
                 direct = False
+        heard = None
         if not direct:
+            heard = self._events.heard(room.sfu_room_name)  # before the read: what changes after, it hears
             result = await self._store.knock(room.sfu_room_name, knock, now, self._policy.timeouts, gate)
             passed, entry = result.gate, result.entry
             known = proven is not None and not result.created
@@ -207,7 +216,7 @@ class RequestEntry:
             raise RoomFull
         elif passed.door is not None:
             return await self._views.of(visit, viewer, knock, door=passed.door)
-        return await self._views.of(visit, viewer, entry, known=known)
+        return await self._views.of(visit, viewer, entry, known=known, heard=heard)
 
     def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
         """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
@@ -346,7 +355,9 @@ class AwaitChange:
     the next poll tells). Waiting keeps the entry alive, as a stream does.
 
     The poll that comes before it has located the room, checked the bars and kept the entry alive; this
-    only listens, then reads the entry once (so a decision taken in between is not missed). A wait that
+    only listens, then reads the entry once (so a decision taken in between is not missed), unless
+    nothing of the room reached this process since just before that poll read it: then the entry is
+    as the poll saw it, and the read is saved (a town hall's idle polls are most of its load). A wait that
     ends while the room's decisions are arriving (or an admit-all was begun in this process) waits
     ``grace_seconds`` more, then reads the entry: an admit-all reaches thousands of polls over seconds,
     and a poll answered "waiting" just before its decision would come straight back.
@@ -380,10 +391,14 @@ class AwaitChange:
                 self._events.of_participant(name, participant_id) as feed,
                 self._presence.holding(name, participant_id),
             ):
-                entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                 deadline = asyncio.get_running_loop().time() + request.seconds
                 graced = False
-                while entry is not None and entry.is_waiting:
+                entry: LobbyEntry | None = None
+                waiting = feed.heard_nothing_since(request.seen.heard)
+                if not waiting:
+                    entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
+                    waiting = entry is not None and entry.is_waiting
+                while waiting:
                     left = deadline - asyncio.get_running_loop().time()
                     event = await feed.next_event(timeout=left) if left > 0 else None
                     if event is None and not graced and feed.decisions_arriving():
@@ -402,6 +417,7 @@ class AwaitChange:
                         entry = await self._store.touch(name, participant_id, self._clock.now(), self._policy.timeouts)
                     else:
                         entry = event.entry if event.type.carries_entry else None
+                    waiting = entry is not None and entry.is_waiting
         except ServiceUnavailable:
             return None  # events may have been missed: the next poll reads the state
         if entry is None:

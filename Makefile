@@ -25,7 +25,8 @@ lint: ## ruff, mypy (strict), the import-linter layer contract and hadolint (Doc
 test: system-packages install lint ## Set up what is missing, lint, then run the whole test suite against real services
 	$(UV) run pytest
 
-bench: ## Run the load benchmarks (PostgreSQL, Redis, several workers, wrk) and update bench/results (BENCH_ARGS=--quick)
+bench: ## Run the load benchmarks (PostgreSQL, Redis, several workers, wrk), then La Suite's surface, and update bench/results (BENCH_ARGS=--quick)
 	$(UV) run python -m bench.run $(BENCH_ARGS)
+	$(UV) run python -m bench.lasuite $(filter --quick,$(BENCH_ARGS))
 
 .PHONY: help install system-packages run lint test bench

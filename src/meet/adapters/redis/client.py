@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import hiredis
 from redis.asyncio import ConnectionPool, Redis, RedisCluster
 from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import ClusterError, MaxConnectionsError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -115,6 +115,11 @@ class QueuedConnectionPool(ConnectionPool):
                 self._woken += 1
 
 
+# redis-py's own hiredis packer (its synchronous client's): splits a two-word command name, takes bytearray
+# and memoryview, and refuses what Redis has no form for (bool, None, ...) with DataError, as it does.
+_HIREDIS_PACKER = HiredisRespSerializer()
+
+
 class PromptSend(AbstractConnection):
     """A connection that writes a command where it stands, instead of in a task of its own.
 
@@ -128,16 +133,8 @@ class PromptSend(AbstractConnection):
     """
 
     def pack_command(self, *args: Any) -> list[bytes]:
-        words = args
-        if isinstance(args[0], str):
-            words = (*args[0].encode().split(), *args[1:])  # "CONFIG GET": the server wants two arguments
-        elif b" " in args[0]:
-            words = (*args[0].split(), *args[1:])
-        try:
-            return [hiredis.pack_command(words)]
-        except TypeError:  # a value hiredis has no form for: redis-py packs it, or refuses it with DataError
-            packed: list[bytes] = super().pack_command(*args)
-            return packed
+        packed: list[bytes] = _HIREDIS_PACKER.pack(*args)
+        return packed
 
     async def send_packed_command(self, command: bytes | str | Any, check_health: bool = True) -> None:
         if not self.is_connected:

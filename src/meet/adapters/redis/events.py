@@ -47,10 +47,14 @@ class ChannelFanOut:
         self._fanout.deciding(room)
 
     def heard(self, room: str) -> Heard | None:
-        confirmed = self._confirmed.get(room)
-        if confirmed is None or not confirmed.done() or confirmed.cancelled() or not self._hearing(room):
+        if not self._subscribed(room) or not self._hearing(room):
             return None  # not subscribed (yet, or any more): what is published now may never reach us
         return self._fanout.heard(room)
+
+    def _subscribed(self, room: str) -> bool:
+        """Whether Redis confirmed the room's subscription (and it was not given up since)."""
+        confirmed = self._confirmed.get(room)
+        return confirmed is not None and confirmed.done() and not confirmed.cancelled()
 
     def _hearing(self, room: str) -> bool:  # noqa: ARG002 - the sharded subclass's answer depends on it
         """Whether the room's confirmed subscription still stands (a subclass may know it does not)."""
@@ -84,9 +88,9 @@ class ChannelFanOut:
 
     async def _listening(self, room: str) -> None:
         """Wait until Redis confirmed the room's subscription (subscribing first if nobody did)."""
-        confirmed = self._confirmed.get(room)
-        if confirmed is not None and confirmed.done() and not confirmed.cancelled():
+        if self._subscribed(room):
             return  # the common case in a crowded room: heard already
+        confirmed = self._confirmed.get(room)
         if confirmed is None:
             confirmed = self._confirmed[room] = asyncio.get_running_loop().create_future()
             try:

@@ -22,6 +22,8 @@ from tests.support.pgbouncer import PgBouncer, start_pgbouncer
 from tests.support.redis_cluster import RedisClusterServer, start_local_redis_cluster
 from tests.support.services import Postgres, free_port, start_local_postgres, start_local_redis, wait_for_port
 
+from meet.entrypoints.server_protocol import HTTP_PROTOCOL
+
 ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = [
@@ -118,7 +120,7 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "bench.app:create", "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--proxy-headers",
-        "--forwarded-allow-ips", "127.0.0.1",
+        "--forwarded-allow-ips", "127.0.0.1", "--http", HTTP_PROTOCOL,
     ]  # fmt: skip
 
 

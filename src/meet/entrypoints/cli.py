@@ -53,6 +53,8 @@ def share_metrics_between_workers() -> None:
 def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
+    from meet.entrypoints.server_protocol import HTTP_PROTOCOL  # noqa: PLC0415 - the server's, as above
+
     migrate_embedded(settings)
     if workers > 1:
         share_metrics_between_workers()
@@ -72,6 +74,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, forwarded_allo
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
+        http=HTTP_PROTOCOL,  # one write per answer, not two
         # In production the reverse proxy in front logs every request; a second access log here costs
         # CPU on every request (the benchmark runs without it too) and says nothing new.
         access_log=settings.profile is Profile.DEVELOPMENT,

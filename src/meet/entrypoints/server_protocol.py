@@ -3,7 +3,7 @@
 An ASGI answer is two messages (its start, then its body), and uvicorn writes each to the socket as it
 comes: two system calls and two TCP segments for every answer, and on the receiving side two wake-ups.
 In a town hall's admit-all, ten thousand held polls are answered within a couple of seconds by one
-process, and the second write was an eighth of that process's CPU. Here a response's head is kept
+process, and the two writes were a seventh of that process's CPU. Here a response's head is kept
 until the next write on the connection, which sends both in one call; a head with no body following
 in the same turn of the event loop (an event stream's, say) goes out alone at the next turn.
 

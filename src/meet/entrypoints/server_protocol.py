@@ -52,8 +52,8 @@ class HeadCoalescingTransport(asyncio.Transport):
             self._transport.write(data)
 
     def writelines(self, list_of_data: Any) -> None:
-        self._flush()
-        self._transport.writelines(list_of_data)
+        head, self._head = self._head, None
+        self._transport.writelines(list_of_data if head is None else [head, *list_of_data])
 
     def _flush(self) -> None:
         self._flush_scheduled = False

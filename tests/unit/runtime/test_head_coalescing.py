@@ -57,6 +57,14 @@ async def test_two_heads_in_a_row_keep_their_order() -> None:
     assert b"".join(data for _, data in inner.calls) == b"HTTP/1.1 100 Continue\r\n\r\n" + HEAD + b"{}"
 
 
+async def test_parts_written_together_follow_a_waiting_head_in_the_same_call() -> None:
+    transport, inner = coalescing()
+    transport.write(HEAD)
+    transport.writelines([b"{", b"}"])
+    await next_turn()
+    assert inner.calls == [("writelines", HEAD + b"{}")]
+
+
 async def test_closing_sends_a_waiting_head_first() -> None:
     transport, inner = coalescing()
     transport.write(HEAD)

@@ -29,14 +29,13 @@ class HeadCoalescingTransport(asyncio.Transport):
     event loop's next turn: whatever else is written goes out at once, in order.
     """
 
-    __slots__ = ("_flush_scheduled", "_head", "_loop", "_transport")
+    __slots__ = ("_head", "_loop", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._transport = transport
         self._loop = loop
         self._head: bytes | None = None
-        self._flush_scheduled = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         head = self._head
@@ -45,9 +44,7 @@ class HeadCoalescingTransport(asyncio.Transport):
             self._transport.writelines((head, data))
         elif data[:5] == b"HTTP/" and data[-4:] == _HEAD_END:
             self._head = bytes(data)
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                self._loop.call_soon(self._flush)
+            self._loop.call_soon(self._flush)  # a no-op if the body took the head along first
         else:
             self._transport.write(data)
 
@@ -56,7 +53,6 @@ class HeadCoalescingTransport(asyncio.Transport):
         self._transport.writelines(list_of_data if head is None else [head, *list_of_data])
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
         head, self._head = self._head, None
         if head is not None and not self._transport.is_closing():
             self._transport.write(head)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -14,7 +15,7 @@ from meet.domain.rooms.model import AccessLevel, Role, Room, RoomAccess, RoomRef
 from meet.domain.rooms.snapshots import MAX_AGE, RoomSnapshots
 from meet.domain.shared.errors import ServiceUnavailable
 from meet.domain.users.model import Viewer
-from tests.doubles.rooms import MemoryReader
+from tests.doubles.rooms import MemoryDatabase, MemoryReader
 from tests.support.clock import FakeClock
 from tests.unit.rooms.conftest import World
 
@@ -34,6 +35,18 @@ class CountingReader(MemoryReader):
     async def room_by_slug(self, slug: str) -> Room | None:
         self.reads += 1
         return await super().room_by_slug(slug)
+
+
+class SlowReader(CountingReader):
+    """A database that answers when the test says so: reads overlap, as under load."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        super().__init__(db)
+        self.answer = asyncio.Event()
+
+    async def room(self, room_id: uuid.UUID) -> Room | None:
+        await self.answer.wait()
+        return await super().room(room_id)
 
 
 def snapshots(world: World, clock: FakeClock) -> RoomSnapshots:
@@ -155,3 +168,65 @@ async def test_every_spelling_of_a_rooms_name_shares_one_copy(world: World) -> N
     for spelling in ("board", "Board", "BOARD!", " board ", str(room.id), str(room.id).upper()):
         assert (await rooms.stamped_visit(Viewer.anonymous(), RoomRef(spelling))).visit.room.id == room.id
     assert reader.reads == 4  # twice for the slug, twice for the id: each read once, under its stamp
+
+
+async def test_callers_finding_no_copy_share_one_read_of_the_room(world: World) -> None:
+    room, reader = await world.room("Board"), SlowReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    crowd = [asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))) for _ in range(50)]
+    await asyncio.sleep(0)
+    reader.answer.set()
+    visits = await asyncio.gather(*crowd)
+    assert reader.reads == 2  # one read (the room, then again under its stamp), not fifty
+    assert {visit.stamp for visit in visits} == {await world.stamps.current(room.sfu_room_name)}
+    visits[0].visit.room.rename("Scribbled")  # each caller still has a room of its own
+    assert {visit.visit.room.name for visit in visits[1:]} == {"Board"}
+
+
+async def test_a_fresh_read_is_never_shared_with_one_begun_before(world: World) -> None:
+    room, reader = await world.room("Board"), SlowReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    begun = asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id))))
+    await asyncio.sleep(0)
+    fresh = asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)), fresh=True))
+    await asyncio.sleep(0)
+    reader.answer.set()
+    await asyncio.gather(begun, fresh)
+    assert reader.reads == 4
+
+
+async def test_a_caller_going_away_does_not_stop_the_read_it_shares(world: World) -> None:
+    room, reader = await world.room("Board"), SlowReader(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    leaving = asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id))))
+    await asyncio.sleep(0)
+    staying = asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id))))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    reader.answer.set()
+    assert (await staying).visit.room.id == room.id
+    assert leaving.cancelled()
+    assert reader.reads == 2
+
+
+async def test_a_failed_shared_read_fails_every_caller_and_the_next_caller_reads_again(world: World) -> None:
+    room = await world.room("Board")
+
+    class Failing(SlowReader):
+        failures = 1
+
+        async def room(self, room_id: uuid.UUID) -> Room | None:
+            await self.answer.wait()
+            if self.failures:
+                self.failures -= 1
+                raise ServiceUnavailable("the database is down")
+            return await super().room(room_id)
+
+    reader = Failing(world.db)
+    rooms = RoomSnapshots(RoomLocator(reader, RoomPolicy()), world.stamps, FakeClock())
+    crowd = [asyncio.create_task(rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))) for _ in range(3)]
+    await asyncio.sleep(0)
+    reader.answer.set()
+    outcomes = await asyncio.gather(*crowd, return_exceptions=True)
+    assert all(isinstance(outcome, ServiceUnavailable) for outcome in outcomes)
+    assert (await rooms.stamped_visit(Viewer.anonymous(), RoomRef(str(room.id)))).visit.room.id == room.id

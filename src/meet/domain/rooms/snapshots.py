@@ -5,6 +5,7 @@ every process."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections import OrderedDict
@@ -63,6 +64,7 @@ class RoomSnapshots:
         self._clock = clock
         self._copies: OrderedDict[str, _Copy] = OrderedDict()
         self._roles = 0
+        self._reads: dict[str, asyncio.Future[tuple[Room, _Copy | None]]] = {}  # room name -> its read under way
 
     async def stamped_visit(self, viewer: Viewer, id_or_slug: RoomRef, *, fresh: bool = False) -> StampedVisit:
         now = self._clock.now()
@@ -70,10 +72,12 @@ class RoomSnapshots:
         copy = None if fresh else self._copies.get(name)
         if copy is None or now - copy.read_at >= MAX_AGE:
             self._forget(name)
-            room, copy = await self._read(name, now)
+            room, copy = await (self._read(name, now) if fresh else self._shared_read(name, now))
             if copy is None:  # not a room a stamp covers (or no stamp to be had): read as it is, every time
+                room = dataclasses.replace(room)  # a read shared with other callers: theirs stays theirs
                 return StampedVisit(RoomVisit(room=room, role=await self._locator.role_of(room, viewer)), None)
-            self._remember(name, copy)
+            if self._copies.get(name) is not copy:  # the first of the callers sharing the read keeps it
+                self._remember(name, copy)
         room = dataclasses.replace(copy.room)  # callers may change theirs
         return StampedVisit(RoomVisit(room=room, role=await self._role(name, copy, viewer)), copy.stamp)
 
@@ -108,6 +112,27 @@ class RoomSnapshots:
             self._roles += 1
             self._trim(keep=name)
         return role
+
+    async def _shared_read(self, name: str, now: datetime) -> tuple[Room, _Copy | None]:
+        """The room's read under way, or a new one: the callers that find no copy share one read.
+
+        A copy ages out, or a room is first visited, while hundreds of polls a second arrive; each would
+        otherwise read the room (and its stamp) itself until the first read came back, a burst of round
+        trips every ``MAX_AGE`` in a crowded room. Sharing it changes nothing a caller may rely on: the
+        stamp is still taken before the room is read. A read that must start after the caller's own
+        check (``fresh``) is never shared. A caller that goes away does not stop the read for the others.
+        """
+        reading = self._reads.get(name)
+        if reading is None:
+            reading = self._reads[name] = asyncio.ensure_future(self._read(name, now))
+            reading.add_done_callback(lambda done: self._read_over(name, done))
+        return await asyncio.shield(reading)
+
+    def _read_over(self, name: str, done: asyncio.Future[tuple[Room, _Copy | None]]) -> None:
+        if self._reads.get(name) is done:
+            del self._reads[name]
+        if not done.cancelled():
+            done.exception()  # its callers all went away: the error is theirs, not the loop's to report
 
     async def _read(self, name: str, now: datetime) -> tuple[Room, _Copy | None]:
         first = await self._locator.locate(RoomRef(name))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import time
@@ -32,8 +32,13 @@ def video_claim(grants: ParticipantGrants) -> dict[str, Any]:
     }
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+VIDEO_CLAIMS_KEPT = 1024  # encoded ``video`` claims, one per distinct set of grants (a room and a role)
+
+
+def _b64(data: bytes) -> bytes:
+    """Base64url without padding, as JWT writes it."""
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
 
 
 _HEADER = _b64(msgspec.json.encode({"alg": "HS256", "typ": "JWT"}))
@@ -45,13 +50,16 @@ class LiveKitTokenIssuer:
         self._api_key = api_key
         self._api_secret = api_secret
         self._ttl_seconds = int(ttl.total_seconds())
-        self._key = api_secret.encode("utf-8")
+        # Keyed once: each signature copies it rather than deriving the key's pads again.
+        self._mac = hmac.new(api_secret.encode("utf-8"), digestmod=hashlib.sha256)
+        # Everyone let into a room with the same role has the same grants: their claim is encoded once.
+        self._video_claims: dict[ParticipantGrants, msgspec.Raw] = {}
 
     def connection_for(self, participant: Participant, grants: ParticipantGrants) -> ConnectionConfig:
         now = int(time.time())
         claims = {
             "name": participant.name,
-            "video": video_claim(grants),
+            "video": self._video_claim(grants),
             "attributes": participant.attributes,
             "sub": participant.identity,
             "iss": self._api_key,
@@ -62,10 +70,18 @@ class LiveKitTokenIssuer:
             url=self._url, room=grants.room, token=self._sign(claims), identity=participant.identity, provider="livekit"
         )
 
+    def _video_claim(self, grants: ParticipantGrants) -> msgspec.Raw:
+        encoded = self._video_claims.get(grants)
+        if encoded is None:
+            if len(self._video_claims) >= VIDEO_CLAIMS_KEPT:
+                self._video_claims.clear()
+            encoded = self._video_claims[grants] = msgspec.Raw(msgspec.json.encode(video_claim(grants)))
+        return encoded
+
     def _sign(self, claims: dict[str, Any]) -> str:
         """A compact HS256 JWT, as pyjwt writes it (but in UTF-8, not ASCII escapes), minus its per-call key
         checks (done once, here)."""
-        payload = _b64(msgspec.json.encode(claims))
-        signing_input = f"{_HEADER}.{payload}".encode("ascii")
-        signature = hmac.new(self._key, signing_input, hashlib.sha256).digest()
-        return f"{_HEADER}.{payload}.{_b64(signature)}"
+        signing_input = _HEADER + b"." + _b64(msgspec.json.encode(claims))
+        mac = self._mac.copy()
+        mac.update(signing_input)
+        return (signing_input + b"." + _b64(mac.digest())).decode("ascii")

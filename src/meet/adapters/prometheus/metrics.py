@@ -239,15 +239,10 @@ class PrometheusMetrics:
         finally:
             streams.dec()
 
-    @asynccontextmanager
-    async def held_poll(self, audience: str) -> AsyncIterator[None]:
-        """Count a poll while it is held, waiting for a change."""
-        held = self.held_polls.labels(audience)
-        held.inc()
-        try:
-            yield
-        finally:
-            held.dec()
+    def held_poll(self, audience: str) -> HeldPollGauge:
+        """Count a poll while it is held, waiting for a change (``with``: a town hall's ten thousand answers
+        each pass through it, so it is a plain context manager, not a generator)."""
+        return HeldPollGauge(self.held_polls.labels(audience))
 
     def participant_stream(self) -> ParticipantStreamGauge:
         """Count a waiting participant's stream while open; call what it yields once decided."""
@@ -286,3 +281,18 @@ class ParticipantStreamGauge:
         if self._waiting_counted:
             self._waiting_counted = False
             self._waiting.dec()
+
+
+class HeldPollGauge:
+    """A held poll counted from ``__enter__`` to ``__exit__``."""
+
+    __slots__ = ("_gauge",)
+
+    def __init__(self, gauge: Gauge) -> None:
+        self._gauge = gauge
+
+    def __enter__(self) -> None:
+        self._gauge.inc()
+
+    def __exit__(self, *_: object) -> None:
+        self._gauge.dec()

@@ -77,7 +77,7 @@ class EntryView:
 
 
 class EntryViews:
-    """Shows a participant their entry: with a fresh credential always, and a connection once accepted."""
+    """Shows a participant their entry: with their credential always, and a connection once accepted."""
 
     def __init__(self, admission: Admission, credentials: LobbyCredentials) -> None:
         self._admission = admission
@@ -92,7 +92,10 @@ class EntryViews:
         known: bool = False,
         door: DoorRefusal | None = None,
         heard: HeardMark | None = None,
+        credential: str | None = None,
     ) -> EntryView:
+        """``credential``: the one this participant's poll already carries for this room (a credential is a
+        function of the room and the participant: signing it again would give the same)."""
         room = visit.room
         connection = None
         if entry.status is LobbyStatus.ACCEPTED:
@@ -110,7 +113,7 @@ class EntryViews:
             color=entry.color,
             status=entry.status,
             room=room.sfu_room_name,
-            credential=self._credentials.issue(room.sfu_room_name, entry.participant_id),
+            credential=credential or self._credentials.issue(room.sfu_room_name, entry.participant_id),
             connection=connection,
             known=known,
             reason=entry.reason,
@@ -422,7 +425,7 @@ class AwaitChange:
             return None  # events may have been missed: the next poll reads the state
         if entry is None:
             return None
-        return await self._views.of(visit, request.viewer, entry)
+        return await self._views.of(visit, request.viewer, entry, credential=request.seen.credential)
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,7 +207,7 @@ class HeldEntryPoll:
         self._metrics = metrics
 
     async def answer(self) -> tuple[bytes, list[bytes]]:
-        async with self._metrics.held_poll("participant"):
+        with self._metrics.held_poll("participant"):
             view = await self._await.execute(self._wait) or self._wait.seen
         return self._answer(view)
 
@@ -314,7 +314,7 @@ class HeldWaitingPoll:
             self._body, self._digest = await self._waiting.read()  # read once listening: no change is missed
             return self._digest != seen
 
-        async with self._metrics.held_poll("admin"):
+        with self._metrics.held_poll("admin"):
             await _first(self._changes, changed, self._seconds)
         return self.fallback()
 

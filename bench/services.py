@@ -120,7 +120,7 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "bench.app:create", "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--proxy-headers",
-        "--forwarded-allow-ips", "127.0.0.1", "--http", HTTP_PROTOCOL,
+        "--forwarded-allow-ips", "127.0.0.1", "--http", HTTP_PROTOCOL, "--no-server-header",
     ]  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import binascii
+import base64
 import hashlib
 import hmac
 import time
@@ -32,13 +32,12 @@ def video_claim(grants: ParticipantGrants) -> dict[str, Any]:
     }
 
 
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 VIDEO_CLAIMS_KEPT = 1024  # encoded ``video`` claims, one per distinct set of grants (a room and a role)
 
 
 def _b64(data: bytes) -> bytes:
     """Base64url without padding, as JWT writes it."""
-    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 _HEADER = _b64(msgspec.json.encode({"alg": "HS256", "typ": "JWT"}))

@@ -8,7 +8,7 @@ place, and a credential for one room is worthless in another.
 
 from __future__ import annotations
 
-import binascii
+import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from meet.domain.shared.text import is_canonical_uuid
 
 _PURPOSE = b"meet/lobby-credential/v1"
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class LobbyCredentials:
@@ -28,7 +27,7 @@ class LobbyCredentials:
     def _signature(self, room: str, participant_id: str) -> str:
         mac = self._mac.copy()
         mac.update(f"{room}\x00{participant_id}".encode())
-        return binascii.b2a_base64(mac.digest(), newline=False).translate(_URL_SAFE).rstrip(b"=").decode("ascii")
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
 
     def issue(self, room: str, participant_id: str) -> str:
         return f"{participant_id}.{self._signature(room, participant_id)}"

@@ -15,6 +15,8 @@ def assert_hardened(response: Any) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    for name in ("x-content-type-options", "referrer-policy", "x-frame-options", "content-security-policy"):
+        assert len(response.headers.get_list(name)) == 1, name  # set once, whatever the handler set
 
 
 async def test_every_answer_carries_the_security_headers_and_is_not_cached(api: Api) -> None:
@@ -53,6 +55,7 @@ async def test_the_docs_page_loads_only_its_own_assets_under_a_strict_policy(api
         assert served.status_code == 200, asset
         assert served.content
         assert_hardened(served)
+        assert served.headers.get_list("cache-control") == ["public, max-age=86400"], asset  # cacheable, once
     spec_url = re.search(r'data-spec-url="([^"]+)"', page.text)
     assert spec_url
     assert (await api.request("GET", spec_url.group(1))).json()["info"]["title"] == "meet"

@@ -183,13 +183,7 @@ class RequestEntry:
         now = self._clock.now()
         name = display_name(request.username, viewer.full_name)
         knock = LobbyEntry.knock(participant_id, name, now, address=request.client_address)
-        gate = self._gate(viewer, proven, request.client_address, stamped.stamp)
-        gate = replace(
-            gate,
-            admin=visit.is_administrable,
-            capacity=self._door.capacity(room.configuration.max_participants),
-            by=viewer.sub,
-        )
+        gate = self._gate(viewer, proven, request.client_address, stamped.stamp, visit)
         known = False
         direct = room.lets_in_directly(authenticated=viewer.is_authenticated, role=visit.role)
         if direct:
@@ -221,22 +215,34 @@ class RequestEntry:
             return await self._views.of(visit, viewer, knock, door=passed.door)
         return await self._views.of(visit, viewer, entry, known=known, heard=heard)
 
-    def _gate(self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None) -> KnockGate:
-        """Checked by the store in the same step as the knock: the room's stamp, the rate limit and the
+    def _gate(
+        self, viewer: Viewer, proven: str | None, client_address: str | None, stamp: str | None, visit: RoomVisit
+    ) -> KnockGate:
+        """Checked by the store in the same step as the knock: the room's stamp, the rate limit, the
         room's bars (a removal's, by account or participant id; a denial's, by participant id; a block of
-        repeated knocking, by participant id or account, and for a newcomer by client address)."""
+        repeated knocking, by participant id or account, and for a newcomer by client address) and its door
+        (an admin passes; the capacity, for whoever would enter directly)."""
         identities = speaks_for(viewer, proven)
         # An address's block stops newcomers (who could drop their credential to be counted afresh); someone
         # already known is counted, and blocked, by their own denials, whoever else shares their address.
         blocks = blocks_for(identities, client_address if proven is None else None)
         if proven is not None:
-            limit = self._policy.knocks_per_minute_per_participant
-            return KnockGate(f"p:{proven}", limit, identities=identities, room_stamp=stamp, blocks=blocks)
-        # New participants are counted per address and room, generously: a whole organisation may share one
-        # NAT. An id minted by this very request cannot be barred: only a signed-in caller's account can be.
-        limit = self._policy.new_participants_per_minute_per_address
-        bucket = f"a:{client_address or 'unknown'}"
-        return KnockGate(bucket, limit, identities=identities, room_stamp=stamp, blocks=blocks)
+            bucket, limit = f"p:{proven}", self._policy.knocks_per_minute_per_participant
+        else:
+            # New participants are counted per address and room, generously: a whole organisation may share
+            # one NAT. An id minted by this very request cannot be barred: only a signed-in caller's account
+            # can be.
+            bucket, limit = f"a:{client_address or 'unknown'}", self._policy.new_participants_per_minute_per_address
+        return KnockGate(
+            bucket,
+            limit,
+            identities=identities,
+            room_stamp=stamp,
+            blocks=blocks,
+            admin=visit.is_administrable,
+            capacity=self._door.capacity(visit.room.configuration.max_participants),
+            by=viewer.sub,
+        )
 
 
 @dataclass(frozen=True, slots=True)

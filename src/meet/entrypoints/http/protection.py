@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -257,20 +256,27 @@ def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
+        # One pass over the handler's headers (every answer of the API comes through here): the names it
+        # set, then the ones this hook owns replaced, the rest appended.
         path = scope["path"]
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["X-Frame-Options"] = "DENY"
-        if "content-security-policy" in headers:
-            pass  # the frontend's pages carry their own (frontend.py)
-        elif path.startswith(docs_prefix) and not path.endswith(".json"):
-            headers["Content-Security-Policy"] = DOCS_CSP
-        else:
-            headers["Content-Security-Policy"] = API_CSP
+        headers = list(message.get("headers", ()))
+        present = {name.lower() for name, _ in headers}
+        owned = _ALWAYS_SET | {b"cache-control"} if path.startswith(assets_prefix) else _ALWAYS_SET
+        if not present.isdisjoint(owned):
+            headers = [(name, value) for name, value in headers if name.lower() not in owned]
+        headers += _ALWAYS
+        if b"content-security-policy" not in present:  # else the frontend's pages carry their own (frontend.py)
+            docs = path.startswith(docs_prefix) and not path.endswith(".json")
+            headers.append((b"content-security-policy", _DOCS_CSP if docs else _API_CSP))
         if path.startswith(assets_prefix):
-            headers["Cache-Control"] = STATIC_CACHE
-        elif "cache-control" not in headers:
-            headers["Cache-Control"] = "no-store"
+            headers.append((b"cache-control", _STATIC_CACHE))
+        elif b"cache-control" not in present:
+            headers.append((b"cache-control", b"no-store"))
+        message["headers"] = headers
 
     return add
+
+
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
+_ALWAYS_SET = frozenset(name for name, _ in _ALWAYS)
+_API_CSP, _DOCS_CSP, _STATIC_CACHE = API_CSP.encode(), DOCS_CSP.encode(), STATIC_CACHE.encode()

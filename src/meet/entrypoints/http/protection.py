@@ -247,6 +247,12 @@ DOCS_CSP = (
 )
 STATIC_CACHE = "public, max-age=86400"
 
+# What the hook writes, encoded once; a header it owns replaces any the handler set.
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
+_OWNED = frozenset(name for name, _ in _ALWAYS)
+_OWNED_FOR_ASSETS = _OWNED | {b"cache-control"}
+_API_CSP, _DOCS_CSP, _STATIC_CACHE = API_CSP.encode(), DOCS_CSP.encode(), STATIC_CACHE.encode()
+
 
 def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
     """A response start hook: every response gets nosniff, no referrer, no framing, a CSP (unless the
@@ -259,24 +265,20 @@ def security_headers(docs_prefix: str, assets_prefix: str) -> Any:
         # One pass over the handler's headers (every answer of the API comes through here): the names it
         # set, then the ones this hook owns replaced, the rest appended.
         path = scope["path"]
+        asset = path.startswith(assets_prefix)
         headers = list(message.get("headers", ()))
         present = {name.lower() for name, _ in headers}
-        owned = _ALWAYS_SET | {b"cache-control"} if path.startswith(assets_prefix) else _ALWAYS_SET
+        owned = _OWNED_FOR_ASSETS if asset else _OWNED
         if not present.isdisjoint(owned):
             headers = [(name, value) for name, value in headers if name.lower() not in owned]
         headers += _ALWAYS
         if b"content-security-policy" not in present:  # else the frontend's pages carry their own (frontend.py)
             docs = path.startswith(docs_prefix) and not path.endswith(".json")
             headers.append((b"content-security-policy", _DOCS_CSP if docs else _API_CSP))
-        if path.startswith(assets_prefix):
+        if asset:
             headers.append((b"cache-control", _STATIC_CACHE))
         elif b"cache-control" not in present:
             headers.append((b"cache-control", b"no-store"))
         message["headers"] = headers
 
     return add
-
-
-_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
-_ALWAYS_SET = frozenset(name for name, _ in _ALWAYS)
-_API_CSP, _DOCS_CSP, _STATIC_CACHE = API_CSP.encode(), DOCS_CSP.encode(), STATIC_CACHE.encode()

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
-from meet.entrypoints.server_protocol import HTTP_PROTOCOL
+from meet.entrypoints.server_protocol import HTTP_PROTOCOL, JoinedHeadCycle
 from tests.support.served import serve
 
 READ_BOUND = 10  # seconds: a bound on a read that should succeed, not a measure of anything
@@ -45,8 +45,10 @@ class StreamGate:
 
     def __init__(self) -> None:
         self.open = asyncio.Event()
+        self.senders: list[type] = []  # the class of what sent each answer (the server's cycle)
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        self.senders.append(type(getattr(send, "__self__", None)))
         if scope["path"] == "/answer":
             await send(start([(b"content-length", b"2")]))
             await send(body(b"{}"))
@@ -89,6 +91,18 @@ async def test_each_answer_reaches_the_client_as_one_segment(gate_server: tuple[
             assert data_segments_in(writer) - before == 1
     finally:
         writer.close()
+
+
+async def test_answers_are_sent_by_the_cycle_that_builds_heads_in_one_pass(gate_server: tuple[StreamGate, int]) -> None:
+    app, port = gate_server
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for _ in range(2):  # the first answer of a connection and the next one on it
+            writer.write(b"GET /answer HTTP/1.1\r\nHost: test\r\n\r\n")
+            await read_answer(reader)
+    finally:
+        writer.close()
+    assert app.senders == [JoinedHeadCycle, JoinedHeadCycle]
 
 
 async def test_an_event_streams_head_arrives_before_its_first_event(gate_server: tuple[StreamGate, int]) -> None:

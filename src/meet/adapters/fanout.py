@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import overload
 
+from meet.adapters.collector import COLLECTOR, CollectorPause
 from meet.domain.lobby.errors import LobbyUnavailable
 from meet.domain.lobby.model import LobbyEvent, LobbyEventType
 
@@ -172,7 +173,8 @@ class RoomFeed(_Inbox):
 class FanOut:
     """The index of one process's feeds: room -> participant id -> feeds, and room -> admin feeds."""
 
-    def __init__(self) -> None:
+    def __init__(self, collector: CollectorPause = COLLECTOR) -> None:
+        self._collector = collector  # paused while decisions are answered here
         self._participants: dict[str, dict[str, list[ParticipantFeed]]] = {}
         self._news: dict[str, RoomNews] = {}  # for the rooms in ``_participants``
         self._admins: dict[str, list[RoomFeed]] = {}
@@ -216,6 +218,7 @@ class FanOut:
         news.heard += 1
         if event.type is LobbyEventType.DECIDED:
             news.last_decision = time.monotonic()
+            self._collector.extend()
         if event.type.whole_lobby or event.participant_id is None:
             for feeds in by_id.values():
                 for feed in feeds:
@@ -229,6 +232,7 @@ class FanOut:
         news = self._news.get(room)
         if news is not None:
             news.last_decision = time.monotonic()
+            self._collector.extend()
 
     def heard(self, room: str) -> Heard | None:
         """A mark of what of ``room`` reached this process so far; None when nobody here listens to it."""

@@ -116,3 +116,19 @@ async def test_while_it_runs_cpython_starts_no_full_pass_of_its_own() -> None:
     finally:
         gc.callbacks.remove(count)
     assert gc.get_threshold() == before
+
+
+def test_no_pass_while_the_collector_is_paused(collector: tuple[QuietCollector, Clock]) -> None:
+    # A paused collector (a mass decision being answered) looks quiet: no young collection runs. The full
+    # pass, half a second with a town hall held, must wait until the answers are out, overdue or not.
+    quiet, clock = collector
+    old_cyclic_garbage()
+    quiet.check()
+    clock.now += 1_000  # overdue too
+    gc.disable()
+    try:
+        assert quiet.check() is False
+        assert any(isinstance(o, Cycle) for o in gc.get_objects(2))
+    finally:
+        gc.enable()
+    assert quiet.check() is True

@@ -15,7 +15,9 @@ runs the full pass instead:
   ``min_interval``: the next burst (an ``admit-all`` accepting 10,000 people) starts from a clean old
   generation;
 - and, however busy the worker, once ``max_interval`` has passed since the last pass: garbage in
-  reference cycles that reached the old generation is freed within that time, whatever the load.
+  reference cycles that reached the old generation is freed within that time, whatever the load;
+- never while the collector is paused (``meet.adapters.collector``: a mass decision being answered, when
+  no young collection runs either, so the worker would look quiet): the pass waits for the pause's end.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+
+from meet.adapters.collector import COLLECTOR
 
 _FULL = 2
 # CPython's third threshold counts young-generation passes between its own full passes: never reached.
@@ -53,7 +57,9 @@ class QuietCollector:
     def check(self) -> bool:
         """Run the full pass if anything reached the old generation since the last pass, and either nothing
         was allocated since the last check (with the last pass ``min_interval`` old) or the last pass is
-        ``max_interval`` old."""
+        ``max_interval`` old; never while the collector is paused."""
+        if not gc.isenabled():
+            return False
         quiet = self._young_collections == 0
         self._young_collections = 0
         due = gc.get_count()[_FULL] > 0  # young collections promoted objects since the last full pass
@@ -96,3 +102,4 @@ async def running(collector: QuietCollector, *, check_every: float = 1.0) -> Asy
             await task
         gc.callbacks.remove(collector.observe)
         gc.set_threshold(*thresholds)
+        COLLECTOR.end()

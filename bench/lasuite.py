@@ -7,7 +7,7 @@
    paths and shapes, measured back to back with meet's own (target: within 1.2x per request). La Suite's
    waiting list is the whole list (1,000 entries); meet's own answers its first page (50).
 2. The town hall through La Suite's surface: N people poll ``request-entry/`` as the app does (the next
-   poll at the next one-second tick after an answer, never two at once), one worker holds the polls;
+   poll one second after each answer, never two at once), one worker holds the polls;
    reported: requests per waiting person per 15 s while nothing changes (target <= 1), the worker's RSS
    per held poll (target <= 20 KB), and after ``admit-all`` how long each acceptance took to arrive
    (target p99 <= 2 s), counted from the moment ``admit-all`` is sent.
@@ -157,12 +157,11 @@ class TownHall:
 class Poller:
     """One waiting person's browser: a keep-alive connection, its cookies, the app's poll cadence."""
 
-    def __init__(self, host: str, port: int, path: str, n: int, phase: float) -> None:
+    def __init__(self, host: str, port: int, path: str, n: int) -> None:
         self.host, self.port, self.path, self.n = host, port, path, n
-        self.phase = phase  # where in the second this browser's interval timer fires
         self.cookies: dict[str, str] = {}
         self.requests = 0
-        self.refused: Counter[str] = Counter()  # answers other than 200 (the app polls again at its next tick)
+        self.refused: Counter[str] = Counter()  # answers other than 200 (the app polls again a second later)
         self.accepted_at: float | None = None
         self.sent_at = 0.0
         self.accepted_request_sent_at = 0.0  # when the request that brought the acceptance was sent
@@ -181,8 +180,9 @@ class Poller:
                 async with asyncio.timeout(patience):
                     await self._poll(reader, writer)
                 if self.accepted_at is None:
-                    # The app's refetchInterval: the next tick of this browser's own one-second timer.
-                    await asyncio.sleep(POLL_INTERVAL - ((time.monotonic() - self.phase) % POLL_INTERVAL))
+                    # The app's refetchInterval: TanStack Query (5.101) arms its one-second timer again on
+                    # every update of the query, so the next poll leaves a second after this answer.
+                    await asyncio.sleep(POLL_INTERVAL)
             # A browser keeps its connection once answered (the server closes it when idle): closed once
             # the town hall is over, not in the middle of the delivery being measured.
             self.connection = writer
@@ -231,7 +231,7 @@ async def _town_hall(
     url = urlsplit(base)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     path = f"/api/v1.0/rooms/{room_id}/request-entry/"
-    pollers = [Poller(host, port, path, n, phase=(n * 0.618) % 1.0) for n in range(count)]
+    pollers = [Poller(host, port, path, n) for n in range(count)]
     await asyncio.sleep(1)
     rss_before = rss_kb(pid)
     if trace:

@@ -9,8 +9,8 @@ until the next write on the connection, which sends both in one call; a head wit
 in the same turn of the event loop (an event stream's, say) goes out alone at the next turn.
 
 uvicorn builds a head header by header, with two regular-expression searches, a lowercasing and three
-comparisons each: with a dozen headers (the security headers, the request id, the cookies), a fifth of
-the CPU of each held poll's answer in a town hall. ``JoinedHeadCycle`` checks the names and the values
+comparisons each: with a dozen headers (the security headers, the request id, the cookies), about a
+tenth of the CPU of each held poll's answer in a town hall. ``JoinedHeadCycle`` checks the names and the values
 once each, joined, and writes the same bytes; a head that needs uvicorn's own handling (no length, a
 ``Connection`` or ``Transfer-Encoding`` header, a name not in lower case, a bad character, a closing
 connection) goes through uvicorn's code unchanged.

@@ -40,7 +40,8 @@ def test_json_logs_are_one_object_per_line_with_the_request_id_and_no_secret(tmp
         hook = httpx.post(f"{base}/api/v1/recordings/storage-hook", headers={"Authorization": "Bearer guess"}, json={})
         assert hook.status_code in {401, 403}
         running.process.terminate()
-        output, _ = running.process.communicate(timeout=30)
+        running.process.wait(timeout=30)
+        output = running.output()
 
     records = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line parses
     assert records

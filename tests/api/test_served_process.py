@@ -9,23 +9,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.served import MEET, clean_env, serve
+from tests.support.served import MEET, Served, clean_env, serve
 from tests.support.services import ServiceNotFound, free_port
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served(tmp_path: Path) -> Iterator[Served]:
     try:
         with serve(tmp_path) as running:
-            yield running.base_url, running.process
+            yield running
     except ServiceNotFound as error:
         pytest.fail(str(error))
 
 
-def test_serve_runs_on_the_embedded_default_with_no_configuration(
-    served: tuple[str, subprocess.Popen[str]], tmp_path: Path
-) -> None:
-    base, _ = served
+def test_serve_runs_on_the_embedded_default_with_no_configuration(served: Served, tmp_path: Path) -> None:
+    base = served.base_url
     assert httpx.get(f"{base}/readyz").json()["status"] == "ok"
     assert (tmp_path / "var" / "meet.sqlite3").is_file()
     assert httpx.get(f"{base}/api/v1/docs/openapi.json").status_code == 200
@@ -35,11 +33,11 @@ def test_serve_runs_on_the_embedded_default_with_no_configuration(
     assert opened["livekit"]["room"] == "hello"
 
 
-def test_serve_prints_where_the_api_and_docs_are(served: tuple[str, subprocess.Popen[str]]) -> None:
-    base, process = served
-    process.terminate()
-    output, _ = process.communicate(timeout=10)
-    port = base.rsplit(":", 1)[1]
+def test_serve_prints_where_the_api_and_docs_are(served: Served) -> None:
+    served.process.terminate()
+    served.process.wait(timeout=10)
+    output = served.output()
+    port = served.base_url.rsplit(":", 1)[1]
     assert f"http://localhost:{port}" in output
     assert f"http://localhost:{port}/api/v1/docs" in output
 

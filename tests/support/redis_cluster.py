@@ -22,7 +22,7 @@ from pathlib import Path
 import redis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
-from tests.support.services import ServiceNotFound, _binary, _stop, free_port, wait_for_port
+from tests.support.services import ServiceNotFound, _binary, _stop, free_ports, wait_for_port
 
 MASTERS = 3
 CREATE_OPTIONS = ("--cluster-replicas", "1", "--cluster-yes")
@@ -39,7 +39,8 @@ class RedisClusterServer:
     _workdir: Path | None = field(default=None, repr=False)
     _node_timeout_ms: int = 5000
     _processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
-    # The cluster bus would default to port + 10000, which may be taken (or beyond 65535): pick it too.
+    # The cluster bus would default to port + 10000, which may be taken (or beyond 65535): each node's is
+    # picked with the client ports (a bus port picked later could be a node's not yet listening).
     _bus_ports: dict[int, int] = field(default_factory=dict, repr=False)
 
     def client(self) -> SyncRedisCluster:
@@ -54,7 +55,7 @@ class RedisClusterServer:
             [
                 self._binary, "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "no",
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-port", str(self._bus_ports.setdefault(port, free_port())),
+                "--cluster-port", str(self._bus_ports[port]),
                 "--cluster-node-timeout", str(self._node_timeout_ms),
                 "--save", "", "--appendonly", "no", "--dir", str(directory),
                 "--repl-diskless-sync", "no",
@@ -153,10 +154,12 @@ def start_local_redis_cluster(*, node_timeout_ms: int = 5000) -> Iterator[RedisC
     server_binary = _binary("redis-server", install=install)
     cli = _binary("redis-cli", install=install)
     workdir = Path(tempfile.mkdtemp(prefix="meet-redis-cluster-"))
-    ports = [free_port() for _ in range(MASTERS * 2)]
+    picked = free_ports(MASTERS * 2 * 2)
+    ports, bus_ports = picked[: MASTERS * 2], picked[MASTERS * 2 :]
     cluster = RedisClusterServer(
         url=f"redis://127.0.0.1:{ports[0]}",
         ports=ports,
+        _bus_ports=dict(zip(ports, bus_ports, strict=True)),
         _binary=server_binary,
         _workdir=workdir,
         _node_timeout_ms=node_timeout_ms,

@@ -28,25 +28,33 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Served:
     base_url: str
     process: subprocess.Popen[str]
+    log: Path
+
+    def output(self) -> str:
+        """What the server has written so far (stdout and stderr)."""
+        return self.log.read_text()
 
 
 @contextlib.contextmanager
 def serve(cwd: Path, *, timeout: float = 120, log: Path | str | None = None, **settings: str) -> Iterator[Served]:
     """Run ``meet serve`` on a free port with ``MEET_<NAME>`` settings; wait until it answers.
 
-    ``log``: write the server's output there (a long run would otherwise fill the unread pipe and block it).
+    The server's output goes to ``log`` (by default ``meet-serve-<port>.log`` in ``cwd``), never to a pipe:
+    nobody reads a pipe while the test runs, and a server that logs more than its 64 KB (a failover's
+    warnings) would block on it, its event loop with it.
     """
     port = free_port()
     env = clean_env(**{f"MEET_{name.upper()}": value for name, value in settings.items()})
-    output = Path(log).open("w") if log else None  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(
-        [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=cwd,
-        env=env,
-        stdout=output or subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_path = Path(log) if log else cwd / f"meet-serve-{port}.log"
+    with log_path.open("w") as output:
+        process = subprocess.Popen(
+            [MEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -56,13 +64,11 @@ def serve(cwd: Path, *, timeout: float = 120, log: Path | str | None = None, **s
                     break
             except httpx.TransportError:
                 if process.poll() is not None:
-                    raise ServiceNotFound(
-                        f"meet serve exited: {process.stdout.read() if process.stdout else ''}"
-                    ) from None
+                    raise ServiceNotFound(f"meet serve exited: {log_path.read_text()}") from None
                 if time.monotonic() > deadline:
                     raise ServiceNotFound(f"meet serve did not answer within {timeout} s") from None
                 time.sleep(0.1)
-        yield Served(base, process)
+        yield Served(base, process, log_path)
     finally:
         if process.poll() is None:
             process.terminate()
@@ -70,5 +76,3 @@ def serve(cwd: Path, *, timeout: float = 120, log: Path | str | None = None, **s
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        if output is not None:
-            output.close()
